@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using PulseStream.Alerting;
+using PulseStream.Hosting;
+using PulseStream.Identity;
+
+namespace PulseStream.Functions.Alerts;
+
+/// <summary>Rules and alerts over HTTP: Viewer reads, Admin writes; the tenant comes from the token.</summary>
+public sealed class AlertHttpFunctions(CallerAuthenticator auth, AlertRuleEndpoints rules, AlertQueries alerts, Health health)
+{
+    [Function(nameof(ListAlertRules))]
+    public Task<IActionResult> ListAlertRules([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alert-rules")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => rules.ListAsync(caller, request.HttpContext.RequestAborted));
+
+    [Function(nameof(CreateAlertRule))]
+    public Task<IActionResult> CreateAlertRule([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/alert-rules")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Admin, caller => rules.CreateAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(ListAlerts))]
+    public Task<IActionResult> ListAlerts([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alerts")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => alerts.ListAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function("AlertsHealth")]
+    public Task<IActionResult> HealthCheck([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>
+        health.CheckAsync("alerts", request.HttpContext.RequestAborted);
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using PulseStream.Alerting;
+using PulseStream.Events;
+using PulseStream.Hosting;
+using PulseStream.Identity;
+using PulseStream.Metrics;
+using PulseStream.Realtime;
+
+namespace PulseStream.Functions.Realtime;
+
+public static class RealtimeExtensions
+{
+    /// <summary>Login, dashboard queries, negotiate, the live fan-out and the static dashboard.</summary>
+    public static IHostApplicationBuilder AddRealtime(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddPersonAuth();
+        services.AddRealtimePublishing(builder.Configuration);
+        services.TryAddSingleton<LoginService>();
+        services.TryAddSingleton<NegotiateService>();
+        services.TryAddSingleton<LiveFanout>();
+        services.TryAddSingleton<DashboardQueries>();
+        services.TryAddSingleton<AlertQueries>();
+        services.TryAddSingleton<PartitionedEventStore>();
+        services.TryAddSingleton<IEventStore>(sp => sp.GetRequiredService<PartitionedEventStore>());
+        services.TryAddSingleton<RecentEventsQuery>();
+        services.TryAddSingleton<DashboardFiles>();
+        return builder;
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using PulseStream.Functions.EventHubs;
+using PulseStream.Hosting;
+using PulseStream.Identity;
+using PulseStream.Messaging;
+using PulseStream.Metrics;
+using PulseStream.Realtime;
+
+namespace PulseStream.Functions.Realtime;
+
+/// <summary>
+/// The Realtime app's triggers. Its host.json sets an empty route prefix so the dashboard can live at
+/// <c>/dashboard/</c>; API routes spell out their <c>api/</c> prefix.
+/// </summary>
+public sealed class RealtimeFunctions(CallerAuthenticator auth, LoginService login, NegotiateService negotiate, DashboardQueries dashboard,
+    RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Health health)
+{
+    [Function(nameof(FanOutEvents))]
+    public Task FanOutEvents(
+        [EventHubTrigger("%EventHubName%", Connection = "EventHubConnection", ConsumerGroup = EventHubNames.RealtimeConsumerGroup)] byte[][] messages,
+        long[] sequenceNumberArray, DateTime[] enqueuedTimeUtcArray, TriggerPartitionContext partitionContext, CancellationToken cancellationToken) =>
+        fanout.PublishAsync(ConsumedBatch.FromTrigger(EventHubNames.RealtimeConsumerGroup, partitionContext.PartitionId, messages, sequenceNumberArray, enqueuedTimeUtcArray), cancellationToken);
+
+    [Function(nameof(Login))]
+    public Task<IActionResult> Login([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/login")] HttpRequest request) =>
+        login.LoginAsync(request, request.HttpContext.RequestAborted);
+
+    [Function(nameof(Negotiate))]
+    public Task<IActionResult> Negotiate([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/negotiate")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => negotiate.NegotiateAsync(caller, request.HttpContext.RequestAborted));
+
+    [Function(nameof(DashboardOverview))]
+    public Task<IActionResult> DashboardOverview([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/dashboard/overview")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => dashboard.OverviewAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(MetricsTimeseries))]
+    public Task<IActionResult> MetricsTimeseries([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/metrics/timeseries")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => dashboard.TimeseriesAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(RecentEvents))]
+    public Task<IActionResult> RecentEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/events")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => recentEvents.ListAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(Dashboard))]
+    public IActionResult Dashboard([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/{*path}")] HttpRequest request, string? path) =>
+        files.Serve(request, path);
+
+    [Function("RealtimeHealth")]
+    public Task<IActionResult> HealthCheck([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/health")] HttpRequest request) =>
+        health.CheckAsync("realtime", request.HttpContext.RequestAborted);
+}

@@ -1,0 +1,99 @@
+// Number, time and text formatting shared by the views. Formats are fixed to
+// en-US digits ("1,234", "12.3 ms", "4.56 %") whatever the browser locale, so
+// what a person reads and what a test checks are the same.
+
+const intFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const oneDecimal = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
+
+export const DASH = "—";
+
+function isNum(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+/** 1234 → "1,234". */
+export function formatInt(v: number | null | undefined): string {
+  return isNum(v) ? intFormat.format(Math.round(v)) : DASH;
+}
+
+/** Axis labels: 1234 → "1.2K". */
+export function formatCompact(v: number | null | undefined): string {
+  return isNum(v) ? compact.format(v) : "";
+}
+
+/** Requests per minute: one decimal below 100, else whole numbers. */
+export function formatRate(v: number | null | undefined): string {
+  if (!isNum(v)) return DASH;
+  return Math.abs(v) < 100 ? oneDecimal.format(v) : intFormat.format(Math.round(v));
+}
+
+/** 12.34 → "12.3 ms". */
+export function formatMs(v: number | null | undefined): string {
+  return isNum(v) ? `${oneDecimal.format(v)} ms` : DASH;
+}
+
+/** A 0..1 ratio → "4.56 %". */
+export function formatRatio(v: number | null | undefined): string {
+  return isNum(v) ? `${(v * 100).toFixed(2)} %` : DASH;
+}
+
+/** A value already in percent → "4.56 %". */
+export function formatPercent(v: number | null | undefined): string {
+  return isNum(v) ? `${v.toFixed(2)} %` : DASH;
+}
+
+/** A measured value of unknown unit: up to 4 significant digits. */
+export function formatValue(v: unknown): string {
+  if (!isNum(v)) return v == null ? DASH : String(v);
+  if (v !== 0 && Math.abs(v) < 1) return String(Number(v.toPrecision(3)));
+  return new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 }).format(v);
+}
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, "0");
+}
+
+/** Local wall-clock time "14:03:07". */
+export function formatClock(d: Date): string {
+  if (Number.isNaN(d.getTime())) return DASH;
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** Local wall-clock time with milliseconds "14:03:07.123". */
+export function formatClockMs(d: Date): string {
+  if (Number.isNaN(d.getTime())) return DASH;
+  return `${formatClock(d)}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+/** "42 s", "5 min", "3 h 20 min", "2 d 4 h". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  const d = Math.floor(h / 24);
+  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+}
+
+/**
+ * A timestamp from the server as epoch seconds: RFC 3339 text, epoch
+ * milliseconds or epoch seconds. NaN when it is none of these.
+ */
+export function toEpochSeconds(ts: unknown): number {
+  if (typeof ts === "number") return ts > 1e11 ? ts / 1000 : ts;
+  if (typeof ts === "string") {
+    const n = Number(ts);
+    if (ts.trim() !== "" && Number.isFinite(n)) return toEpochSeconds(n);
+    return Date.parse(ts) / 1000;
+  }
+  return Number.NaN;
+}
+
+/** The status class of an HTTP status code: "2xx" … "5xx", or "other". */
+export function statusClass(code: number): string {
+  if (code >= 100 && code < 600) return `${Math.floor(code / 100)}xx`;
+  return "other";
+}

@@ -1,0 +1,94 @@
+using PulseStream.Functions.EventHubs;
+using PulseStream.Messaging;
+
+namespace PulseStream.LocalHost.Functions;
+
+/// <summary>
+/// Binds every Event Hub trigger to the local event log: one reader per (function, partition), batches of up to
+/// <see cref="MaxBatchSize"/> messages in sequence order with the trigger's metadata arrays, and a checkpoint per
+/// consumer group written after the function returns — success or failure — as the Functions host does
+/// (AZURE.md). A crash before the checkpoint redelivers the batch: at least once.
+/// </summary>
+public sealed class EventHubFunctionService(FunctionCatalog catalog, FunctionInvoker invoker, LocalEventLog log, IConfiguration configuration,
+    ILogger<EventHubFunctionService> logger) : BackgroundService
+{
+    public const int MaxBatchSize = 100;
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var readers = new List<Task>();
+        foreach (var function in catalog.Functions.Where(f => f.Trigger is EventHubTriggerAttribute))
+        {
+            var trigger = (EventHubTriggerAttribute)function.Trigger;
+            var hub = Resolve(trigger.EventHubName);
+            var group = Resolve(trigger.ConsumerGroup ?? "$Default");
+            for (var partition = 0; partition < log.PartitionCount; partition++)
+                readers.Add(ReadPartitionAsync(function, hub, group, partition, stoppingToken));
+        }
+        return Task.WhenAll(readers);
+    }
+
+    private string Resolve(string value) =>
+        value.StartsWith('%') && value.EndsWith('%') ? configuration[value.Trim('%')] ?? throw new InvalidOperationException($"Setting {value} is not set.") : value;
+
+    private async Task ReadPartitionAsync(FunctionDescriptor function, string hub, string group, int partition, CancellationToken ct)
+    {
+        using var signal = new SemaphoreSlim(0);
+        void OnAppended(string appendedHub, int appendedPartition)
+        {
+            if (appendedHub == hub && appendedPartition == partition && signal.CurrentCount == 0) signal.Release();
+        }
+        log.Appended += OnAppended;
+        try
+        {
+            var checkpoint = await log.GetCheckpointAsync(hub, group, partition, ct);
+            while (!ct.IsCancellationRequested)
+            {
+                List<LoggedMessage> messages;
+                try
+                {
+                    messages = await log.ReadAsync(hub, partition, checkpoint, MaxBatchSize, ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    logger.LogWarning("Reading partition {Partition} for {Function} failed: {Error}", partition, function.Name, e.Message);
+                    await Task.Delay(IdlePoll, ct);
+                    continue;
+                }
+                if (messages.Count == 0)
+                {
+                    await signal.WaitAsync(IdlePoll, ct);
+                    continue;
+                }
+
+                var bindingData = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase)
+                {
+                    ["sequenceNumberArray"] = messages.Select(m => m.SequenceNumber).ToArray(),
+                    ["enqueuedTimeUtcArray"] = messages.Select(m => m.EnqueuedTime.UtcDateTime).ToArray(),
+                    ["partitionKeyArray"] = messages.Select(m => m.PartitionKey).ToArray(),
+                    ["offsetArray"] = messages.Select(m => m.SequenceNumber.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+                    ["partitionContext"] = new TriggerPartitionContext { EventHubName = hub, ConsumerGroup = group, PartitionId = partition.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                };
+                try
+                {
+                    await invoker.InvokeAsync(function, messages.Select(m => m.Body).ToArray(), bindingData, ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    logger.LogError(e, "Event Hub function {Function} failed on partition {Partition}", function.Name, partition);
+                }
+                if (ct.IsCancellationRequested) return; // stopped mid-batch: no checkpoint, so the batch is redelivered
+                checkpoint = messages[^1].SequenceNumber;
+                await log.CheckpointAsync(hub, group, partition, checkpoint, ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            log.Appended -= OnAppended;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using PulseStream.Http;
+using PulseStream.Identity;
+
+namespace PulseStream.Alerting;
+
+/// <summary>The alert-rule routes' application logic: list and create, scoped to the caller's tenant.</summary>
+public sealed class AlertRuleEndpoints(AlertRuleStore rules)
+{
+    public async Task<IActionResult> ListAsync(Caller caller, CancellationToken ct)
+    {
+        var items = await rules.ListAsync(caller.TenantId, enabledOnly: false, ct);
+        return ApiResults.Ok(new { items = items.Select(ToView) });
+    }
+
+    public async Task<IActionResult> CreateAsync(Caller caller, HttpRequest request, CancellationToken ct)
+    {
+        var (body, failure) = await JsonBodyReader.ReadAsAsync<AlertRuleBody>(request, ct);
+        if (failure is not null) return failure;
+        var errors = AlertRuleValidator.Validate(body);
+        if (errors.Count > 0) return ApiResults.BadRequest("invalid-rule", "The rule is not valid.", errors);
+        if (body!.ChannelIds is { Count: > 0 } channelIds && await rules.UnknownChannelsAsync(caller.TenantId, channelIds, ct) is { Count: > 0 } unknown)
+            return ApiResults.BadRequest("invalid-rule", "Some channels do not exist.", unknown.Select(id => new FieldError("channelIds", $"No channel {id}.")).ToList());
+        var rule = await rules.CreateAsync(caller.TenantId, body, ct);
+        return rule is null
+            ? ApiResults.Problem(StatusCodes.Status409Conflict, "rule-limit", "Too many rules.", $"A tenant may have at most {AlertRuleValidator.MaxRulesPerTenant} rules.")
+            : ApiResults.Created(ToView(rule));
+    }
+
+    private static object ToView(AlertRule rule) => new
+    {
+        id = rule.Id,
+        rule.Body.Name,
+        rule.Body.Enabled,
+        rule.Body.Severity,
+        rule.Body.Condition,
+        rule.Body.For,
+        channelIds = rule.Body.ChannelIds ?? [],
+        rule.Body.EscalationPolicyId,
+        rule.CreatedAt,
+        rule.UpdatedAt,
+    };
+}

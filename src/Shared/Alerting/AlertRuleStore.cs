@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Npgsql;
+using PulseStream.Http;
+using PulseStream.Storage;
+
+namespace PulseStream.Alerting;
+
+/// <summary>Alert rules of a tenant, stored as their contract JSON with the columns queries need.</summary>
+public sealed class AlertRuleStore(Database database, TimeProvider time)
+{
+    public Task<List<AlertRule>> ListAsync(Guid tenantId, bool enabledOnly, CancellationToken ct) =>
+        database.ForTenantAsync(tenantId, (c, t) => ListAsync(c, t, tenantId, enabledOnly, ct), ct);
+
+    internal static async Task<List<AlertRule>> ListAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, bool enabledOnly, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT id, definition::text, created_at, updated_at FROM alert_rules
+            WHERE tenant_id = $1 AND (NOT $2 OR enabled) ORDER BY created_at, id
+            """, connection, transaction);
+        command.Parameters.AddWithValue(tenantId);
+        command.Parameters.AddWithValue(enabledOnly);
+        var rules = new List<AlertRule>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var body = JsonSerializer.Deserialize<AlertRuleBody>(reader.GetString(1), Json.Options)!;
+            rules.Add(new AlertRule(reader.GetGuid(0), body, reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+        return rules;
+    }
+
+    /// <summary>Creates a rule; null when the tenant is at its rule limit.</summary>
+    public Task<AlertRule?> CreateAsync(Guid tenantId, AlertRuleBody body, CancellationToken ct) =>
+        database.ForTenantAsync<AlertRule?>(tenantId, async (connection, transaction) =>
+        {
+            await using (var count = new NpgsqlCommand("SELECT count(*) FROM alert_rules WHERE tenant_id = $1", connection, transaction))
+            {
+                count.Parameters.AddWithValue(tenantId);
+                if ((long)(await count.ExecuteScalarAsync(ct))! >= AlertRuleValidator.MaxRulesPerTenant) return null;
+            }
+            var now = time.GetUtcNow();
+            var rule = new AlertRule(Guid.CreateVersion7(), body, now, now);
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO alert_rules (tenant_id, id, name, enabled, severity, definition, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $7)
+                """, connection, transaction);
+            insert.Parameters.AddWithValue(tenantId);
+            insert.Parameters.AddWithValue(rule.Id);
+            insert.Parameters.AddWithValue(body.Name);
+            insert.Parameters.AddWithValue(body.Enabled);
+            insert.Parameters.AddWithValue(body.Severity);
+            insert.Parameters.AddWithValue(JsonSerializer.Serialize(body, Json.Options));
+            insert.Parameters.AddWithValue(now);
+            await insert.ExecuteNonQueryAsync(ct);
+            return rule;
+        }, ct);
+
+    /// <summary>The ids among <paramref name="channelIds"/> that are not channels of the tenant.</summary>
+    public Task<List<Guid>> UnknownChannelsAsync(Guid tenantId, IReadOnlyList<Guid> channelIds, CancellationToken ct) =>
+        database.ForTenantAsync(tenantId, async (connection, transaction) =>
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT id FROM channels WHERE tenant_id = $1 AND id = ANY($2)", connection, transaction);
+            command.Parameters.AddWithValue(tenantId);
+            command.Parameters.AddWithValue(channelIds.ToArray());
+            var known = new HashSet<Guid>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) known.Add(reader.GetGuid(0));
+            return channelIds.Where(id => !known.Contains(id)).ToList();
+        }, ct);
+}

@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text.Json;
+using PulseStream.Http;
+
+namespace PulseStream.Events;
+
+/// <summary>Checks one event object against the contract's field rules and builds the <see cref="ApiEvent"/>.</summary>
+public sealed class EventValidator(TimeProvider time)
+{
+    public const int MaxEventIdLength = 64;
+    public const int MaxPathLength = 2048;
+    public const int MaxConsumerIdLength = 128;
+    public const int MaxEnvironmentLength = 32;
+    public const int MaxAttributes = 20;
+    public const int MaxAttributeKeyLength = 64;
+    public const int MaxAttributeValueLength = 256;
+    public const double MaxLatencyMs = 3_600_000;
+    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
+    public static readonly TimeSpan MaxAhead = TimeSpan.FromMinutes(5);
+
+    private static readonly HashSet<string> Methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+    /// <summary>Returns the event, or the list of field errors (never both).</summary>
+    public (ApiEvent? Event, List<FieldError> Errors) Validate(JsonElement element, int? index = null)
+    {
+        var errors = new List<FieldError>();
+        void Fail(string field, string message) => errors.Add(new FieldError(field, message, index));
+
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            Fail("$", "An event must be a JSON object.");
+            return (null, errors);
+        }
+
+        var eventId = OptionalString(element, "eventId", MaxEventIdLength, Fail);
+        var timestamp = RequiredTimestamp(element, Fail);
+        var method = RequiredString(element, "method", 16, Fail)?.ToUpperInvariant();
+        if (method is not null && !Methods.Contains(method)) Fail("method", "Must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS.");
+        var path = RequiredString(element, "path", MaxPathLength, Fail);
+        if (path is not null && !path.StartsWith('/')) Fail("path", "Must start with '/'.");
+        var route = OptionalString(element, "route", MaxPathLength, Fail);
+        if (route is not null && !route.StartsWith('/')) Fail("route", "Must start with '/'.");
+        var statusCode = RequiredNumber(element, "statusCode", Fail);
+        if (statusCode is { } s && (s != Math.Floor(s) || s < 100 || s > 599)) Fail("statusCode", "Must be an integer from 100 to 599.");
+        var latency = RequiredNumber(element, "latencyMs", Fail);
+        if (latency is { } l && (l < 0 || l > MaxLatencyMs)) Fail("latencyMs", "Must be from 0 to 3,600,000.");
+        var requestBytes = OptionalCount(element, "requestBytes", Fail);
+        var responseBytes = OptionalCount(element, "responseBytes", Fail);
+        var consumerId = OptionalString(element, "consumerId", MaxConsumerIdLength, Fail);
+        var environment = OptionalString(element, "environment", MaxEnvironmentLength, Fail);
+        var attributes = OptionalAttributes(element, Fail);
+
+        if (errors.Count > 0) return (null, errors);
+        var apiEvent = new ApiEvent(
+            eventId, timestamp!.Value, method!, path!, route ?? RouteTemplates.Derive(path!), (int)statusCode!.Value, latency!.Value,
+            requestBytes, responseBytes, string.IsNullOrEmpty(consumerId) ? null : consumerId,
+            string.IsNullOrEmpty(environment) ? "production" : environment, attributes);
+        return (apiEvent, errors);
+    }
+
+    private DateTimeOffset? RequiredTimestamp(JsonElement element, Action<string, string> fail)
+    {
+        if (!element.TryGetProperty("timestamp", out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            fail("timestamp", "Required.");
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String || !TryParseRfc3339(value.GetString()!, out var timestamp))
+        {
+            fail("timestamp", "Must be an RFC 3339 date-time with a time zone, like 2026-01-31T12:00:00Z.");
+            return null;
+        }
+        var now = time.GetUtcNow();
+        if (timestamp < now - MaxAge) { fail("timestamp", "Must not be older than 7 days."); return null; }
+        if (timestamp > now + MaxAhead) { fail("timestamp", "Must not be more than 5 minutes in the future."); return null; }
+        return timestamp;
+    }
+
+    public static bool TryParseRfc3339(string text, out DateTimeOffset value)
+    {
+        value = default;
+        if (text.Length < 20 || text.Length > 40) return false;
+        var last = text[^1];
+        var hasZone = last is 'Z' or 'z' || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
+        if (!hasZone || text[10] is not ('T' or 't')) return false;
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out value);
+    }
+
+    private static string? RequiredString(JsonElement element, string name, int maxLength, Action<string, string> fail)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            fail(name, "Required.");
+            return null;
+        }
+        return StringValue(value, name, maxLength, fail);
+    }
+
+    private static string? OptionalString(JsonElement element, string name, int maxLength, Action<string, string> fail) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? StringValue(value, name, maxLength, fail) : null;
+
+    private static string? StringValue(JsonElement value, string name, int maxLength, Action<string, string> fail)
+    {
+        if (value.ValueKind != JsonValueKind.String) { fail(name, "Must be a string."); return null; }
+        var text = value.GetString()!;
+        if (text.Length > maxLength) { fail(name, $"Must be at most {maxLength} characters."); return null; }
+        return text;
+    }
+
+    private static double? RequiredNumber(JsonElement element, string name, Action<string, string> fail)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) { fail(name, "Required."); return null; }
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || !double.IsFinite(number))
+        {
+            fail(name, "Must be a number.");
+            return null;
+        }
+        return number;
+    }
+
+    private static long? OptionalCount(JsonElement element, string name, Action<string, string> fail)
+    {
+        if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var count) || count < 0)
+        {
+            fail(name, "Must be a whole number of at least 0.");
+            return null;
+        }
+        return count;
+    }
+
+    private static Dictionary<string, string>? OptionalAttributes(JsonElement element, Action<string, string> fail)
+    {
+        if (!element.TryGetProperty("attributes", out var value) || value.ValueKind == JsonValueKind.Null) return null;
+        if (value.ValueKind != JsonValueKind.Object) { fail("attributes", "Must be an object of strings."); return null; }
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in value.EnumerateObject())
+        {
+            if (attributes.Count == MaxAttributes) { fail("attributes", $"At most {MaxAttributes} keys."); return null; }
+            if (property.Name.Length is 0 or > MaxAttributeKeyLength) { fail("attributes", $"Keys must be 1 to {MaxAttributeKeyLength} characters."); return null; }
+            if (property.Value.ValueKind != JsonValueKind.String) { fail($"attributes.{property.Name}", "Must be a string."); return null; }
+            var text = property.Value.GetString()!;
+            if (text.Length > MaxAttributeValueLength) { fail($"attributes.{property.Name}", $"Must be at most {MaxAttributeValueLength} characters."); return null; }
+            attributes[property.Name] = text;
+        }
+        return attributes;
+    }
+}

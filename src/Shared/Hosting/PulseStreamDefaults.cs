@@ -1,0 +1,109 @@
+using Azure.Data.Tables;
+using Azure.Identity;
+using Azure.Messaging.EventHubs.Producer;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using PulseStream.Alerting;
+using PulseStream.Identity;
+using PulseStream.Messaging;
+using PulseStream.Notifications;
+using PulseStream.Realtime;
+using PulseStream.Storage;
+
+namespace PulseStream.Hosting;
+
+/// <summary>
+/// The wiring every PulseStream app shares, called from each app's <c>Program.cs</c> and by the local host:
+/// one <see cref="NpgsqlDataSource"/>, migrations at start-up, Table storage, the clock, health. Setting names are
+/// the same here, in <c>local.settings.sample.json</c> and in the Bicep app settings.
+/// </summary>
+public static class PulseStreamDefaults
+{
+    public const string PostgresSetting = "PostgresConnection";
+    public const string TablesSetting = "TablesConnection";
+    public const string EventHubSetting = "EventHubConnection";
+
+    public static IHostApplicationBuilder AddPulseStreamDefaults(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(Required(configuration, PostgresSetting)).Build());
+        services.TryAddSingleton<Database>();
+        services.TryAddSingleton<Migrator>();
+        services.AddHostedService<MigrationHostedService>();
+        services.TryAddSingleton(_ => CreateTableServiceClient(configuration));
+        services.TryAddSingleton<Tenancy.ApiKeyEdgeStore>();
+        services.TryAddSingleton<Health>();
+        return builder;
+    }
+
+    /// <summary>Person authentication and roles, shared by the apps that serve people (Alerts, Realtime).</summary>
+    public static IServiceCollection AddPersonAuth(this IServiceCollection services)
+    {
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(new PasswordHasher());
+        services.TryAddSingleton<TokenService>();
+        services.TryAddSingleton<CallerAuthenticator>();
+        return services;
+    }
+
+    /// <summary>Pushing live messages through the SignalR Service REST API (Alerts and Realtime).</summary>
+    public static IServiceCollection AddRealtimePublishing(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(_ => SignalRConnection.Parse(Required(configuration, SignalRConnection.Setting)));
+        services.TryAddSingleton<SignalRTokens>();
+        services.AddHttpClient(SignalRRestPublisher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.TryAddSingleton<IRealtimePublisher>(sp => ActivatorUtilities.CreateInstance<SignalRRestPublisher>(sp,
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(SignalRRestPublisher.HttpClientName)));
+        return services;
+    }
+
+    /// <summary>Alert rules, evaluation and the notification outbox's collaborators.</summary>
+    public static IServiceCollection AddAlerting(this IServiceCollection services)
+    {
+        services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section);
+        services.TryAddSingleton<SecretProtector>();
+        services.TryAddSingleton<AlertRuleStore>();
+        services.TryAddSingleton<AlertQueries>();
+        services.TryAddSingleton<AlertEvaluator>();
+        services.TryAddSingleton<AlertRuleEndpoints>();
+        services.TryAddSingleton<NotificationDispatcher>();
+        services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(sp => OutboundHttp.CreateHandler(sp.GetRequiredService<IOptions<NotificationOptions>>().Value.AllowPrivateNetworkTargets));
+        return services;
+    }
+
+    /// <summary>The Event Hubs publisher: a connection string, or a namespace with managed identity in Azure.</summary>
+    public static IServiceCollection AddEventHubsPublisher(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(_ =>
+        {
+            var hub = configuration[EventHubNames.HubSetting] ?? EventHubNames.DefaultHub;
+            var connection = configuration[EventHubSetting];
+            if (!string.IsNullOrEmpty(connection)) return new EventHubProducerClient(connection, hub);
+            var ns = configuration[$"{EventHubSetting}:fullyQualifiedNamespace"]
+                ?? throw new InvalidOperationException($"Set {EventHubSetting} or {EventHubSetting}__fullyQualifiedNamespace.");
+            return new EventHubProducerClient(ns, hub, new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = configuration[$"{EventHubSetting}:clientId"] }));
+        });
+        services.TryAddSingleton<IEventPublisher, EventHubsEventPublisher>();
+        return services;
+    }
+
+    private static TableServiceClient CreateTableServiceClient(IConfiguration configuration)
+    {
+        var connection = configuration[TablesSetting];
+        if (!string.IsNullOrEmpty(connection)) return new TableServiceClient(connection);
+        var endpoint = configuration[$"{TablesSetting}:endpoint"]
+            ?? throw new InvalidOperationException($"Set {TablesSetting} or {TablesSetting}__endpoint.");
+        return new TableServiceClient(new Uri(endpoint), new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = configuration[$"{TablesSetting}:clientId"] }));
+    }
+
+    internal static string Required(IConfiguration configuration, string name) =>
+        configuration[name] is { Length: > 0 } value ? value : throw new InvalidOperationException($"The setting {name} is required.");
+}

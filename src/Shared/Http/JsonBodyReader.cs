@@ -1,0 +1,61 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace PulseStream.Http;
+
+/// <summary>
+/// Reads a JSON request body with a size limit enforced while reading (a declared or actual body over the limit
+/// is refused before parsing), and parses it with bounded depth.
+/// </summary>
+public static class JsonBodyReader
+{
+    public sealed record Outcome(JsonDocument? Document, IActionResult? Failure);
+
+    public static async Task<Outcome> ReadAsync(HttpRequest request, long maxBytes, CancellationToken ct)
+    {
+        var contentType = request.ContentType;
+        if (contentType is null || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return new(null, ApiResults.UnsupportedMediaType("Send the body as application/json."));
+        if (request.ContentLength > maxBytes)
+            return new(null, ApiResults.TooLarge($"The body may be at most {maxBytes} bytes."));
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+                return new(null, ApiResults.TooLarge($"The body may be at most {maxBytes} bytes."));
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            var document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 16 });
+            return new(document, null);
+        }
+        catch (JsonException e)
+        {
+            return new(null, ApiResults.BadRequest("malformed-json", $"The body is not valid JSON: {e.Message}"));
+        }
+    }
+
+    /// <summary>Reads a small JSON body into a request type; a failure is a problem result.</summary>
+    public static async Task<(T? Value, IActionResult? Failure)> ReadAsAsync<T>(HttpRequest request, CancellationToken ct, long maxBytes = 64 * 1024)
+        where T : class
+    {
+        var outcome = await ReadAsync(request, maxBytes, ct);
+        if (outcome.Failure is not null) return (null, outcome.Failure);
+        using var document = outcome.Document!;
+        try
+        {
+            var value = document.Deserialize<T>(Json.Options);
+            return value is null ? (null, ApiResults.BadRequest("malformed-json", "The body must be a JSON object.")) : (value, null);
+        }
+        catch (JsonException e)
+        {
+            return (null, ApiResults.BadRequest("malformed-json", $"The body does not match the expected shape: {e.Message}"));
+        }
+    }
+}

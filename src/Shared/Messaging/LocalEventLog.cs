@@ -1,0 +1,132 @@
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace PulseStream.Messaging;
+
+/// <summary>One message read from the local event log, with the metadata Event Hubs would give.</summary>
+public sealed record LoggedMessage(int PartitionId, long SequenceNumber, string? PartitionKey, DateTimeOffset EnqueuedTime, byte[] Body);
+
+/// <summary>
+/// The local stand-in for Event Hubs (DESIGN.md §3): a durable, partitioned log in Postgres. An append is
+/// acknowledged only after its transaction commits; sequence numbers are dense per partition because appends to
+/// one partition serialise on the partition's counter row; each consumer group keeps its own checkpoints.
+/// </summary>
+public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCount = LocalEventLog.DefaultPartitionCount)
+{
+    public const int DefaultPartitionCount = 4;
+
+    public int PartitionCount { get; } = partitionCount;
+
+    /// <summary>Raised after a commit, with the hub and partition, so in-process consumers wake at once.</summary>
+    public event Action<string, int>? Appended;
+
+    public async Task EnsurePartitionsAsync(string hub, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO event_log_partitions (hub, partition_id, next_sequence)
+            SELECT $1, p, 1 FROM generate_series(0, $2 - 1) AS p
+            ON CONFLICT DO NOTHING
+            """);
+        command.Parameters.AddWithValue(hub);
+        command.Parameters.AddWithValue(PartitionCount);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The partition a key maps to: a stable hash, the same in every process and run.</summary>
+    public int PartitionFor(string? partitionKey)
+    {
+        if (partitionKey is null) return 0;
+        uint hash = 2166136261;
+        foreach (var b in Encoding.UTF8.GetBytes(partitionKey)) hash = (hash ^ b) * 16777619;
+        return (int)(hash % (uint)PartitionCount);
+    }
+
+    public async Task AppendAsync(string hub, string? partitionKey, IReadOnlyList<byte[]> bodies, CancellationToken ct)
+    {
+        if (bodies.Count == 0) return;
+        var partition = PartitionFor(partitionKey);
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        long first;
+        await using (var reserve = new NpgsqlCommand("""
+            UPDATE event_log_partitions SET next_sequence = next_sequence + $3
+            WHERE hub = $1 AND partition_id = $2
+            RETURNING next_sequence - $3
+            """, connection, transaction))
+        {
+            reserve.Parameters.AddWithValue(hub);
+            reserve.Parameters.AddWithValue(partition);
+            reserve.Parameters.AddWithValue((long)bodies.Count);
+            first = (long)(await reserve.ExecuteScalarAsync(ct)
+                ?? throw new InvalidOperationException($"The local event log has no partition {partition} for hub '{hub}'."));
+        }
+
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO event_log_messages (hub, partition_id, sequence_number, partition_key, enqueued_at, body)
+            SELECT $1, $2, $3 + n - 1, $4, clock_timestamp(), b
+            FROM unnest($5::bytea[]) WITH ORDINALITY AS m(b, n)
+            """, connection, transaction))
+        {
+            insert.Parameters.AddWithValue(hub);
+            insert.Parameters.AddWithValue(partition);
+            insert.Parameters.AddWithValue(first);
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)partitionKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.AddWithValue(bodies.ToArray());
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        Appended?.Invoke(hub, partition);
+    }
+
+    public async Task<List<LoggedMessage>> ReadAsync(string hub, int partition, long afterSequence, int maxCount, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT sequence_number, partition_key, enqueued_at, body FROM event_log_messages
+            WHERE hub = $1 AND partition_id = $2 AND sequence_number > $3
+            ORDER BY sequence_number LIMIT $4
+            """);
+        command.Parameters.AddWithValue(hub);
+        command.Parameters.AddWithValue(partition);
+        command.Parameters.AddWithValue(afterSequence);
+        command.Parameters.AddWithValue(maxCount);
+        var messages = new List<LoggedMessage>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            messages.Add(new LoggedMessage(partition, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+                reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<byte[]>(3)));
+        }
+        return messages;
+    }
+
+    public async Task<long> GetCheckpointAsync(string hub, string consumerGroup, int partition, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT sequence_number FROM event_log_checkpoints WHERE hub = $1 AND consumer_group = $2 AND partition_id = $3");
+        command.Parameters.AddWithValue(hub);
+        command.Parameters.AddWithValue(consumerGroup);
+        command.Parameters.AddWithValue(partition);
+        return await command.ExecuteScalarAsync(ct) is long sequence ? sequence : 0;
+    }
+
+    public async Task CheckpointAsync(string hub, string consumerGroup, int partition, long sequenceNumber, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO event_log_checkpoints (hub, consumer_group, partition_id, sequence_number) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (hub, consumer_group, partition_id) DO UPDATE SET sequence_number = excluded.sequence_number
+            """);
+        command.Parameters.AddWithValue(hub);
+        command.Parameters.AddWithValue(consumerGroup);
+        command.Parameters.AddWithValue(partition);
+        command.Parameters.AddWithValue(sequenceNumber);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}
+
+/// <summary>Publishes to the local event log, with the tenant id as partition key like the Event Hubs publisher.</summary>
+public sealed class LocalEventLogPublisher(LocalEventLog log, string hubName) : IEventPublisher
+{
+    public Task PublishAsync(Events.EventEnvelope envelope, CancellationToken ct) =>
+        log.AppendAsync(hubName, envelope.TenantId.ToString(), Events.EventEnvelopeCodec.Encode(envelope), ct);
+}

@@ -1,0 +1,63 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.Extensions.Logging;
+using PulseStream.Http;
+
+namespace PulseStream.Realtime;
+
+/// <summary>The hub method names clients listen to (CONTRACT.md, "Real-time messages").</summary>
+public static class RealtimeTargets
+{
+    public const string Events = "events";
+    public const string Metrics = "metrics";
+    public const string Alert = "alert";
+
+    public static string TenantGroup(Guid tenantId) => $"tenant-{tenantId:N}";
+}
+
+/// <summary>Sends live messages to a tenant's dashboards and manages group membership.</summary>
+public interface IRealtimePublisher
+{
+    Task SendToTenantAsync(Guid tenantId, string target, object payload, CancellationToken ct);
+    Task AddUserToTenantAsync(Guid tenantId, string userId, CancellationToken ct);
+}
+
+/// <summary>
+/// SignalR Service data-plane REST v1 (no output binding on this feed, DESIGN.md §4.1): each call carries a
+/// short-lived server token whose audience is the request URL. Live messages are best effort: a failure is logged
+/// and the dashboard catches up from the query API.
+/// </summary>
+public sealed class SignalRRestPublisher(HttpClient http, SignalRConnection connection, SignalRTokens tokens, ILogger<SignalRRestPublisher> logger) : IRealtimePublisher
+{
+    public const string HttpClientName = "signalr";
+
+    public async Task SendToTenantAsync(Guid tenantId, string target, object payload, CancellationToken ct)
+    {
+        var path = $"/api/v1/hubs/{SignalRConnection.Hub}/groups/{RealtimeTargets.TenantGroup(tenantId)}";
+        try
+        {
+            using var response = await SendAsync(HttpMethod.Post, path, JsonContent.Create(new { target, arguments = new[] { payload } }, options: Json.Options), ct);
+            if (!response.IsSuccessStatusCode)
+                logger.LogWarning("SignalR send to {Target} answered {Status}", target, (int)response.StatusCode);
+        }
+        catch (HttpRequestException e)
+        {
+            logger.LogWarning("SignalR send to {Target} failed: {Error}", target, e.Message);
+        }
+    }
+
+    public async Task AddUserToTenantAsync(Guid tenantId, string userId, CancellationToken ct)
+    {
+        var path = $"/api/v1/hubs/{SignalRConnection.Hub}/groups/{RealtimeTargets.TenantGroup(tenantId)}/users/{Uri.EscapeDataString(userId)}";
+        using var response = await SendAsync(HttpMethod.Put, path, null, ct);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    {
+        var (requestUrl, audience) = connection.Rest(path);
+        using var request = new HttpRequestMessage(method, requestUrl) { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.ServerToken(audience));
+        return await http.SendAsync(request, ct);
+    }
+}

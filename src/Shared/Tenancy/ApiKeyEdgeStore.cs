@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using Azure;
+using Azure.Data.Tables;
+
+namespace PulseStream.Tenancy;
+
+/// <summary>What the ingest edge needs to know about a key, found by the key's hash.</summary>
+public sealed record ApiKeyPrincipal(Guid TenantId, Guid KeyId);
+
+/// <summary>
+/// API-key records for the hot ingest path, in Azure Table storage (Azurite locally), keyed by the SHA-256 of the
+/// key. Lookups are cached briefly so a revoked key stops working within <see cref="CacheTtl"/>.
+/// </summary>
+public sealed class ApiKeyEdgeStore(TableServiceClient tables, TimeProvider time)
+{
+    public const string TableName = "apikeys";
+    public static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<string, (ApiKeyPrincipal? Principal, DateTimeOffset Expires)> _cache = new();
+    private TableClient Table => tables.GetTableClient(TableName);
+
+    public async Task EnsureTableAsync(CancellationToken ct) => await Table.CreateIfNotExistsAsync(ct);
+
+    public async Task SaveAsync(string keyHash, ApiKeyPrincipal principal, CancellationToken ct)
+    {
+        var entity = new TableEntity(keyHash, "key")
+        {
+            ["TenantId"] = principal.TenantId.ToString(),
+            ["KeyId"] = principal.KeyId.ToString(),
+            ["Revoked"] = false,
+        };
+        await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+    }
+
+    public async Task<ApiKeyPrincipal?> FindAsync(string keyHash, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(keyHash, out var cached) && cached.Expires > now) return cached.Principal;
+
+        ApiKeyPrincipal? principal = null;
+        try
+        {
+            var response = await Table.GetEntityIfExistsAsync<TableEntity>(keyHash, "key", cancellationToken: ct);
+            if (response.HasValue && response.Value is { } entity && entity.GetBoolean("Revoked") != true
+                && Guid.TryParse(entity.GetString("TenantId"), out var tenantId) && Guid.TryParse(entity.GetString("KeyId"), out var keyId))
+                principal = new ApiKeyPrincipal(tenantId, keyId);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // The table does not exist yet: no keys.
+        }
+        if (_cache.Count > 100_000) _cache.Clear();
+        _cache[keyHash] = (principal, now + CacheTtl);
+        return principal;
+    }
+}
