@@ -1,0 +1,14 @@
+using 'main.bicep'
+
+// Secrets come from the environment of whoever deploys; none is ever written here.
+//   export PULSE_PG_ADMIN_LOGIN=pulseadmin
+//   export PULSE_PG_ADMIN_PASSWORD='<a strong password>'
+//   export PULSE_JWT_SIGNING_KEY="$(openssl rand -base64 48)"
+
+param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'dev')
+
+param postgresAdministratorLogin = readEnvironmentVariable('PULSE_PG_ADMIN_LOGIN', 'pulseadmin')
+
+param postgresAdministratorPassword = readEnvironmentVariable('PULSE_PG_ADMIN_PASSWORD', '')
+
+param jwtSigningKey = readEnvironmentVariable('PULSE_JWT_SIGNING_KEY', '')

@@ -1,0 +1,107 @@
+metadata name = 'PulseStream Key Vault'
+metadata description = 'A Key Vault in RBAC mode holding the secrets the function apps read through Key Vault references: the JWT signing key, the Postgres connection string and the SignalR connection string.'
+
+@description('Required. Name of the Key Vault (3-24 characters).')
+@minLength(3)
+@maxLength(24)
+param name string
+
+@description('Required. Azure region of the Key Vault.')
+param location string
+
+@description('Optional. Tags applied to the Key Vault.')
+param tags { *: string } = {}
+
+@description('Required. Key that signs and validates the users\' JWT access tokens (HS256, at least 32 bytes).')
+@secure()
+param jwtSigningKey string
+
+@description('Required. Npgsql connection string of the application database.')
+@secure()
+param postgresConnectionString string
+
+@description('Required. Name of the SignalR Service (in this resource group) whose primary access key goes into the SignalR connection string.')
+param signalRName string
+
+@description('Optional. Days a deleted vault or secret can be recovered.')
+@minValue(7)
+@maxValue(90)
+param softDeleteRetentionInDays int = 7
+
+@description('Optional. Turn on purge protection. Once on it cannot be turned off, and a deleted vault\'s name stays taken for the retention period.')
+param enablePurgeProtection bool = false
+
+resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = {
+  name: signalRName
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: softDeleteRetentionInDays
+    // The service rejects `false`: the property is either true or absent.
+    enablePurgeProtection: enablePurgeProtection ? true : null
+    enabledForDeployment: false
+    enabledForDiskEncryption: false
+    enabledForTemplateDeployment: false
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+  }
+}
+
+resource jwtSigningKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'auth-signing-key'
+  properties: {
+    value: jwtSigningKey
+    contentType: 'text/plain'
+  }
+}
+
+resource postgresConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'postgres-connection'
+  properties: {
+    value: postgresConnectionString
+    contentType: 'text/plain'
+  }
+}
+
+resource signalRConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'signalr-connection'
+  properties: {
+    value: 'Endpoint=https://${signalR.properties.hostName};AccessKey=${signalR.listKeys().primaryKey};Version=1.0;'
+    contentType: 'text/plain'
+  }
+}
+
+@description('The name of the Key Vault.')
+output name string = vault.name
+
+@description('The resource ID of the Key Vault.')
+output resourceId string = vault.id
+
+@description('The vault URI, `https://<name>.vault.azure.net/`.')
+output uri string = vault.properties.vaultUri
+
+@description('Versionless URI of the JWT signing key secret, for a Key Vault reference.')
+output jwtSigningKeyUri string = jwtSigningKeySecret.properties.secretUri
+
+@description('Versionless URI of the Postgres connection string secret, for a Key Vault reference.')
+output postgresConnectionUri string = postgresConnectionSecret.properties.secretUri
+
+@description('Versionless URI of the SignalR connection string secret, for a Key Vault reference.')
+output signalRConnectionUri string = signalRConnectionSecret.properties.secretUri

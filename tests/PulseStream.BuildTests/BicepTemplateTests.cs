@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace PulseStream.BuildTests;
+
+/// <summary>
+/// Compiles and lints <c>infra/main.bicep</c> offline with the Bicep CLI from NuGet, and checks the
+/// compiled ARM template for the resources and app settings the function apps depend on.
+/// </summary>
+public sealed partial class BicepTemplateTests
+{
+    private static readonly TimeSpan BicepTimeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>The app settings every function app must have: the names the C# code binds.</summary>
+    private static readonly string[] RequiredAppSettings =
+    [
+        "PostgresConnection",
+        "EventHubName",
+        "EventHubConnection__fullyQualifiedNamespace",
+        "EventHubConnection__credential",
+        "EventHubConnection__clientId",
+        "TablesConnection__endpoint",
+        "TablesConnection__credential",
+        "TablesConnection__clientId",
+        "SignalRConnection",
+        "Auth__SigningKey",
+        "Auth__Issuer",
+        "Auth__Audience",
+        "AzureWebJobsStorage__accountName",
+        "AzureWebJobsStorage__credential",
+        "AzureWebJobsStorage__clientId",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        "AZURE_CLIENT_ID",
+    ];
+
+    private static readonly string[] KeyVaultReferenceSettings = ["PostgresConnection", "SignalRConnection", "Auth__SigningKey"];
+
+    private static readonly string[] ExpectedServices = ["alerts", "ingest", "realtime"];
+
+    private static readonly Lazy<Task<JsonElement>> CompiledTemplate = new(CompileMainTemplateAsync);
+
+    private static string RepoRoot => AssemblyMetadata("RepoRoot");
+
+    private static string MainTemplatePath => Path.Combine(RepoRoot, "infra", "main.bicep");
+
+    [Fact]
+    public async Task Main_template_compiles_without_errors_or_warnings()
+    {
+        var result = await RunBicepAsync("build", MainTemplatePath, "--stdout");
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        Assert.DoesNotContain("Warning", result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Error", result.StandardError, StringComparison.Ordinal);
+        using var template = JsonDocument.Parse(result.StandardOutput);
+        Assert.Contains("deploymentTemplate.json", template.RootElement.GetProperty("$schema").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Main_template_passes_the_linter()
+    {
+        var result = await RunBicepAsync("lint", MainTemplatePath);
+
+        Assert.True(result.ExitCode == 0, result.Describe());
+        var output = result.StandardOutput + result.StandardError;
+        Assert.DoesNotContain("Warning", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Error", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Compiled_template_has_the_api_events_hub_with_alerts_and_realtime_consumer_groups()
+    {
+        var root = await CompiledTemplate.Value;
+
+        var deployment = Assert.Single(ModuleDeployments(root), d => HasResource(d.Template, "Microsoft.EventHub/namespaces/eventhubs"));
+        Assert.Equal("api-events", ParameterValue(deployment, "eventHubName").GetString());
+        var consumerGroups = ParameterValue(deployment, "consumerGroups").EnumerateArray().Select(g => g.GetString()).ToList();
+        Assert.Contains("alerts", consumerGroups);
+        Assert.Contains("realtime", consumerGroups);
+        Assert.True(HasResource(deployment.Template, "Microsoft.EventHub/namespaces/eventhubs/consumergroups"), "the module declares no consumer groups");
+
+        var eventHubNamespace = Assert.Single(DeclaredResources(deployment.Template), r => TypeOf(r) == "Microsoft.EventHub/namespaces");
+        var properties = eventHubNamespace.GetProperty("properties");
+        Assert.True(properties.GetProperty("disableLocalAuth").GetBoolean());
+        Assert.Equal("1.2", properties.GetProperty("minimumTlsVersion").GetString());
+    }
+
+    [Fact]
+    public async Task Compiled_template_runs_SignalR_in_serverless_mode()
+    {
+        var root = await CompiledTemplate.Value;
+
+        var signalR = Assert.Single(AllDeclaredResources(root), r => TypeOf(r) == "Microsoft.SignalRService/signalR");
+        var features = signalR.GetProperty("properties").GetProperty("features").EnumerateArray()
+            .ToDictionary(f => f.GetProperty("flag").GetString() ?? "", f => f.GetProperty("value").GetString());
+        Assert.Equal("Serverless", features.GetValueOrDefault("ServiceMode"));
+    }
+
+    [Fact]
+    public async Task Compiled_template_has_three_flex_consumption_function_apps_with_the_settings_the_code_reads()
+    {
+        var root = await CompiledTemplate.Value;
+
+        var apps = ModuleDeployments(root).Where(d => DeclaredResources(d.Template).Any(IsFunctionApp)).ToList();
+
+        Assert.Equal(3, apps.Count);
+        Assert.Equal(ExpectedServices, apps.Select(a => ParameterValue(a, "serviceName").GetString() ?? "").Order(StringComparer.Ordinal));
+        foreach (var app in apps)
+        {
+            var plan = Assert.Single(DeclaredResources(app.Template), r => TypeOf(r) == "Microsoft.Web/serverfarms");
+            Assert.Equal("FC1", plan.GetProperty("sku").GetProperty("name").GetString());
+            var site = Assert.Single(DeclaredResources(app.Template), IsFunctionApp);
+            var runtime = site.GetProperty("properties").GetProperty("functionAppConfig").GetProperty("runtime");
+            Assert.Equal("dotnet-isolated", runtime.GetProperty("name").GetString());
+            Assert.True(HasResource(app.Template, "Microsoft.Web/sites/config"), "the module does not apply its app settings");
+
+            var settings = ParameterValue(app, "appSettings");
+            Assert.Equal(JsonValueKind.Object, settings.ValueKind);
+            var names = settings.EnumerateObject().Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+            var missing = RequiredAppSettings.Where(required => !names.Contains(required)).ToList();
+            Assert.True(missing.Count == 0, $"{ParameterValue(app, "serviceName").GetString()} lacks app settings {string.Join(", ", missing)}");
+
+            Assert.Equal("api-events", Resolve(settings.GetProperty("EventHubName"), app.Scope).GetString());
+            Assert.Equal("managedidentity", settings.GetProperty("EventHubConnection__credential").GetString());
+            foreach (var reference in KeyVaultReferenceSettings)
+            {
+                Assert.Contains("@Microsoft.KeyVault(SecretUri=", settings.GetProperty(reference).GetString(), StringComparison.Ordinal);
+            }
+        }
+    }
+
+    private static async Task<JsonElement> CompileMainTemplateAsync()
+    {
+        var result = await RunBicepAsync("build", MainTemplatePath, "--stdout");
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException(result.Describe());
+        }
+
+        using var document = JsonDocument.Parse(result.StandardOutput);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>A module deployment, the template it runs and the template that declares it.</summary>
+    private sealed record ModuleDeployment(JsonElement Deployment, JsonElement Template, JsonElement Scope);
+
+    /// <summary>Resources of a template: an array, or an object keyed by symbolic name (language version 2.0).</summary>
+    private static List<JsonElement> Resources(JsonElement template)
+    {
+        if (!template.TryGetProperty("resources", out var resources))
+        {
+            return [];
+        }
+
+        return resources.ValueKind switch
+        {
+            JsonValueKind.Array => resources.EnumerateArray().ToList(),
+            JsonValueKind.Object => resources.EnumerateObject().Select(p => p.Value).ToList(),
+            _ => [],
+        };
+    }
+
+    /// <summary>Resources the template creates (not <c>existing</c> references).</summary>
+    private static IEnumerable<JsonElement> DeclaredResources(JsonElement template) =>
+        Resources(template).Where(r => !(r.TryGetProperty("existing", out var existing) && existing.ValueKind == JsonValueKind.True));
+
+    private static IEnumerable<ModuleDeployment> ModuleDeployments(JsonElement template)
+    {
+        foreach (var resource in Resources(template))
+        {
+            if (TypeOf(resource) == "Microsoft.Resources/deployments"
+                && resource.TryGetProperty("properties", out var properties)
+                && properties.TryGetProperty("template", out var nested))
+            {
+                yield return new ModuleDeployment(resource, nested, template);
+                foreach (var inner in ModuleDeployments(nested))
+                {
+                    yield return inner;
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<JsonElement> AllDeclaredResources(JsonElement root) =>
+        DeclaredResources(root).Concat(ModuleDeployments(root).SelectMany(d => DeclaredResources(d.Template)));
+
+    private static bool HasResource(JsonElement template, string type) => DeclaredResources(template).Any(r => TypeOf(r) == type);
+
+    private static bool IsFunctionApp(JsonElement resource) =>
+        TypeOf(resource) == "Microsoft.Web/sites"
+        && resource.TryGetProperty("kind", out var kind)
+        && kind.GetString() == "functionapp,linux";
+
+    private static string? TypeOf(JsonElement resource) =>
+        resource.TryGetProperty("type", out var type) ? type.GetString() : null;
+
+    private static JsonElement ParameterValue(ModuleDeployment deployment, string name) =>
+        Resolve(deployment.Deployment.GetProperty("properties").GetProperty("parameters").GetProperty(name).GetProperty("value"), deployment.Scope);
+
+    /// <summary>Follows a bare <c>[variables('x')]</c> expression to the variable's value in the declaring template.</summary>
+    private static JsonElement Resolve(JsonElement value, JsonElement scope)
+    {
+        if (value.ValueKind == JsonValueKind.String
+            && VariableExpression().Match(value.GetString() ?? "") is { Success: true } match
+            && scope.TryGetProperty("variables", out var variables)
+            && variables.TryGetProperty(match.Groups[1].Value, out var variable))
+        {
+            return Resolve(variable, scope);
+        }
+
+        return value;
+    }
+
+    [GeneratedRegex(@"^\[variables\('([^']+)'\)\]$")]
+    private static partial Regex VariableExpression();
+
+    private static string AssemblyMetadata(string key) =>
+        typeof(BicepTemplateTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value
+        ?? throw new InvalidOperationException($"Assembly metadata {key} has no value.");
+
+    private static string BicepPath()
+    {
+        var path = AssemblyMetadata("BicepPath");
+        if (!OperatingSystem.IsWindows())
+        {
+            // The package's MSBuild props join the path with backslashes.
+            path = path.Replace('\\', '/');
+            var mode = File.GetUnixFileMode(path);
+            if (!mode.HasFlag(UnixFileMode.UserExecute))
+            {
+                File.SetUnixFileMode(path, mode | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+            }
+        }
+
+        return path;
+    }
+
+    private static Task<ProcessResult> RunBicepAsync(params string[] arguments) =>
+        RunProcessAsync(BicepPath(), arguments, Path.Combine(RepoRoot, "infra"), BicepTimeout);
+
+    private sealed record ProcessResult(string Command, int ExitCode, string StandardOutput, string StandardError)
+    {
+        public string Describe() =>
+            $"{Command} exited with {ExitCode}.{Environment.NewLine}stdout:{Environment.NewLine}{StandardOutput}{Environment.NewLine}stderr:{Environment.NewLine}{StandardError}";
+    }
+
+    private static async Task<ProcessResult> RunProcessAsync(string fileName, IReadOnlyList<string> arguments, string workingDirectory, TimeSpan timeout)
+    {
+        var startInfo = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        var command = $"{fileName} {string.Join(' ', arguments)}";
+        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {command}.");
+        using var cancellation = new CancellationTokenSource(timeout);
+        var standardOutput = process.StandardOutput.ReadToEndAsync(cancellation.Token);
+        var standardError = process.StandardError.ReadToEndAsync(cancellation.Token);
+        try
+        {
+            await process.WaitForExitAsync(cancellation.Token);
+            return new ProcessResult(command, process.ExitCode, await standardOutput, await standardError);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{command} did not finish within {timeout}.");
+        }
+    }
+}
