@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Net.Http.Json;
+using Npgsql;
+
+namespace PulseStream.Testing;
+
+/// <summary>The demo tenant the local host seeded (its <c>demo.json</c>).</summary>
+public sealed record DemoTenant(string ApiKey, string Email, string Password, Guid TenantId, string BaseUrl, Guid ChannelId, string WebhookSecret);
+
+/// <summary>
+/// The local host as a real process (<c>dotnet PulseStream.LocalHost.dll</c>) on a free port, with its own
+/// database and state directory, driven over HTTP like a user would. It can be killed and restarted on the same
+/// database to test durability.
+/// </summary>
+public sealed class LocalHostProcess : IAsyncDisposable
+{
+    private Process? _process;
+    private readonly StringBuilder _output = new();
+
+    public string ConnectionString { get; private set; } = "";
+    public string StateDir { get; } = Directory.CreateTempSubdirectory("pulse-host-").FullName;
+    public int Port { get; } = TestEnvironment.FreePort();
+    public Uri BaseUrl => new($"http://127.0.0.1:{Port}/");
+    public string ProtectionKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    public DemoTenant Demo { get; private set; } = null!;
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+    public IDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
+
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    public static async Task<LocalHostProcess> StartAsync(string name, Action<IDictionary<string, string>>? configure = null)
+    {
+        var host = new LocalHostProcess { ConnectionString = await TestEnvironment.CreateDatabaseAsync(name) };
+        host.Http.BaseAddress = host.BaseUrl;
+        configure?.Invoke(host.Settings);
+        await host.StartAsync();
+        return host;
+    }
+
+    public async Task StartAsync()
+    {
+        var dll = Path.Combine(TestEnvironment.RepoRoot, "src", "LocalHost", "bin", TestEnvironment.Configuration, "net10.0", "PulseStream.LocalHost.dll");
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = StateDir,
+        };
+        start.Environment["ASPNETCORE_URLS"] = BaseUrl.ToString().TrimEnd('/');
+        start.Environment["PostgresConnection"] = ConnectionString;
+        start.Environment["TablesConnection"] = TestEnvironment.Tables;
+        start.Environment["Pulse__StateDir"] = StateDir;
+        start.Environment["Secrets__ProtectionKey"] = ProtectionKey;
+        start.Environment["Logging__LogLevel__Default"] = "Information";
+        foreach (var (key, value) in Settings) start.Environment[key] = value;
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("The local host did not start.");
+        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"The local host exited with {_process.ExitCode}:\n{Output}");
+            try
+            {
+                using var response = await Http.GetAsync("api/health");
+                if (response.IsSuccessStatusCode && File.Exists(Path.Combine(StateDir, "demo.json"))) break;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The local host did not become healthy:\n{Output}");
+            await Task.Delay(200);
+        }
+        Demo = JsonSerializer.Deserialize<DemoTenant>(await File.ReadAllTextAsync(Path.Combine(StateDir, "demo.json")), new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+    }
+
+    /// <summary>Kills the process without letting it shut down: nothing in memory survives.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true);
+        _process?.WaitForExit(10_000);
+    }
+
+    public async Task<string> LoginAsync(string? email = null, string? password = null)
+    {
+        using var response = await Http.PostAsJsonAsync("api/v1/auth/login", new { email = email ?? Demo.Email, password = password ?? Demo.Password });
+        response.EnsureSuccessStatusCode();
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("accessToken").GetString()!;
+    }
+
+    public HttpRequestMessage Authorized(HttpMethod method, string path, string token, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        return request;
+    }
+
+    public HttpRequestMessage Ingest(string path, object body, string? apiKey = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        request.Headers.Add("X-Api-Key", apiKey ?? Demo.ApiKey);
+        return request;
+    }
+
+    public async Task<long> ScalarAsync(string sql, params object[] args)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var arg in args) command.Parameters.AddWithValue(arg);
+        return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes; returns whether it held.</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition()) return true;
+            await Task.Delay(200);
+        }
+        return await condition();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        Http.Dispose();
+        try
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(TestEnvironment.Postgres);
+            await connection.OpenAsync();
+            var database = new NpgsqlConnectionStringBuilder(ConnectionString).Database;
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException)
+        {
+            // Best effort: the test cluster is thrown away after the run anyway.
+        }
+        try { Directory.Delete(StateDir, recursive: true); } catch (IOException) { }
+    }
+}
