@@ -30,6 +30,10 @@ param postgresAdministratorPassword string
 @secure()
 param jwtSigningKey string
 
+@description('Required. Key that protects stored secrets such as webhook signing secrets (AES-256; 32 random bytes, base64: `openssl rand -base64 32`). Stored in Key Vault.')
+@secure()
+param secretProtectionKey string
+
 @description('Optional. Partitions of the `api-events` event hub. Fixed once created on the Standard tier.')
 @minValue(1)
 @maxValue(32)
@@ -259,6 +263,7 @@ module keyVault 'modules/keyvault.bicep' = {
     location: location
     tags: allTags
     jwtSigningKey: jwtSigningKey
+    secretProtectionKey: secretProtectionKey
     postgresConnectionString: 'Host=${postgres.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres.outputs.databaseName};Username=${postgresAdministratorLogin};Password=${postgresAdministratorPassword};SSL Mode=VerifyFull'
     signalRName: names.signalR
     enablePurgeProtection: keyVaultEnablePurgeProtection
@@ -312,6 +317,7 @@ var appSettings = {
   EventHubConnection__clientId: identity.outputs.clientId
   SignalRConnection: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.signalRConnectionUri})'
   Auth__SigningKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.jwtSigningKeyUri})'
+  Secrets__ProtectionKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretProtectionKeyUri})'
   Auth__Issuer: 'pulsestream'
   Auth__Audience: 'pulsestream-api'
   AZURE_CLIENT_ID: identity.outputs.clientId

@@ -4,6 +4,7 @@ using 'main.bicep'
 //   export PULSE_PG_ADMIN_LOGIN=pulseadmin
 //   export PULSE_PG_ADMIN_PASSWORD='<a strong password>'
 //   export PULSE_JWT_SIGNING_KEY="$(openssl rand -base64 48)"
+//   export PULSE_SECRET_PROTECTION_KEY="$(openssl rand -base64 32)"
 
 param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'dev')
 
@@ -12,3 +13,5 @@ param postgresAdministratorLogin = readEnvironmentVariable('PULSE_PG_ADMIN_LOGIN
 param postgresAdministratorPassword = readEnvironmentVariable('PULSE_PG_ADMIN_PASSWORD', '')
 
 param jwtSigningKey = readEnvironmentVariable('PULSE_JWT_SIGNING_KEY', '')
+
+param secretProtectionKey = readEnvironmentVariable('PULSE_SECRET_PROTECTION_KEY', '')

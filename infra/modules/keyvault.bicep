@@ -16,6 +16,10 @@ param tags { *: string } = {}
 @secure()
 param jwtSigningKey string
 
+@description('Required. AES-256 key (base64, 32 bytes) that protects secrets the apps store, such as webhook signing secrets.')
+@secure()
+param secretProtectionKey string
+
 @description('Required. Npgsql connection string of the application database.')
 @secure()
 param postgresConnectionString string
@@ -92,6 +96,15 @@ resource signalRConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' 
 output name string = vault.name
 
 @description('The resource ID of the Key Vault.')
+resource secretProtectionKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'secret-protection-key'
+  properties: {
+    value: secretProtectionKey
+    contentType: 'text/plain'
+  }
+}
+
 output resourceId string = vault.id
 
 @description('The vault URI, `https://<name>.vault.azure.net/`.')
@@ -99,6 +112,9 @@ output uri string = vault.properties.vaultUri
 
 @description('Versionless URI of the JWT signing key secret, for a Key Vault reference.')
 output jwtSigningKeyUri string = jwtSigningKeySecret.properties.secretUri
+
+@description('Versionless URI of the secret-protection key secret, for a Key Vault reference.')
+output secretProtectionKeyUri string = secretProtectionKeySecret.properties.secretUri
 
 @description('Versionless URI of the Postgres connection string secret, for a Key Vault reference.')
 output postgresConnectionUri string = postgresConnectionSecret.properties.secretUri

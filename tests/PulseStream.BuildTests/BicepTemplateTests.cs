@@ -28,6 +28,7 @@ public sealed partial class BicepTemplateTests
         "TablesConnection__clientId",
         "SignalRConnection",
         "Auth__SigningKey",
+        "Secrets__ProtectionKey",
         "Auth__Issuer",
         "Auth__Audience",
         "AzureWebJobsStorage__accountName",
@@ -37,7 +38,7 @@ public sealed partial class BicepTemplateTests
         "AZURE_CLIENT_ID",
     ];
 
-    private static readonly string[] KeyVaultReferenceSettings = ["PostgresConnection", "SignalRConnection", "Auth__SigningKey"];
+    private static readonly string[] KeyVaultReferenceSettings = ["PostgresConnection", "SignalRConnection", "Auth__SigningKey", "Secrets__ProtectionKey"];
 
     private static readonly string[] ExpectedServices = ["alerts", "ingest", "realtime"];
 
