@@ -8,7 +8,7 @@ using PulseStream.Identity;
 namespace PulseStream.Functions.Alerts;
 
 /// <summary>Rules and alerts over HTTP: Viewer reads, Admin writes; the tenant comes from the token.</summary>
-public sealed class AlertHttpFunctions(CallerAuthenticator auth, AlertRuleEndpoints rules, AlertQueries alerts, Health health)
+public sealed class AlertHttpFunctions(CallerAuthenticator auth, AlertRuleEndpoints rules, AlertQueries alerts, AlertLifecycle lifecycle, Health health)
 {
     [Function(nameof(ListAlertRules))]
     public Task<IActionResult> ListAlertRules([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alert-rules")] HttpRequest request) =>
@@ -21,6 +21,10 @@ public sealed class AlertHttpFunctions(CallerAuthenticator auth, AlertRuleEndpoi
     [Function(nameof(ListAlerts))]
     public Task<IActionResult> ListAlerts([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alerts")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => alerts.ListAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(AcknowledgeAlert))]
+    public Task<IActionResult> AcknowledgeAlert([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/alerts/{id}/ack")] HttpRequest request, string id) =>
+        auth.RunAsync(request, Role.Viewer, caller => lifecycle.AcknowledgeAsync(caller, id, request.HttpContext.RequestAborted));
 
     [Function("AlertsHealth")]
     public Task<IActionResult> HealthCheck([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>

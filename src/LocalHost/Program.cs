@@ -4,7 +4,8 @@ using PulseStream.Functions.Realtime;
 using PulseStream.Hosting;
 using PulseStream.LocalHost;
 
-var builder = WebApplication.CreateBuilder(args);
+// Content root = the binaries' folder, so appsettings.json is found whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddLocalSettings();
 builder.AddPulseStreamDefaults();
 builder.AddIngest();

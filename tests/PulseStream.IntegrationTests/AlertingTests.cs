@@ -85,6 +85,19 @@ public class AlertingTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal(delivery.Id, payload.RootElement.GetProperty("id").GetString());
         Assert.Equal(tenant.TenantId, payload.RootElement.GetProperty("tenantId").GetGuid());
         Assert.Equal(alert.GetProperty("id").GetGuid(), payload.RootElement.GetProperty("alert").GetProperty("id").GetGuid());
+
+        // A person acknowledges it once; a second time is a conflict; another tenant's id is not found.
+        var alertId = alert.GetProperty("id").GetGuid();
+        using (var ack = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Post, $"api/v1/alerts/{alertId}/ack", token)))
+        {
+            Assert.Equal(HttpStatusCode.OK, ack.StatusCode);
+            Assert.Equal("acknowledged", (await ack.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("state").GetString());
+        }
+        using (var again = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Post, $"api/v1/alerts/{alertId}/ack", token)))
+            Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        using (var foreign = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Post, $"api/v1/alerts/{alertId}/ack", await Host.LoginAsync())))
+            Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+        Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM alerts WHERE tenant_id = $1 AND state = 'acknowledged'", tenant.TenantId));
     }
 
     [Fact]

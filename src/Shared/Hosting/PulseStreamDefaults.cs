@@ -71,6 +71,7 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<SecretProtector>();
         services.TryAddSingleton<AlertRuleStore>();
         services.TryAddSingleton<AlertQueries>();
+        services.TryAddSingleton<AlertLifecycle>();
         services.TryAddSingleton<AlertEvaluator>();
         services.TryAddSingleton<AlertRuleEndpoints>();
         services.TryAddSingleton<NotificationDispatcher>();
