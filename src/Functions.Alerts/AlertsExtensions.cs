@@ -15,8 +15,7 @@ public static class AlertsExtensions
         services.AddPersonAuth();
         services.AddRealtimePublishing(builder.Configuration);
         services.AddAlerting();
-        services.TryAddSingleton<PartitionedEventStore>();
-        services.TryAddSingleton<IEventStore>(sp => sp.GetRequiredService<PartitionedEventStore>());
+        services.AddEventStore();
         services.TryAddSingleton<EventBatchPersister>();
         return builder;
     }

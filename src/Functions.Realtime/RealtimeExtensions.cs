@@ -22,9 +22,7 @@ public static class RealtimeExtensions
         services.TryAddSingleton<NegotiateService>();
         services.TryAddSingleton<LiveFanout>();
         services.TryAddSingleton<DashboardQueries>();
-        services.TryAddSingleton<AlertQueries>();
-        services.TryAddSingleton<PartitionedEventStore>();
-        services.TryAddSingleton<IEventStore>(sp => sp.GetRequiredService<PartitionedEventStore>());
+        services.AddEventStore();
         services.TryAddSingleton<RecentEventsQuery>();
         services.TryAddSingleton<DashboardFiles>();
         return builder;

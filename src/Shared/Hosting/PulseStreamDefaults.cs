@@ -80,6 +80,14 @@ public static class PulseStreamDefaults
         return services;
     }
 
+    /// <summary>Raw event storage, read by the dashboard and written by the Alerts consumer.</summary>
+    public static IServiceCollection AddEventStore(this IServiceCollection services)
+    {
+        services.TryAddSingleton<Events.PartitionedEventStore>();
+        services.TryAddSingleton<Events.IEventStore>(sp => sp.GetRequiredService<Events.PartitionedEventStore>());
+        return services;
+    }
+
     /// <summary>The Event Hubs publisher: a connection string, or a namespace with managed identity in Azure.</summary>
     public static IServiceCollection AddEventHubsPublisher(this IServiceCollection services, IConfiguration configuration)
     {
