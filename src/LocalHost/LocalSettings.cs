@@ -30,14 +30,35 @@ public static class LocalSettings
         Default("SignalRConnection", $"Endpoint={baseUrl}signalr;AccessKey={secrets["signalRAccessKey"]};Version=1.0;");
         Default("EventHubName", "api-events");
         Default("Notifications:AllowPrivateNetworkTargets", "true");
+        SeparateAppRole(configuration, defaults, secrets["postgresAppPassword"]);
         configuration.AddInMemoryCollection(defaults);
         builder.Services.AddSingleton(new LocalHostPaths(stateDir, baseUrl));
         return builder;
     }
 
+    /// <summary>
+    /// The configured connection is the schema owner's (the private cluster's superuser, locally). It becomes the
+    /// migration connection, and the apps connect as a login role of their own that owns nothing and cannot bypass
+    /// row-level security: <c>&lt;database&gt;_app</c>, its password generated once.
+    /// </summary>
+    private static void SeparateAppRole(IConfiguration configuration, Dictionary<string, string?> defaults, string generatedPassword)
+    {
+        if (!string.IsNullOrEmpty(configuration["PostgresMigrationConnection"]) || configuration["PostgresConnection"] is not { Length: > 0 } owner) return;
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(owner);
+        var role = configuration["Postgres:AppRole"] is { Length: > 0 } r ? r
+            : System.Text.RegularExpressions.Regex.Replace((builder.Database ?? "pulsestream").ToLowerInvariant(), "[^a-z0-9_]", "_") + "_app";
+        var password = configuration["Postgres:AppRolePassword"] is { Length: > 0 } p ? p : Convert.ToHexStringLower(Convert.FromBase64String(generatedPassword));
+        defaults["PostgresMigrationConnection"] = owner;
+        defaults["Postgres:AppRole"] = role;
+        defaults["Postgres:AppRolePassword"] = password;
+        builder.Username = role;
+        builder.Password = password;
+        defaults["PostgresConnection"] = builder.ConnectionString;
+    }
+
     private static Dictionary<string, string> LoadOrCreateSecrets(string path)
     {
-        string[] names = ["authSigningKey", "protectionKey", "signalRAccessKey"];
+        string[] names = ["authSigningKey", "protectionKey", "signalRAccessKey", "postgresAppPassword"];
         var secrets = File.Exists(path)
             ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)) ?? []
             : [];

@@ -19,7 +19,12 @@ public sealed class LocalHostProcess : IAsyncDisposable
     private Process? _process;
     private readonly StringBuilder _output = new();
 
+    /// <summary>The superuser's connection to this host's database (test assertions see every tenant).</summary>
     public string ConnectionString { get; private set; } = "";
+    public string AppRole => new NpgsqlConnectionStringBuilder(ConnectionString).Database + "_app";
+    public string AppRolePassword { get; } = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+    /// <summary>The connection the apps use: the application role, subject to row-level security.</summary>
+    public string AppConnectionString => new NpgsqlConnectionStringBuilder(ConnectionString) { Username = AppRole, Password = AppRolePassword }.ConnectionString;
     public string StateDir { get; } = Directory.CreateTempSubdirectory("pulse-host-").FullName;
     public int Port { get; } = TestEnvironment.FreePort();
     public Uri BaseUrl => new($"http://127.0.0.1:{Port}/");
@@ -54,6 +59,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
         start.Environment["TablesConnection"] = TestEnvironment.Tables;
         start.Environment["Pulse__StateDir"] = StateDir;
         start.Environment["Secrets__ProtectionKey"] = ProtectionKey;
+        start.Environment["Postgres__AppRole"] = AppRole;
+        start.Environment["Postgres__AppRolePassword"] = AppRolePassword;
         start.Environment["Logging__LogLevel__Default"] = "Information";
         foreach (var (key, value) in Settings) start.Environment[key] = value;
 
@@ -145,6 +152,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
             var database = new NpgsqlConnectionStringBuilder(ConnectionString).Database;
             await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {database} WITH (FORCE)", connection);
             await drop.ExecuteNonQueryAsync();
+            await using var dropRole = new NpgsqlCommand($"DROP ROLE IF EXISTS {AppRole}", connection);
+            await dropRole.ExecuteNonQueryAsync();
         }
         catch (NpgsqlException)
         {

@@ -62,23 +62,29 @@ public sealed class DemoSeeder(LocalHostPaths paths, Database database, LocalEve
 
     private async Task<bool> TenantExistsAsync(Guid tenantId, CancellationToken ct)
     {
-        await using var command = database.DataSource.CreateCommand("SELECT 1 FROM tenants WHERE id = $1");
-        command.Parameters.AddWithValue(tenantId);
-        return await command.ExecuteScalarAsync(ct) is not null;
+        return await database.ForTenantAsync(tenantId, async (connection, transaction) =>
+        {
+            await using var command = new NpgsqlCommand("SELECT 1 FROM tenants WHERE id = $1", connection, transaction);
+            command.Parameters.AddWithValue(tenantId);
+            return await command.ExecuteScalarAsync(ct) is not null;
+        }, ct);
     }
 
     private async Task<bool> EmailInUseAsync(string email, CancellationToken ct)
     {
-        await using var command = database.DataSource.CreateCommand("SELECT 1 FROM users WHERE lower(email) = lower($1)");
+        await using var command = database.DataSource.CreateCommand("SELECT auth_email_taken($1)");
         command.Parameters.AddWithValue(email);
-        return await command.ExecuteScalarAsync(ct) is not null;
+        return await command.ExecuteScalarAsync(ct) is true;
     }
 
     private async Task<Guid> KeyIdAsync(DemoTenant demo, CancellationToken ct)
     {
-        await using var command = database.DataSource.CreateCommand("SELECT id FROM api_keys WHERE tenant_id = $1 AND key_hash = $2");
-        command.Parameters.AddWithValue(demo.TenantId);
-        command.Parameters.AddWithValue(ApiKeyFormat.Hash(demo.ApiKey));
-        return await command.ExecuteScalarAsync(ct) is Guid id ? id : Guid.Empty;
+        return await database.ForTenantAsync(demo.TenantId, async (connection, transaction) =>
+        {
+            await using var command = new NpgsqlCommand("SELECT id FROM api_keys WHERE tenant_id = $1 AND key_hash = $2", connection, transaction);
+            command.Parameters.AddWithValue(demo.TenantId);
+            command.Parameters.AddWithValue(ApiKeyFormat.Hash(demo.ApiKey));
+            return await command.ExecuteScalarAsync(ct) is Guid id ? id : Guid.Empty;
+        }, ct);
     }
 }

@@ -38,7 +38,7 @@ public sealed class AlertEvaluator(Database database, TimeProvider time, IRealti
     public async Task EvaluateAllTenantsAsync(CancellationToken ct)
     {
         var tenants = new List<Guid>();
-        await using (var command = database.DataSource.CreateCommand("SELECT DISTINCT tenant_id FROM alert_rules WHERE enabled"))
+        await using (var command = database.DataSource.CreateCommand("SELECT tenants_with_enabled_rules()"))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct)) tenants.Add(reader.GetGuid(0));

@@ -52,10 +52,15 @@ public sealed class EventBatchPersister(Database database, IEventStore eventStor
                 var envelope = EventEnvelopeCodec.Decode(message.Body);
                 rows.AddRange(envelope.Events.Select(e => (envelope.TenantId, envelope.ReceivedAt, e)));
             }
-            rows = await DropSeenEventIdsAsync(connection, transaction, rows, ct);
-
-            await eventStore.AppendAsync(connection, transaction, rows, ct);
-            await RollupWriter.ApplyAsync(connection, transaction, RollupWriter.Aggregate(rows.Select(r => (r.TenantId, r.Event))), ct);
+            // A batch may hold several tenants: each tenant's rows are written with that tenant set, so row-level
+            // security checks every insert.
+            foreach (var tenant in rows.GroupBy(r => r.TenantId))
+            {
+                await Database.SetTenantAsync(connection, transaction, tenant.Key, ct);
+                var kept = await DropSeenEventIdsAsync(connection, transaction, tenant.ToList(), ct);
+                await eventStore.AppendAsync(connection, transaction, kept, ct);
+                await RollupWriter.ApplyAsync(connection, transaction, RollupWriter.Aggregate(kept.Select(r => (r.TenantId, r.Event))), ct);
+            }
             await SavePositionAsync(connection, transaction, batch.ConsumerGroup, batch.PartitionId, fresh[^1].SequenceNumber, ct);
             return rows.Select(r => r.TenantId).ToHashSet();
         }, ct);

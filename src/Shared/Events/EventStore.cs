@@ -22,10 +22,10 @@ public interface IEventStore
 }
 
 /// <summary>
-/// Rows in a table range-partitioned by day, written with binary COPY. Day partitions are created on demand,
+/// Rows in a table range-partitioned by day, written with one INSERT over arrays. Day partitions are created on demand,
 /// each in its own short transaction, before the batch's transaction writes to them.
 /// </summary>
-public sealed class PartitionedEventStore(NpgsqlDataSource dataSource) : IEventStore
+public sealed class PartitionedEventStore(Storage.Database database) : IEventStore
 {
     private readonly ConcurrentDictionary<DateOnly, bool> _knownDays = new();
 
@@ -34,17 +34,10 @@ public sealed class PartitionedEventStore(NpgsqlDataSource dataSource) : IEventS
         foreach (var day in days.Distinct())
         {
             if (_knownDays.ContainsKey(day)) continue;
-            var name = $"events_{day:yyyyMMdd}";
-            var sql = $"CREATE TABLE IF NOT EXISTS {name} PARTITION OF events FOR VALUES FROM ('{day:yyyy-MM-dd}') TO ('{day.AddDays(1):yyyy-MM-dd}')";
-            try
-            {
-                await using var command = dataSource.CreateCommand(sql);
-                await command.ExecuteNonQueryAsync(ct);
-            }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.UniqueViolation)
-            {
-                // Another consumer created it between our check and our create.
-            }
+            // The app role cannot create tables: a SECURITY DEFINER function makes the partition with its policy.
+            await using var command = database.DataSource.CreateCommand("SELECT ensure_event_partition($1)");
+            command.Parameters.AddWithValue(day);
+            await command.ExecuteNonQueryAsync(ct);
             _knownDays[day] = true;
         }
     }
@@ -53,40 +46,43 @@ public sealed class PartitionedEventStore(NpgsqlDataSource dataSource) : IEventS
     {
         if (events.Count == 0) return;
         await EnsureDayPartitionsAsync(events.Select(e => DateOnly.FromDateTime(e.Event.Timestamp.UtcDateTime)), ct);
-        await using var import = await connection.BeginBinaryImportAsync("""
-            COPY events (tenant_id, ts, received_at, event_id, method, path, route, status_code, latency_ms,
-                         request_bytes, response_bytes, consumer_id, environment, attributes) FROM STDIN (FORMAT BINARY)
-            """, ct);
-        foreach (var (tenantId, receivedAt, e) in events)
+        // One INSERT over arrays (binary COPY is refused on tables with row-level security).
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO events (tenant_id, ts, received_at, event_id, method, path, route, status_code, latency_ms,
+                                request_bytes, response_bytes, consumer_id, environment, attributes)
+            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                 $8::smallint[], $9::float8[], $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::jsonb[])
+            """, connection, transaction);
+        insert.Parameters.AddWithValue(events.Select(e => e.TenantId).ToArray());
+        insert.Parameters.AddWithValue(events.Select(e => e.Event.Timestamp.UtcDateTime).ToArray());
+        insert.Parameters.AddWithValue(events.Select(e => e.ReceivedAt.UtcDateTime).ToArray());
+        insert.Parameters.Add(TextArray(events.Select(e => e.Event.EventId)));
+        insert.Parameters.AddWithValue(events.Select(e => e.Event.Method).ToArray());
+        insert.Parameters.AddWithValue(events.Select(e => e.Event.Path).ToArray());
+        insert.Parameters.AddWithValue(events.Select(e => e.Event.Route).ToArray());
+        insert.Parameters.AddWithValue(events.Select(e => (short)e.Event.StatusCode).ToArray());
+        insert.Parameters.AddWithValue(events.Select(e => e.Event.LatencyMs).ToArray());
+        insert.Parameters.AddWithValue(events.Select(e => e.Event.RequestBytes).ToArray());
+        insert.Parameters.AddWithValue(events.Select(e => e.Event.ResponseBytes).ToArray());
+        insert.Parameters.Add(TextArray(events.Select(e => e.Event.ConsumerId)));
+        insert.Parameters.AddWithValue(events.Select(e => e.Event.Environment).ToArray());
+        insert.Parameters.Add(new NpgsqlParameter
         {
-            await import.StartRowAsync(ct);
-            await import.WriteAsync(tenantId, NpgsqlDbType.Uuid, ct);
-            await import.WriteAsync(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
-            await import.WriteAsync(receivedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
-            await WriteNullable(import, e.EventId, NpgsqlDbType.Text, ct);
-            await import.WriteAsync(e.Method, NpgsqlDbType.Text, ct);
-            await import.WriteAsync(e.Path, NpgsqlDbType.Text, ct);
-            await import.WriteAsync(e.Route, NpgsqlDbType.Text, ct);
-            await import.WriteAsync((short)e.StatusCode, NpgsqlDbType.Smallint, ct);
-            await import.WriteAsync(e.LatencyMs, NpgsqlDbType.Double, ct);
-            await WriteNullable(import, e.RequestBytes, NpgsqlDbType.Bigint, ct);
-            await WriteNullable(import, e.ResponseBytes, NpgsqlDbType.Bigint, ct);
-            await WriteNullable(import, e.ConsumerId, NpgsqlDbType.Text, ct);
-            await import.WriteAsync(e.Environment, NpgsqlDbType.Text, ct);
-            await WriteNullable(import, e.Attributes is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null, NpgsqlDbType.Jsonb, ct);
-        }
-        await import.CompleteAsync(ct);
+            Value = events.Select(e => e.Event.Attributes is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null).ToArray(),
+            NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb,
+        });
+        await insert.ExecuteNonQueryAsync(ct);
     }
 
-    private static Task WriteNullable<T>(NpgsqlBinaryImporter import, T? value, NpgsqlDbType type, CancellationToken ct) where T : class =>
-        value is null ? import.WriteNullAsync(ct) : import.WriteAsync(value, type, ct);
+    private static NpgsqlParameter TextArray(IEnumerable<string?> values) =>
+        new() { Value = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
 
-    private static Task WriteNullable<T>(NpgsqlBinaryImporter import, T? value, NpgsqlDbType type, CancellationToken ct) where T : struct =>
-        value is { } v ? import.WriteAsync(v, type, ct) : import.WriteNullAsync(ct);
+    public Task<List<StoredEvent>> QueryAsync(Guid tenantId, EventQuery query, CancellationToken ct) =>
+        database.ForTenantAsync(tenantId, (connection, transaction) => QueryAsync(connection, transaction, tenantId, query, ct), ct);
 
-    public async Task<List<StoredEvent>> QueryAsync(Guid tenantId, EventQuery query, CancellationToken ct)
+    private static async Task<List<StoredEvent>> QueryAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, EventQuery query, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = new NpgsqlCommand("""
             SELECT event_id, ts, method, path, route, status_code, latency_ms, request_bytes, response_bytes,
                    consumer_id, environment, attributes::text, received_at
             FROM events
@@ -98,7 +94,7 @@ public sealed class PartitionedEventStore(NpgsqlDataSource dataSource) : IEventS
               AND ($5::timestamptz IS NULL OR ts < $5)
             ORDER BY ts DESC
             LIMIT $6
-            """);
+            """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.Route ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)query.StatusCode ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });

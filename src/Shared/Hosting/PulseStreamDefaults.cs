@@ -24,6 +24,8 @@ namespace PulseStream.Hosting;
 public static class PulseStreamDefaults
 {
     public const string PostgresSetting = "PostgresConnection";
+    /// <summary>The schema owner's connection, used only to migrate; the apps' own connection is the app role's.</summary>
+    public const string MigrationSetting = "PostgresMigrationConnection";
     public const string TablesSetting = "TablesConnection";
     public const string EventHubSetting = "EventHubConnection";
 
@@ -34,6 +36,9 @@ public static class PulseStreamDefaults
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(_ => new NpgsqlDataSourceBuilder(Required(configuration, PostgresSetting)).Build());
         services.TryAddSingleton<Database>();
+        services.TryAddSingleton(_ => new MigrationSettings(
+            configuration[MigrationSetting] is { Length: > 0 } owner ? owner : Required(configuration, PostgresSetting),
+            configuration["Postgres:AppRole"], configuration["Postgres:AppRolePassword"]));
         services.TryAddSingleton<Migrator>();
         services.AddHostedService<MigrationHostedService>();
         services.TryAddSingleton(_ => CreateTableServiceClient(configuration));

@@ -36,8 +36,9 @@ public sealed class LoginService(Database database, PasswordHasher hasher, Token
 
     private async Task<UserRecord?> FindUserAsync(string email, CancellationToken ct)
     {
+        // Before the tenant is known: a narrow SECURITY DEFINER lookup (row-level security hides other rows).
         await using var command = database.DataSource.CreateCommand(
-            "SELECT tenant_id, id, role, password_hash FROM users WHERE lower(email) = lower($1)");
+            "SELECT tenant_id, id, role, password_hash FROM auth_find_user($1) WHERE status = 'active' AND password_hash IS NOT NULL");
         command.Parameters.AddWithValue(email);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;

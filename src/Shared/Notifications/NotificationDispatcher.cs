@@ -9,7 +9,7 @@ namespace PulseStream.Notifications;
 /// Sends due outbox deliveries. Webhooks are POSTed with the contract's headers; the delivery id is the outbox id,
 /// stable across retries, so receivers can deduplicate.
 /// </summary>
-public sealed class NotificationDispatcher(NpgsqlDataSource dataSource, IHttpClientFactory httpClients, SecretProtector secrets,
+public sealed class NotificationDispatcher(Storage.Database database, IHttpClientFactory httpClients, SecretProtector secrets,
     TimeProvider time, ILogger<NotificationDispatcher> logger)
 {
     public const string HttpClientName = "notifications";
@@ -18,19 +18,19 @@ public sealed class NotificationDispatcher(NpgsqlDataSource dataSource, IHttpCli
     public async Task<int> DispatchDueAsync(CancellationToken ct)
     {
         var delivered = 0;
-        var claimed = await NotificationOutbox.ClaimDueAsync(dataSource, time.GetUtcNow(), 50, ct);
+        var claimed = await NotificationOutbox.ClaimDueAsync(database, time.GetUtcNow(), 50, ct);
         foreach (var delivery in claimed)
         {
             try
             {
                 await SendAsync(delivery, ct);
-                await NotificationOutbox.MarkDeliveredAsync(dataSource, delivery, time.GetUtcNow(), ct);
+                await NotificationOutbox.MarkDeliveredAsync(database, delivery, time.GetUtcNow(), ct);
                 delivered++;
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 logger.LogWarning("Delivery {DeliveryId} to channel {ChannelId} failed: {Error}", delivery.Id, delivery.ChannelId, e.Message);
-                await NotificationOutbox.MarkFailedAsync(dataSource, delivery, e.Message, time.GetUtcNow(), ct);
+                await NotificationOutbox.MarkFailedAsync(database, delivery, e.Message, time.GetUtcNow(), ct);
             }
         }
         return delivered;

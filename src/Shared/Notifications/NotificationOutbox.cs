@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using PulseStream.Storage;
 
 namespace PulseStream.Notifications;
 
@@ -34,18 +35,10 @@ public static class NotificationOutbox
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    public static async Task<List<OutboxDelivery>> ClaimDueAsync(NpgsqlDataSource dataSource, DateTimeOffset now, int max, CancellationToken ct)
+    public static async Task<List<OutboxDelivery>> ClaimDueAsync(Database database, DateTimeOffset now, int max, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand("""
-            WITH due AS (
-                SELECT tenant_id, id FROM notification_outbox
-                WHERE status = 'pending' AND next_attempt_at <= $1
-                ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-            UPDATE notification_outbox o SET next_attempt_at = $1 + $3::interval
-            FROM due, channels c
-            WHERE o.tenant_id = due.tenant_id AND o.id = due.id AND c.tenant_id = o.tenant_id AND c.id = o.channel_id
-            RETURNING o.tenant_id, o.id, o.channel_id, o.event_type, o.payload::text, o.attempts, c.type, c.target, c.secret_protected
-            """);
+        // Across tenants: a narrow SECURITY DEFINER function claims due rows with a lease.
+        await using var command = database.DataSource.CreateCommand("SELECT * FROM claim_due_notifications($1, $2, $3)");
         command.Parameters.AddWithValue(now);
         command.Parameters.AddWithValue(max);
         command.Parameters.AddWithValue(Lease);
@@ -60,25 +53,28 @@ public static class NotificationOutbox
         return claimed;
     }
 
-    public static async Task MarkDeliveredAsync(NpgsqlDataSource dataSource, OutboxDelivery delivery, DateTimeOffset now, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand(
-            "UPDATE notification_outbox SET status = 'delivered', delivered_at = $3, attempts = attempts + 1, last_error = NULL WHERE tenant_id = $1 AND id = $2");
-        command.Parameters.AddWithValue(delivery.TenantId);
-        command.Parameters.AddWithValue(delivery.Id);
-        command.Parameters.AddWithValue(now);
-        await command.ExecuteNonQueryAsync(ct);
-    }
+    public static Task MarkDeliveredAsync(Database database, OutboxDelivery delivery, DateTimeOffset now, CancellationToken ct) =>
+        database.ForTenantAsync(delivery.TenantId, async (connection, transaction) =>
+        {
+            await using var command = new NpgsqlCommand(
+                "UPDATE notification_outbox SET status = 'delivered', delivered_at = $3, attempts = attempts + 1, last_error = NULL WHERE tenant_id = $1 AND id = $2",
+                connection, transaction);
+            command.Parameters.AddWithValue(delivery.TenantId);
+            command.Parameters.AddWithValue(delivery.Id);
+            command.Parameters.AddWithValue(now);
+            await command.ExecuteNonQueryAsync(ct);
+        }, ct);
 
-    public static async Task MarkFailedAsync(NpgsqlDataSource dataSource, OutboxDelivery delivery, string error, DateTimeOffset now, CancellationToken ct)
+    public static Task MarkFailedAsync(Database database, OutboxDelivery delivery, string error, DateTimeOffset now, CancellationToken ct) =>
+        database.ForTenantAsync(delivery.TenantId, async (connection, transaction) =>
     {
         var attempts = delivery.Attempts + 1;
         var dead = attempts >= MaxAttempts;
-        await using var command = dataSource.CreateCommand("""
+        await using var command = new NpgsqlCommand("""
             UPDATE notification_outbox SET attempts = $3, last_error = $4, status = CASE WHEN $5 THEN 'dead' ELSE 'pending' END,
                 next_attempt_at = $6
             WHERE tenant_id = $1 AND id = $2
-            """);
+            """, connection, transaction);
         command.Parameters.AddWithValue(delivery.TenantId);
         command.Parameters.AddWithValue(delivery.Id);
         command.Parameters.AddWithValue(attempts);
@@ -86,7 +82,7 @@ public static class NotificationOutbox
         command.Parameters.AddWithValue(dead);
         command.Parameters.AddWithValue(now + Backoff(attempts));
         await command.ExecuteNonQueryAsync(ct);
-    }
+    }, ct);
 
     /// <summary>Exponential backoff from 5 s, capped at 15 minutes, with full jitter on the upper half.</summary>
     public static TimeSpan Backoff(int attempts)

@@ -25,13 +25,17 @@ public sealed class Database(NpgsqlDataSource dataSource)
     public Task<T> ForTenantAsync<T>(Guid tenantId, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct) =>
         InTransactionAsync(async (connection, transaction) =>
         {
-            await using (var set = new NpgsqlCommand("SELECT set_config('app.tenant_id', $1, true)", connection, transaction))
-            {
-                set.Parameters.AddWithValue(tenantId.ToString());
-                await set.ExecuteNonQueryAsync(ct);
-            }
+            await SetTenantAsync(connection, transaction, tenantId, ct);
             return await work(connection, transaction);
         }, ct);
+
+    /// <summary>Sets the transaction's tenant (<c>SET LOCAL</c>: it ends with the transaction).</summary>
+    public static async Task SetTenantAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, CancellationToken ct)
+    {
+        await using var set = new NpgsqlCommand("SELECT set_config('app.tenant_id', $1, true)", connection, transaction);
+        set.Parameters.AddWithValue(tenantId.ToString());
+        await set.ExecuteNonQueryAsync(ct);
+    }
 
     public Task ForTenantAsync(Guid tenantId, Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
         ForTenantAsync<bool>(tenantId, async (c, t) => { await work(c, t); return true; }, ct);

@@ -26,7 +26,7 @@ public sealed class TenantProvisioner(Database database, PasswordHasher hasher, 
         // The edge record first: if the database write then fails, the orphan key maps to no tenant data.
         await edgeKeys.EnsureTableAsync(ct);
         await edgeKeys.SaveAsync(ApiKeyFormat.Hash(apiKey), new ApiKeyPrincipal(tenantId, keyId), ct);
-        await database.InTransactionAsync(async (connection, transaction) =>
+        await database.ForTenantAsync(tenantId, async (connection, transaction) =>
         {
             await Execute(connection, transaction, "INSERT INTO tenants (id, name) VALUES ($1, $2)", ct, tenantId, name);
             await Execute(connection, transaction, "INSERT INTO users (tenant_id, id, email, password_hash, role) VALUES ($1, $2, $3, $4, 'owner')",
