@@ -24,7 +24,7 @@ public sealed class AlertHttpFunctions(CallerAuthenticator auth, AlertRuleEndpoi
 
     [Function(nameof(AcknowledgeAlert))]
     public Task<IActionResult> AcknowledgeAlert([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/alerts/{id}/ack")] HttpRequest request, string id) =>
-        auth.RunAsync(request, Role.Viewer, caller => lifecycle.AcknowledgeAsync(caller, id, request.HttpContext.RequestAborted));
+        auth.RunAsync(request, Role.Viewer, caller => lifecycle.AcknowledgeAsync(caller, id, AuditLog.ClientAddress(request), request.HttpContext.RequestAborted));
 
     [Function("AlertsHealth")]
     public Task<IActionResult> HealthCheck([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>

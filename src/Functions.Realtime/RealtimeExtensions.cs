@@ -18,13 +18,14 @@ public static class RealtimeExtensions
         var services = builder.Services;
         services.AddPersonAuth();
         services.AddRealtimePublishing(builder.Configuration);
-        services.TryAddSingleton<LoginService>();
         services.TryAddSingleton<NegotiateService>();
         services.TryAddSingleton<LiveFanout>();
         services.TryAddSingleton<DashboardQueries>();
         services.AddEventStore();
         services.TryAddSingleton<RecentEventsQuery>();
         services.TryAddSingleton<DashboardFiles>();
+        services.TryAddSingleton<PulseStream.Tenancy.ApiKeyService>();
+        services.TryAddSingleton<AuditQueries>();
         return builder;
     }
 }

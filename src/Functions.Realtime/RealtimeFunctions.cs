@@ -14,8 +14,8 @@ namespace PulseStream.Functions.Realtime;
 /// The Realtime app's triggers. Its host.json sets an empty route prefix so the dashboard can live at
 /// <c>/dashboard/</c>; API routes spell out their <c>api/</c> prefix.
 /// </summary>
-public sealed class RealtimeFunctions(CallerAuthenticator auth, LoginService login, NegotiateService negotiate, DashboardQueries dashboard,
-    RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Health health)
+public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard,
+    RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, Health health)
 {
     [Function(nameof(FanOutEvents))]
     public Task FanOutEvents(
@@ -23,9 +23,21 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, LoginService log
         long[] sequenceNumberArray, DateTime[] enqueuedTimeUtcArray, TriggerPartitionContext partitionContext, CancellationToken cancellationToken) =>
         fanout.PublishAsync(ConsumedBatch.FromTrigger(EventHubNames.RealtimeConsumerGroup, partitionContext.PartitionId, messages, sequenceNumberArray, enqueuedTimeUtcArray), cancellationToken);
 
+    [Function(nameof(Signup))]
+    public Task<IActionResult> Signup([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/signup")] HttpRequest request) =>
+        sessions.SignupAsync(request, request.HttpContext.RequestAborted);
+
     [Function(nameof(Login))]
     public Task<IActionResult> Login([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/login")] HttpRequest request) =>
-        login.LoginAsync(request, request.HttpContext.RequestAborted);
+        sessions.LoginAsync(request, request.HttpContext.RequestAborted);
+
+    [Function(nameof(Refresh))]
+    public Task<IActionResult> Refresh([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/refresh")] HttpRequest request) =>
+        sessions.RefreshAsync(request, request.HttpContext.RequestAborted);
+
+    [Function(nameof(Logout))]
+    public Task<IActionResult> Logout([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/logout")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => sessions.LogoutAsync(caller, request, request.HttpContext.RequestAborted));
 
     [Function(nameof(Negotiate))]
     public Task<IActionResult> Negotiate([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/negotiate")] HttpRequest request) =>
@@ -42,6 +54,22 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, LoginService log
     [Function(nameof(RecentEvents))]
     public Task<IActionResult> RecentEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/events")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => recentEvents.ListAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(CreateApiKey))]
+    public Task<IActionResult> CreateApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/api-keys")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Admin, caller => apiKeys.CreateAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(ListApiKeys))]
+    public Task<IActionResult> ListApiKeys([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/api-keys")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Admin, caller => apiKeys.ListAsync(caller, request.HttpContext.RequestAborted));
+
+    [Function(nameof(RevokeApiKey))]
+    public Task<IActionResult> RevokeApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/api-keys/{id}")] HttpRequest request, string id) =>
+        auth.RunAsync(request, Role.Admin, caller => apiKeys.RevokeAsync(caller, id, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(ListAudit))]
+    public Task<IActionResult> ListAudit([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/audit")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Admin, caller => audit.ListAsync(caller, request, request.HttpContext.RequestAborted));
 
     [Function(nameof(Dashboard))]
     public IActionResult Dashboard([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/{*path}")] HttpRequest request, string? path) =>

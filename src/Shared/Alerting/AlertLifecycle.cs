@@ -11,7 +11,7 @@ namespace PulseStream.Alerting;
 /// <summary>People acting on alerts: acknowledging a firing alert stops its escalation but not its resolution.</summary>
 public sealed class AlertLifecycle(Database database, IRealtimePublisher realtime, TimeProvider time)
 {
-    public async Task<IActionResult> AcknowledgeAsync(Caller caller, string id, CancellationToken ct)
+    public async Task<IActionResult> AcknowledgeAsync(Caller caller, string id, string? clientAddress, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var alertId)) return ApiResults.NotFound("No such alert.");
         var now = time.GetUtcNow();
@@ -34,6 +34,8 @@ public sealed class AlertLifecycle(Database database, IRealtimePublisher realtim
                 update.Parameters.AddWithValue(now);
                 await update.ExecuteNonQueryAsync(ct);
             }
+            await AuditLog.AppendAsync(connection, transaction, new AuditEntry(caller.TenantId, Actor.User(caller.UserId), "alert.ack", "alert", alertId.ToString(),
+                null, clientAddress), ct);
             return (true, true, "acknowledged");
         }, ct);
         if (!found) return ApiResults.NotFound("No such alert.");

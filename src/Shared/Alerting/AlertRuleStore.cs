@@ -30,7 +30,7 @@ public sealed class AlertRuleStore(Database database, TimeProvider time)
     }
 
     /// <summary>Creates a rule; null when the tenant is at its rule limit.</summary>
-    public Task<AlertRule?> CreateAsync(Guid tenantId, AlertRuleBody body, CancellationToken ct) =>
+    public Task<AlertRule?> CreateAsync(Guid tenantId, AlertRuleBody body, CancellationToken ct, Identity.AuditEntry? audit = null) =>
         database.ForTenantAsync<AlertRule?>(tenantId, async (connection, transaction) =>
         {
             await using (var count = new NpgsqlCommand("SELECT count(*) FROM alert_rules WHERE tenant_id = $1", connection, transaction))
@@ -52,6 +52,8 @@ public sealed class AlertRuleStore(Database database, TimeProvider time)
             insert.Parameters.AddWithValue(JsonSerializer.Serialize(body, Json.Options));
             insert.Parameters.AddWithValue(now);
             await insert.ExecuteNonQueryAsync(ct);
+            if (audit is not null)
+                await Identity.AuditLog.AppendAsync(connection, transaction, audit with { TargetType = "alert_rule", TargetId = rule.Id.ToString(), Summary = new { body.Name, body.Condition.Metric, body.Condition.Threshold } }, ct);
             return rule;
         }, ct);
 

@@ -23,6 +23,7 @@ public sealed class IngestService(ApiKeyEdgeStore keys, EventValidator validator
         if (failure is not null) return failure.Value.Result;
         using var document = read.Document;
         var (apiEvent, errors) = validator.Validate(document.RootElement);
+        if (apiEvent is not null && !Allowed(read.Principal, apiEvent)) (apiEvent, errors) = (null, [EnvironmentNotAllowed(null)]);
         if (apiEvent is null) return ApiResults.BadRequest("invalid-event", "The event is not valid.", errors);
         return await PublishAsync(read.TenantId, [apiEvent], () => new { accepted = 1 }, ct);
     }
@@ -43,16 +44,24 @@ public sealed class IngestService(ApiKeyEdgeStore keys, EventValidator validator
         var index = 0;
         foreach (var item in items.EnumerateArray())
         {
-            var (apiEvent, itemErrors) = validator.Validate(item, index++);
-            if (apiEvent is not null) accepted.Add(apiEvent);
-            else errors.AddRange(itemErrors);
+            var (apiEvent, itemErrors) = validator.Validate(item, index);
+            if (apiEvent is not null && Allowed(read.Principal, apiEvent)) accepted.Add(apiEvent);
+            else errors.AddRange(apiEvent is null ? itemErrors : [EnvironmentNotAllowed(index)]);
+            index++;
         }
         if (accepted.Count == 0) return ApiResults.BadRequest("invalid-batch", "No event in the batch is valid.", errors);
         return await PublishAsync(read.TenantId, accepted,
             () => new { accepted = accepted.Count, rejected = errors.Select(e => e.Index).Distinct().Count(), errors }, ct);
     }
 
-    private readonly record struct Read(Guid TenantId, JsonDocument Document);
+    private readonly record struct Read(ApiKeyPrincipal Principal, JsonDocument Document)
+    {
+        public Guid TenantId => Principal.TenantId;
+    }
+
+    private static bool Allowed(ApiKeyPrincipal key, ApiEvent e) => key.Environments is null || key.Environments.Contains(e.Environment);
+
+    private static FieldError EnvironmentNotAllowed(int? index) => new("environment", "This API key may not send events for this environment.", index);
     private readonly record struct Failure(IActionResult Result);
 
     private async Task<(Read Read, Failure? Failure)> AuthenticateAndReadAsync(HttpRequest request, CancellationToken ct)
@@ -69,7 +78,7 @@ public sealed class IngestService(ApiKeyEdgeStore keys, EventValidator validator
         var outcome = await JsonBodyReader.ReadAsync(request, MaxBodyBytes, ct);
         return outcome.Failure is not null
             ? (default, new Failure(outcome.Failure))
-            : (new Read(principal.TenantId, outcome.Document!), null);
+            : (new Read(principal, outcome.Document!), null);
     }
 
     private async Task<IActionResult> PublishAsync(Guid tenantId, List<ApiEvent> accepted, Func<object> acceptedBody, CancellationToken ct)

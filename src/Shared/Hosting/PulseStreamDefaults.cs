@@ -54,6 +54,10 @@ public static class PulseStreamDefaults
         services.TryAddSingleton(new PasswordHasher());
         services.TryAddSingleton<TokenService>();
         services.TryAddSingleton<CallerAuthenticator>();
+        services.TryAddSingleton<PasswordPolicy>();
+        services.TryAddSingleton<RefreshTokens>();
+        services.TryAddSingleton<LoginThrottle>();
+        services.TryAddSingleton<AuthService>();
         return services;
     }
 

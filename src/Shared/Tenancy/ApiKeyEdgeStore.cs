@@ -5,7 +5,8 @@ using Azure.Data.Tables;
 namespace PulseStream.Tenancy;
 
 /// <summary>What the ingest edge needs to know about a key, found by the key's hash.</summary>
-public sealed record ApiKeyPrincipal(Guid TenantId, Guid KeyId);
+/// <summary>What the ingest edge needs to know about a key: its tenant, its id, and the environments it may send (null: all).</summary>
+public sealed record ApiKeyPrincipal(Guid TenantId, Guid KeyId, IReadOnlyList<string>? Environments = null);
 
 /// <summary>
 /// API-key records for the hot ingest path, in Azure Table storage (Azurite locally), keyed by the SHA-256 of the
@@ -28,8 +29,17 @@ public sealed class ApiKeyEdgeStore(TableServiceClient tables, TimeProvider time
             ["TenantId"] = principal.TenantId.ToString(),
             ["KeyId"] = principal.KeyId.ToString(),
             ["Revoked"] = false,
+            ["Scope"] = "ingest",
+            ["Environments"] = principal.Environments is { } envs ? string.Join('\n', envs) : null,
         };
         await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+    }
+
+    public async Task RevokeAsync(string keyHash, CancellationToken ct)
+    {
+        var entity = new TableEntity(keyHash, "key") { ["Revoked"] = true };
+        await Table.UpsertEntityAsync(entity, TableUpdateMode.Merge, ct);
+        _cache.TryRemove(keyHash, out _);
     }
 
     public async Task<ApiKeyPrincipal?> FindAsync(string keyHash, CancellationToken ct)
@@ -43,7 +53,8 @@ public sealed class ApiKeyEdgeStore(TableServiceClient tables, TimeProvider time
             var response = await Table.GetEntityIfExistsAsync<TableEntity>(keyHash, "key", cancellationToken: ct);
             if (response.HasValue && response.Value is { } entity && entity.GetBoolean("Revoked") != true
                 && Guid.TryParse(entity.GetString("TenantId"), out var tenantId) && Guid.TryParse(entity.GetString("KeyId"), out var keyId))
-                principal = new ApiKeyPrincipal(tenantId, keyId);
+                principal = new ApiKeyPrincipal(tenantId, keyId,
+                    entity.GetString("Environments") is { Length: > 0 } envs ? envs.Split('\n') : null);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

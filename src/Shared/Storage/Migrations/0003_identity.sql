@@ -43,6 +43,8 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_tenant_at ON audit_log (tenant_id, id DESC);
 CALL enable_tenant_isolation('audit_log', 'tenant_id');
+-- Failed logins for unknown e-mails are recorded without a tenant, visible to no tenant.
+CREATE POLICY anonymous_audit ON audit_log FOR INSERT WITH CHECK (tenant_id IS NULL AND actor_type = 'anonymous');
 
 -- Login throttling by e-mail and by client address; not tenant data (an attacker's e-mail may not exist).
 CREATE TABLE login_throttle (

@@ -1,0 +1,47 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace PulseStream.Identity;
+
+/// <summary>Who did something: a person, an API key, nobody yet (a failed login), or the system.</summary>
+public sealed record Actor(string Type, string? Id)
+{
+    public static Actor User(Guid userId) => new("user", userId.ToString());
+    public static Actor Key(Guid keyId) => new("api_key", keyId.ToString());
+    public static readonly Actor Anonymous = new("anonymous", null);
+    public static readonly Actor System = new("system", null);
+}
+
+/// <summary>One audit entry: tenant, actor, action, target, a summary of the change (never a secret), client address.</summary>
+public sealed record AuditEntry(Guid? TenantId, Actor Actor, string Action, string? TargetType = null, string? TargetId = null, object? Summary = null, string? ClientAddress = null);
+
+/// <summary>
+/// The append-only audit trail. Entries are written in the same transaction as the change they record; the app
+/// role has no UPDATE or DELETE on the table.
+/// </summary>
+public static class AuditLog
+{
+    public static async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, AuditEntry entry, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO audit_log (tenant_id, actor_type, actor_id, action, target_type, target_id, summary, client_address)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.TenantId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Uuid });
+        command.Parameters.AddWithValue(entry.Actor.Type);
+        command.Parameters.Add(Text(entry.Actor.Id));
+        command.Parameters.AddWithValue(entry.Action);
+        command.Parameters.Add(Text(entry.TargetType));
+        command.Parameters.Add(Text(entry.TargetId));
+        command.Parameters.AddWithValue(JsonSerializer.Serialize(entry.Summary ?? new { }, Http.Json.Options));
+        command.Parameters.Add(Text(entry.ClientAddress));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+
+    /// <summary>The caller's address as the server saw it.</summary>
+    public static string? ClientAddress(HttpRequest request) => request.HttpContext.Connection.RemoteIpAddress?.ToString();
+}

@@ -1,0 +1,86 @@
+using System.Security.Cryptography;
+using System.Text;
+using Npgsql;
+using PulseStream.Storage;
+
+namespace PulseStream.Identity;
+
+/// <summary>What presenting a refresh token led to.</summary>
+public enum RefreshOutcome { Rotated, Unknown, Expired, Revoked, ReuseDetected }
+
+/// <summary>
+/// Refresh tokens (RFC 9700 §4.14.2): opaque, stored only as SHA-256, rotated on every use. Each login starts a
+/// family; presenting a token that was already spent revokes its whole family (someone replayed a stolen token);
+/// logout revokes the family; removing a user or changing their role revokes all their families.
+/// </summary>
+public sealed class RefreshTokens(Database database, TimeProvider time)
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromDays(30);
+    private const string Prefix = "psr_";
+
+    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+
+    /// <summary>Issues a token in <paramref name="familyId"/> (a new family when null), in the caller's tenant transaction.</summary>
+    public async Task<string> IssueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid userId, Guid? familyId, CancellationToken ct)
+    {
+        var token = Prefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        await using var insert = new NpgsqlCommand("""
+            INSERT INTO refresh_tokens (tenant_id, token_hash, family_id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+            """, connection, transaction);
+        var now = time.GetUtcNow();
+        insert.Parameters.AddWithValue(tenantId);
+        insert.Parameters.AddWithValue(Hash(token));
+        insert.Parameters.AddWithValue(familyId ?? Guid.CreateVersion7());
+        insert.Parameters.AddWithValue(userId);
+        insert.Parameters.AddWithValue(now);
+        insert.Parameters.AddWithValue(now + Lifetime);
+        await insert.ExecuteNonQueryAsync(ct);
+        return token;
+    }
+
+    public sealed record Presented(Guid TenantId, Guid FamilyId, Guid UserId, DateTimeOffset ExpiresAt, DateTimeOffset? SpentAt, DateTimeOffset? RevokedAt);
+
+    /// <summary>Finds a presented token (before its tenant is known, through a narrow definer function).</summary>
+    public async Task<Presented?> FindAsync(string token, CancellationToken ct)
+    {
+        if (!token.StartsWith(Prefix, StringComparison.Ordinal) || token.Length > 100) return null;
+        await using var command = database.DataSource.CreateCommand("SELECT * FROM auth_find_refresh_token($1)");
+        command.Parameters.AddWithValue(Hash(token));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct)) return null;
+        return new Presented(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetFieldValue<DateTimeOffset>(3),
+            reader.IsDBNull(4) ? null : reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
+    }
+
+    /// <summary>Marks the token spent, unless another request spent it first (then it is a reuse).</summary>
+    public async Task<bool> SpendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, string token, CancellationToken ct)
+    {
+        await using var update = new NpgsqlCommand(
+            "UPDATE refresh_tokens SET spent_at = $3 WHERE tenant_id = $1 AND token_hash = $2 AND spent_at IS NULL AND revoked_at IS NULL",
+            connection, transaction);
+        update.Parameters.AddWithValue(tenantId);
+        update.Parameters.AddWithValue(Hash(token));
+        update.Parameters.AddWithValue(time.GetUtcNow());
+        return await update.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task<int> RevokeFamilyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid familyId, CancellationToken ct)
+    {
+        await using var update = new NpgsqlCommand(
+            "UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL", connection, transaction);
+        update.Parameters.AddWithValue(tenantId);
+        update.Parameters.AddWithValue(familyId);
+        update.Parameters.AddWithValue(time.GetUtcNow());
+        return await update.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<int> RevokeUserAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid userId, CancellationToken ct)
+    {
+        await using var update = new NpgsqlCommand(
+            "UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL", connection, transaction);
+        update.Parameters.AddWithValue(tenantId);
+        update.Parameters.AddWithValue(userId);
+        update.Parameters.AddWithValue(time.GetUtcNow());
+        return await update.ExecuteNonQueryAsync(ct);
+    }
+}
