@@ -29,6 +29,8 @@ public sealed class LocalHostProcess : IAsyncDisposable
     public int Port { get; } = TestEnvironment.FreePort();
     public Uri BaseUrl => new($"http://127.0.0.1:{Port}/");
     public string ProtectionKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    /// <summary>The access-token signing key, known to tests so they can forge and tamper with tokens.</summary>
+    public string SigningKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
     public DemoTenant Demo { get; private set; } = null!;
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
     public IDictionary<string, string> Settings { get; } = new Dictionary<string, string>();
@@ -59,6 +61,7 @@ public sealed class LocalHostProcess : IAsyncDisposable
         start.Environment["TablesConnection"] = TestEnvironment.Tables;
         start.Environment["Pulse__StateDir"] = StateDir;
         start.Environment["Secrets__ProtectionKey"] = ProtectionKey;
+        start.Environment["Auth__SigningKey"] = SigningKey;
         start.Environment["Postgres__AppRole"] = AppRole;
         start.Environment["Postgres__AppRolePassword"] = AppRolePassword;
         start.Environment["Logging__LogLevel__Default"] = "Information";
