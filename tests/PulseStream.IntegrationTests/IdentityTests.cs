@@ -165,6 +165,32 @@ public class IdentityTests(HostFixture fixture) : IClassFixture<HostFixture>
         }
     }
 
+    [Fact]
+    public async Task Secrets_never_appear_in_the_logs_of_signup_login_refresh_and_key_creation()
+    {
+        var email = $"logs-{Guid.NewGuid():N}@example.com";
+        var session = await SignupAsync(email);
+        using var login = await Host.Http.PostAsJsonAsync("api/v1/auth/login", new { email, password = Password });
+        var loggedIn = await login.Content.ReadFromJsonAsync<JsonElement>();
+        using var refreshed = await RefreshAsync(loggedIn.GetProperty("refreshToken").GetString()!);
+        var rotated = await refreshed.Content.ReadFromJsonAsync<JsonElement>();
+        using var created = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Post, "api/v1/api-keys", loggedIn.GetProperty("accessToken").GetString()!, new { name = "logged?" }));
+        var key = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+        using (await Host.Http.SendAsync(Host.Ingest("api/v1/events", Payloads.Event(), key))) { }
+        using (await Host.Http.PostAsJsonAsync("api/v1/auth/login", new { email, password = "a wrong password!" })) { }
+        await Task.Delay(500);
+
+        var logs = Host.Output;
+        Assert.Contains("Login succeeded", logs); // the capture works
+        string[] secrets =
+        [
+            Password, "a wrong password!", key, session.GetProperty("accessToken").GetString()!, session.GetProperty("refreshToken").GetString()!,
+            loggedIn.GetProperty("accessToken").GetString()!, loggedIn.GetProperty("refreshToken").GetString()!,
+            rotated.GetProperty("refreshToken").GetString()!, Host.SigningKey,
+        ];
+        foreach (var secret in secrets) Assert.DoesNotContain(secret, logs);
+    }
+
     public static TheoryData<string> TamperedTokens() => ["alg-none", "other-key", "changed-payload", "wrong-audience", "wrong-issuer", "expired", "unknown-kid"];
 
     [Theory]
