@@ -15,7 +15,7 @@ namespace PulseStream.Functions.Realtime;
 /// <c>/dashboard/</c>; API routes spell out their <c>api/</c> prefix.
 /// </summary>
 public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard,
-    RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, Health health)
+    RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, MemberService members, Health health)
 {
     [Function(nameof(FanOutEvents))]
     public Task FanOutEvents(
@@ -54,6 +54,26 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sess
     [Function(nameof(RecentEvents))]
     public Task<IActionResult> RecentEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/events")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => recentEvents.ListAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(AcceptInvite))]
+    public Task<IActionResult> AcceptInvite([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/accept-invite")] HttpRequest request) =>
+        members.AcceptInviteAsync(request, request.HttpContext.RequestAborted);
+
+    [Function(nameof(ListMembers))]
+    public Task<IActionResult> ListMembers([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/users")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Admin, caller => members.ListAsync(caller, request.HttpContext.RequestAborted));
+
+    [Function(nameof(InviteMember))]
+    public Task<IActionResult> InviteMember([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/users")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Owner, caller => members.InviteAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(ChangeMemberRole))]
+    public Task<IActionResult> ChangeMemberRole([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "api/v1/users/{id}")] HttpRequest request, string id) =>
+        auth.RunAsync(request, Role.Owner, caller => members.ChangeRoleAsync(caller, id, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(RemoveMember))]
+    public Task<IActionResult> RemoveMember([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/users/{id}")] HttpRequest request, string id) =>
+        auth.RunAsync(request, Role.Owner, caller => members.RemoveAsync(caller, id, request, request.HttpContext.RequestAborted));
 
     [Function(nameof(CreateApiKey))]
     public Task<IActionResult> CreateApiKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/api-keys")] HttpRequest request) =>

@@ -58,6 +58,7 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<RefreshTokens>();
         services.TryAddSingleton<LoginThrottle>();
         services.TryAddSingleton<AuthService>();
+        services.TryAddSingleton<MemberService>();
         return services;
     }
 
