@@ -26,6 +26,10 @@ param postgresAdministratorLogin string
 @secure()
 param postgresAdministratorPassword string
 
+@description('Required. Password of the `pulse_app` database role the apps connect as (created by the migrations; owns nothing, cannot bypass row-level security).')
+@secure()
+param postgresAppPassword string
+
 @description('Required. Key that signs the users\' JWT access tokens (HS256; at least 32 random bytes, for example `openssl rand -base64 48`). Stored in Key Vault.')
 @secure()
 param jwtSigningKey string
@@ -264,7 +268,9 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: allTags
     jwtSigningKey: jwtSigningKey
     secretProtectionKey: secretProtectionKey
-    postgresConnectionString: 'Host=${postgres.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres.outputs.databaseName};Username=${postgresAdministratorLogin};Password=${postgresAdministratorPassword};SSL Mode=VerifyFull'
+    postgresConnectionString: 'Host=${postgres.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres.outputs.databaseName};Username=pulse_app;Password=${postgresAppPassword};SSL Mode=VerifyFull'
+    postgresMigrationConnectionString: 'Host=${postgres.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres.outputs.databaseName};Username=${postgresAdministratorLogin};Password=${postgresAdministratorPassword};SSL Mode=VerifyFull'
+    postgresAppPassword: postgresAppPassword
     signalRName: names.signalR
     enablePurgeProtection: keyVaultEnablePurgeProtection
   }
@@ -308,6 +314,9 @@ var appSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
   PostgresConnection: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.postgresConnectionUri})'
+  PostgresMigrationConnection: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.postgresMigrationConnectionUri})'
+  Postgres__AppRole: 'pulse_app'
+  Postgres__AppRolePassword: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.postgresAppRoleUri})'
   TablesConnection__endpoint: storage.outputs.tableEndpoint
   TablesConnection__credential: 'managedidentity'
   TablesConnection__clientId: identity.outputs.clientId

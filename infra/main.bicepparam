@@ -5,6 +5,7 @@ using 'main.bicep'
 //   export PULSE_PG_ADMIN_PASSWORD='<a strong password>'
 //   export PULSE_JWT_SIGNING_KEY="$(openssl rand -base64 48)"
 //   export PULSE_SECRET_PROTECTION_KEY="$(openssl rand -base64 32)"
+//   export PULSE_PG_APP_PASSWORD="$(openssl rand -hex 24)"
 
 param environmentName = readEnvironmentVariable('AZURE_ENV_NAME', 'dev')
 
@@ -15,3 +16,5 @@ param postgresAdministratorPassword = readEnvironmentVariable('PULSE_PG_ADMIN_PA
 param jwtSigningKey = readEnvironmentVariable('PULSE_JWT_SIGNING_KEY', '')
 
 param secretProtectionKey = readEnvironmentVariable('PULSE_SECRET_PROTECTION_KEY', '')
+
+param postgresAppPassword = readEnvironmentVariable('PULSE_PG_APP_PASSWORD', '')

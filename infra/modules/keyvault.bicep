@@ -20,9 +20,17 @@ param jwtSigningKey string
 @secure()
 param secretProtectionKey string
 
-@description('Required. Npgsql connection string of the application database.')
+@description('Required. Npgsql connection string of the application database as the application role (subject to row-level security).')
 @secure()
 param postgresConnectionString string
+
+@description('Required. Npgsql connection string as the schema owner, used only to run migrations.')
+@secure()
+param postgresMigrationConnectionString string
+
+@description('Required. Password of the application role the migrations create.')
+@secure()
+param postgresAppPassword string
 
 @description('Required. Name of the SignalR Service (in this resource group) whose primary access key goes into the SignalR connection string.')
 param signalRName string
@@ -83,6 +91,24 @@ resource postgresConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01'
   }
 }
 
+resource postgresMigrationConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'postgres-migration-connection'
+  properties: {
+    value: postgresMigrationConnectionString
+    contentType: 'text/plain'
+  }
+}
+
+resource postgresAppPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'postgres-app-password'
+  properties: {
+    value: postgresAppPassword
+    contentType: 'text/plain'
+  }
+}
+
 resource signalRConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: 'signalr-connection'
@@ -118,6 +144,12 @@ output secretProtectionKeyUri string = secretProtectionKeySecret.properties.secr
 
 @description('Versionless URI of the Postgres connection string secret, for a Key Vault reference.')
 output postgresConnectionUri string = postgresConnectionSecret.properties.secretUri
+
+@description('Versionless URI of the owner (migration) connection string secret, for a Key Vault reference.')
+output postgresMigrationConnectionUri string = postgresMigrationConnectionSecret.properties.secretUri
+
+@description('Versionless URI of the application role password secret, for a Key Vault reference.')
+output postgresAppRoleUri string = postgresAppPasswordSecret.properties.secretUri
 
 @description('Versionless URI of the SignalR connection string secret, for a Key Vault reference.')
 output signalRConnectionUri string = signalRConnectionSecret.properties.secretUri

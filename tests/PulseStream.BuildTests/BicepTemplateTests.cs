@@ -29,6 +29,9 @@ public sealed partial class BicepTemplateTests
         "SignalRConnection",
         "Auth__SigningKey",
         "Secrets__ProtectionKey",
+        "PostgresMigrationConnection",
+        "Postgres__AppRole",
+        "Postgres__AppRolePassword",
         "Auth__Issuer",
         "Auth__Audience",
         "AzureWebJobsStorage__accountName",
@@ -38,7 +41,7 @@ public sealed partial class BicepTemplateTests
         "AZURE_CLIENT_ID",
     ];
 
-    private static readonly string[] KeyVaultReferenceSettings = ["PostgresConnection", "SignalRConnection", "Auth__SigningKey", "Secrets__ProtectionKey"];
+    private static readonly string[] KeyVaultReferenceSettings = ["PostgresConnection", "PostgresMigrationConnection", "Postgres__AppRolePassword", "SignalRConnection", "Auth__SigningKey", "Secrets__ProtectionKey"];
 
     private static readonly string[] ExpectedServices = ["alerts", "ingest", "realtime"];
 
