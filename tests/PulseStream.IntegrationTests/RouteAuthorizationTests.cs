@@ -112,6 +112,7 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
                 continue;
             }
             Check(await CallAsync(method, route, null), HttpStatusCode.Unauthorized, "no token");
+            Check(await CallAsync(method, route, Host.Demo.ApiKey), HttpStatusCode.Unauthorized, "an ingest API key as bearer");
             Check(await CallAsync(method, route, Token("owner", Host.Demo.TenantId, DateTime.UtcNow.AddMinutes(-2))), HttpStatusCode.Unauthorized, "expired token");
             foreach (var role in RoleOrder)
             {
