@@ -94,6 +94,11 @@ public class IdentityTests(HostFixture fixture) : IClassFixture<HostFixture>
         var listing = await (await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, "api/v1/api-keys", token))).Content.ReadAsStringAsync();
         Assert.Contains(key.GetProperty("prefix").GetString()!, listing);
         Assert.DoesNotContain(text, listing);
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () =>
+        {
+            var keys = await (await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, "api/v1/api-keys", token))).Content.ReadFromJsonAsync<JsonElement>();
+            return keys.GetProperty("items")[0].TryGetProperty("lastUsedAt", out _);
+        }, TimeSpan.FromSeconds(10)), "last used was not recorded");
 
         using (var revoke = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Delete, $"api/v1/api-keys/{key.GetProperty("id").GetString()}", token)))
             Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);

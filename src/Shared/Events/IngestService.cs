@@ -12,7 +12,7 @@ namespace PulseStream.Events;
 /// The ingest edge: authenticates the API key (a malformed key or bad checksum costs no lookup), reads the body
 /// within the size limit, validates every event, and publishes the valid ones durably before answering 202.
 /// </summary>
-public sealed class IngestService(ApiKeyEdgeStore keys, EventValidator validator, IEventPublisher publisher, TimeProvider time, ILogger<IngestService> logger)
+public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, EventValidator validator, IEventPublisher publisher, TimeProvider time, ILogger<IngestService> logger)
 {
     public const long MaxBodyBytes = 1024 * 1024;
     public const int MaxEventsPerBatch = 1000;
@@ -75,6 +75,7 @@ public sealed class IngestService(ApiKeyEdgeStore keys, EventValidator validator
         if (principal is null)
             return (default, new Failure(ApiResults.Unauthorized("unknown-api-key", "The API key is unknown or revoked.")));
 
+        usage.Touch(principal);
         var outcome = await JsonBodyReader.ReadAsync(request, MaxBodyBytes, ct);
         return outcome.Failure is not null
             ? (default, new Failure(outcome.Failure))

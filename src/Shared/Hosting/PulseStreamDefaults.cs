@@ -43,6 +43,7 @@ public static class PulseStreamDefaults
         services.AddHostedService<MigrationHostedService>();
         services.TryAddSingleton(_ => CreateTableServiceClient(configuration));
         services.TryAddSingleton<Tenancy.ApiKeyEdgeStore>();
+        services.TryAddSingleton<Tenancy.ApiKeyUsage>();
         services.TryAddSingleton<Health>();
         return builder;
     }
