@@ -12,15 +12,11 @@ public sealed class RecentEventsQuery(IEventStore events)
     public async Task<IActionResult> ListAsync(Caller caller, HttpRequest request, CancellationToken ct)
     {
         var q = request.Query;
-        var limit = 100;
-        if (q["limit"].FirstOrDefault() is { } limitText && (!int.TryParse(limitText, out limit) || limit is < 1 or > 1000))
-            return ApiResults.BadRequest("invalid-limit", "limit must be from 1 to 1000.");
-        int? status = null;
-        if (q["status"].FirstOrDefault() is { } statusText)
-        {
-            if (!int.TryParse(statusText, out var s) || s is < 100 or > 599) return ApiResults.BadRequest("invalid-status", "status must be from 100 to 599.");
-            status = s;
-        }
+        var (limit, invalidLimit) = QueryParameters.Int(request, "limit", 100, 1, 1000);
+        if (invalidLimit is not null) return invalidLimit;
+        var (statusValue, invalidStatus) = QueryParameters.Int(request, "status", 0, 100, 599);
+        if (invalidStatus is not null) return invalidStatus;
+        int? status = statusValue == 0 ? null : statusValue;
         DateTimeOffset? before = null;
         if (q["before"].FirstOrDefault() is { } beforeText)
         {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using PulseStream.Testing;
 
@@ -203,28 +202,20 @@ public class IdentityTests(HostFixture fixture) : IClassFixture<HostFixture>
     public async Task Forged_and_tampered_tokens_are_refused(string attack)
     {
         var valid = await Host.LoginAsync();
-        var key = new SymmetricSecurityKey(Convert.FromBase64String(Host.SigningKey)) { KeyId = "k1" };
-        string Mint(SymmetricSecurityKey signingKey, string issuer = "pulsestream", string audience = "pulsestream-api", DateTime? expires = null, string role = "owner") =>
-            new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-            {
-                Issuer = issuer, Audience = audience, IssuedAt = (expires ?? DateTime.UtcNow.AddMinutes(10)).AddMinutes(-15),
-                NotBefore = (expires ?? DateTime.UtcNow.AddMinutes(10)).AddMinutes(-15), Expires = expires ?? DateTime.UtcNow.AddMinutes(10),
-                SigningCredentials = new SigningCredentials(signingKey, SecurityAlgorithms.HmacSha256),
-                Claims = new Dictionary<string, object> { ["sub"] = Guid.NewGuid().ToString(), ["tid"] = Host.Demo.TenantId.ToString(), ["role"] = role },
-            });
+        var tenant = Host.Demo.TenantId;
         var token = attack switch
         {
             "alg-none" => Base64Url("""{"alg":"none","typ":"JWT"}""") + "." + valid.Split('.')[1] + ".",
-            "other-key" => Mint(new SymmetricSecurityKey(new byte[32]) { KeyId = "k1" }),
+            "other-key" => Host.MintToken("owner", tenant, key: new byte[32]),
             "changed-payload" => valid.Split('.')[0] + "." + Base64Url(Base64UrlDecode(valid.Split('.')[1]).Replace("\"owner\"", "\"admin\"", StringComparison.Ordinal)
                 .Replace("\"tid\":\"", "\"tid\":\"0", StringComparison.Ordinal)) + "." + valid.Split('.')[2],
-            "wrong-audience" => Mint(key, audience: "someone-else"),
-            "wrong-issuer" => Mint(key, issuer: "evil"),
-            "expired" => Mint(key, expires: DateTime.UtcNow.AddSeconds(-45)),
-            _ => Mint(new SymmetricSecurityKey(Convert.FromBase64String(Host.SigningKey)) { KeyId = "k9" }),
+            "wrong-audience" => Host.MintToken("owner", tenant, audience: "someone-else"),
+            "wrong-issuer" => Host.MintToken("owner", tenant, issuer: "evil"),
+            "expired" => Host.MintToken("owner", tenant, expires: DateTime.UtcNow.AddSeconds(-45)),
+            _ => Host.MintToken("owner", tenant, kid: "k9"),
         };
         // The control: a token minted with the right key and claims is accepted, so each refusal is the attack's doing.
-        using (var control = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, "api/v1/dashboard/overview?window=5m", Mint(key))))
+        using (var control = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, "api/v1/dashboard/overview?window=5m", Host.MintToken("owner", tenant))))
             Assert.Equal(HttpStatusCode.OK, control.StatusCode);
         using var response = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, "api/v1/dashboard/overview?window=5m", token));
         await IngestPipelineTests.AssertProblem(response, HttpStatusCode.Unauthorized, "invalid-token");

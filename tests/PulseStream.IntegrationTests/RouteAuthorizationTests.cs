@@ -2,8 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 using PulseStream.Testing;
 
 namespace PulseStream.IntegrationTests;
@@ -65,17 +63,7 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         }
     }
 
-    private string Token(string role, Guid tenantId, DateTime? expires = null)
-    {
-        var key = new SymmetricSecurityKey(Convert.FromBase64String(Host.SigningKey)) { KeyId = "k1" };
-        var until = expires ?? DateTime.UtcNow.AddMinutes(10);
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = "pulsestream", Audience = "pulsestream-api", IssuedAt = until.AddMinutes(-15), NotBefore = until.AddMinutes(-15), Expires = until,
-            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
-            Claims = new Dictionary<string, object> { ["sub"] = Guid.NewGuid().ToString(), ["tid"] = tenantId.ToString(), ["role"] = role },
-        });
-    }
+    private string Token(string role, Guid tenantId, DateTime? expires = null) => Host.MintToken(role, tenantId, expires);
 
     private async Task<HttpStatusCode> CallAsync(string method, string route, string? bearer)
     {

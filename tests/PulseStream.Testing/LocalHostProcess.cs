@@ -106,6 +106,20 @@ public sealed class LocalHostProcess : IAsyncDisposable
         return body.RootElement.GetProperty("accessToken").GetString()!;
     }
 
+    /// <summary>Mints an access token as the host would (or, with other arguments, as an attacker might).</summary>
+    public string MintToken(string role, Guid tenantId, DateTime? expires = null, byte[]? key = null, string kid = "k1",
+        string issuer = "pulsestream", string audience = "pulsestream-api")
+    {
+        var signingKey = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(key ?? Convert.FromBase64String(SigningKey)) { KeyId = kid };
+        var until = expires ?? DateTime.UtcNow.AddMinutes(10);
+        return new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Issuer = issuer, Audience = audience, IssuedAt = until.AddMinutes(-15), NotBefore = until.AddMinutes(-15), Expires = until,
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(signingKey, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
+            Claims = new Dictionary<string, object> { ["sub"] = Guid.NewGuid().ToString(), ["tid"] = tenantId.ToString(), ["role"] = role },
+        });
+    }
+
     public HttpRequestMessage Authorized(HttpMethod method, string path, string token, object? body = null)
     {
         var request = new HttpRequestMessage(method, path);

@@ -17,9 +17,8 @@ public sealed class AuditQueries(Database database)
     public async Task<IActionResult> ListAsync(Caller caller, HttpRequest request, CancellationToken ct)
     {
         var q = request.Query;
-        var limit = 50;
-        if (q["limit"].FirstOrDefault() is { } limitText && (!int.TryParse(limitText, out limit) || limit is < 1 or > 200))
-            return ApiResults.BadRequest("invalid-limit", "limit must be from 1 to 200.");
+        var (limit, invalidLimit) = QueryParameters.Int(request, "limit", 50, 1, 200);
+        if (invalidLimit is not null) return invalidLimit;
         long? before = null;
         if (q["before"].FirstOrDefault() is { } beforeText)
         {

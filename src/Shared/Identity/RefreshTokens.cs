@@ -64,22 +64,19 @@ public sealed class RefreshTokens(Database database, TimeProvider time)
         return await update.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    public async Task<int> RevokeFamilyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid familyId, CancellationToken ct)
-    {
-        await using var update = new NpgsqlCommand(
-            "UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL", connection, transaction);
-        update.Parameters.AddWithValue(tenantId);
-        update.Parameters.AddWithValue(familyId);
-        update.Parameters.AddWithValue(time.GetUtcNow());
-        return await update.ExecuteNonQueryAsync(ct);
-    }
+    public Task<int> RevokeFamilyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid familyId, CancellationToken ct) =>
+        RevokeAsync(connection, transaction, tenantId, "family_id", familyId, ct);
 
-    public async Task<int> RevokeUserAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid userId, CancellationToken ct)
+    public Task<int> RevokeUserAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid userId, CancellationToken ct) =>
+        RevokeAsync(connection, transaction, tenantId, "user_id", userId, ct);
+
+    /// <summary>Revokes the tenant's live tokens whose <paramref name="column"/> (a fixed name, never input) is <paramref name="value"/>.</summary>
+    private async Task<int> RevokeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, string column, Guid value, CancellationToken ct)
     {
         await using var update = new NpgsqlCommand(
-            "UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL", connection, transaction);
+            $"UPDATE refresh_tokens SET revoked_at = $3 WHERE tenant_id = $1 AND {column} = $2 AND revoked_at IS NULL", connection, transaction);
         update.Parameters.AddWithValue(tenantId);
-        update.Parameters.AddWithValue(userId);
+        update.Parameters.AddWithValue(value);
         update.Parameters.AddWithValue(time.GetUtcNow());
         return await update.ExecuteNonQueryAsync(ct);
     }
