@@ -12,10 +12,8 @@ namespace PulseStream.Events;
 /// The ingest edge: authenticates the API key (a malformed key or bad checksum costs no lookup), reads the body
 /// within the size limit, validates every event, and publishes the valid ones durably before answering 202.
 /// </summary>
-public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, EventValidator validator, IEventPublisher publisher, TimeProvider time, ILogger<IngestService> logger)
+public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, TenantLimitsStore limitsStore, TenantRateLimiter rateLimiter, EventValidator validator, IEventPublisher publisher, TimeProvider time, ILogger<IngestService> logger)
 {
-    public const long MaxBodyBytes = 1024 * 1024;
-    public const int MaxEventsPerBatch = 1000;
 
     public async Task<IActionResult> IngestOneAsync(HttpRequest request, CancellationToken ct)
     {
@@ -25,7 +23,7 @@ public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, Event
         var (apiEvent, errors) = validator.Validate(document.RootElement);
         if (apiEvent is not null && !Allowed(read.Principal, apiEvent)) (apiEvent, errors) = (null, [EnvironmentNotAllowed(null)]);
         if (apiEvent is null) return ApiResults.BadRequest("invalid-event", "The event is not valid.", errors);
-        return await PublishAsync(read.TenantId, [apiEvent], () => new { accepted = 1 }, ct);
+        return await PublishAsync(read, [apiEvent], () => new { accepted = 1 }, ct);
     }
 
     public async Task<IActionResult> IngestBatchAsync(HttpRequest request, CancellationToken ct)
@@ -37,7 +35,7 @@ public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, Event
             return ApiResults.BadRequest("invalid-batch", "The body must be an object with an 'events' array.");
         var count = items.GetArrayLength();
         if (count == 0) return ApiResults.BadRequest("invalid-batch", "The batch has no events.");
-        if (count > MaxEventsPerBatch) return ApiResults.TooLarge($"A batch may hold at most {MaxEventsPerBatch} events.");
+        if (count > read.Limits.MaxBatchEvents) return ApiResults.TooLarge($"A batch may hold at most {read.Limits.MaxBatchEvents} events.");
 
         var accepted = new List<ApiEvent>(count);
         var errors = new List<FieldError>();
@@ -50,11 +48,11 @@ public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, Event
             index++;
         }
         if (accepted.Count == 0) return ApiResults.BadRequest("invalid-batch", "No event in the batch is valid.", errors);
-        return await PublishAsync(read.TenantId, accepted,
+        return await PublishAsync(read, accepted,
             () => new { accepted = accepted.Count, rejected = errors.Select(e => e.Index).Distinct().Count(), errors }, ct);
     }
 
-    private readonly record struct Read(ApiKeyPrincipal Principal, JsonDocument Document)
+    private readonly record struct Read(ApiKeyPrincipal Principal, TenantLimits Limits, JsonDocument Document)
     {
         public Guid TenantId => Principal.TenantId;
     }
@@ -76,14 +74,24 @@ public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, Event
             return (default, new Failure(ApiResults.Unauthorized("unknown-api-key", "The API key is unknown or revoked.")));
 
         usage.Touch(principal);
-        var outcome = await JsonBodyReader.ReadAsync(request, MaxBodyBytes, ct);
+        var limits = await limitsStore.GetAsync(principal.TenantId, ct);
+        var outcome = await JsonBodyReader.ReadAsync(request, limits.MaxBodyBytes, ct, limits.MaxDecompressedBytes);
         return outcome.Failure is not null
             ? (default, new Failure(outcome.Failure))
-            : (new Read(principal, outcome.Document!), null);
+            : (new Read(principal, limits, outcome.Document!), null);
     }
 
-    private async Task<IActionResult> PublishAsync(Guid tenantId, List<ApiEvent> accepted, Func<object> acceptedBody, CancellationToken ct)
+    private async Task<IActionResult> PublishAsync(Read read, List<ApiEvent> accepted, Func<object> acceptedBody, CancellationToken ct)
     {
+        var tenantId = read.TenantId;
+        var (allowed, retryAfter) = rateLimiter.TryAcquire(tenantId, accepted.Count, read.Limits);
+        if (!allowed)
+        {
+            var limited = ApiResults.Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many events.",
+                $"This tenant may send {read.Limits.EventsPerSecond} events per second (bursts up to {read.Limits.Burst}); retry after the delay.");
+            limited.Headers["Retry-After"] = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return limited;
+        }
         try
         {
             await publisher.PublishAsync(new EventEnvelope(tenantId, time.GetUtcNow(), accepted), ct);

@@ -44,6 +44,8 @@ public static class PulseStreamDefaults
         services.TryAddSingleton(_ => CreateTableServiceClient(configuration));
         services.TryAddSingleton<Tenancy.ApiKeyEdgeStore>();
         services.TryAddSingleton<Tenancy.ApiKeyUsage>();
+        services.TryAddSingleton<Tenancy.TenantLimitsStore>();
+        services.TryAddSingleton<Tenancy.TenantRateLimiter>();
         services.TryAddSingleton<Health>();
         return builder;
     }
