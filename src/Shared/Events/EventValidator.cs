@@ -23,6 +23,19 @@ public sealed class EventValidator(TimeProvider time)
     /// <summary>Returns the event, or the list of field errors (never both).</summary>
     public (ApiEvent? Event, List<FieldError> Errors) Validate(JsonElement element, int? index = null)
     {
+        try
+        {
+            return ValidateFields(element, index);
+        }
+        catch (InvalidOperationException)
+        {
+            // Text the JSON reader cannot decode (for example an escaped lone surrogate): this event only is refused.
+            return (null, [new FieldError("$", "The event contains text that is not valid Unicode.", index)]);
+        }
+    }
+
+    private (ApiEvent? Event, List<FieldError> Errors) ValidateFields(JsonElement element, int? index)
+    {
         var errors = new List<FieldError>();
         void Fail(string field, string message) => errors.Add(new FieldError(field, message, index));
 

@@ -45,6 +45,9 @@ public static class JsonBodyReader
             body = inflated!;
         }
 
+        // JSON text is UTF-8 (RFC 8259); the parser defers string decoding, so invalid bytes are refused here.
+        if (!System.Text.Unicode.Utf8.IsValid(body.GetBuffer().AsSpan(0, (int)body.Length)))
+            return new(null, ApiResults.BadRequest("malformed-json", "The body is not valid UTF-8."));
         try
         {
             var document = JsonDocument.Parse(body.GetBuffer().AsMemory(0, (int)body.Length), new JsonDocumentOptions { MaxDepth = 16 });
