@@ -51,6 +51,10 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sess
     public Task<IActionResult> MetricsTimeseries([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/metrics/timeseries")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => dashboard.TimeseriesAsync(caller, request, request.HttpContext.RequestAborted));
 
+    [Function(nameof(RouteMetrics))]
+    public Task<IActionResult> RouteMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/routes")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => dashboard.RoutesAsync(caller, request, request.HttpContext.RequestAborted));
+
     [Function(nameof(RecentEvents))]
     public Task<IActionResult> RecentEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/events")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => recentEvents.ListAsync(caller, request, request.HttpContext.RequestAborted));

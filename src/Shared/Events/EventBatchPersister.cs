@@ -12,7 +12,7 @@ namespace PulseStream.Events;
 /// the rest to the event store, adds them to the per-minute rollups, and records the new position. A batch that
 /// keeps failing is dead-lettered (and the position advanced past it), never dropped.
 /// </summary>
-public sealed class EventBatchPersister(Database database, IEventStore eventStore, ILogger<EventBatchPersister> logger)
+public sealed class EventBatchPersister(Database database, IEventStore eventStore, Tenancy.TenantLimitsStore limits, ILogger<EventBatchPersister> logger)
 {
     internal static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)];
 
@@ -58,6 +58,7 @@ public sealed class EventBatchPersister(Database database, IEventStore eventStor
             {
                 await Database.SetTenantAsync(connection, transaction, tenant.Key, ct);
                 var kept = await DropSeenEventIdsAsync(connection, transaction, tenant.ToList(), ct);
+                kept = await RouteCardinality.ApplyAsync(connection, transaction, tenant.Key, kept, (await limits.GetAsync(tenant.Key, ct)).MaxRoutes, ct);
                 await eventStore.AppendAsync(connection, transaction, kept, ct);
                 await RollupWriter.ApplyAsync(connection, transaction, RollupWriter.Aggregate(kept.Select(r => (r.TenantId, r.Event))), ct);
             }

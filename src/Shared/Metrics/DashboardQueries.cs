@@ -12,12 +12,15 @@ namespace PulseStream.Metrics;
 public sealed record Totals(long Requests, long Errors4xx, long Errors5xx, double ErrorRate, double Rpm, double? P50, double? P95, double? P99);
 public sealed record RouteSummary(string Route, string Method, long Requests, double ErrorRate, double? P95);
 public sealed record Overview(string Window, DateTimeOffset From, DateTimeOffset To, Totals Totals, IReadOnlyList<RouteSummary> TopRoutes,
-    IReadOnlyDictionary<string, long> StatusClasses, IReadOnlyList<AlertView> FiringAlerts);
+    IReadOnlyDictionary<string, long> StatusClasses, IReadOnlyList<AlertView> FiringAlerts, RouteUsage Routes);
+/// <summary>How many distinct routes the tenant has, its limit, and how much traffic went to <c>/{other}</c> beyond it.</summary>
+public sealed record RouteUsage(long Distinct, int Limit, long OverflowEvents, long OverflowRoutes);
+public sealed record RouteReport(string Route, string Method, long Requests, double ErrorRate, double? P50, double? P95, double? P99);
 public sealed record SeriesPoint(DateTimeOffset Ts, double? Value);
 public sealed record Series(string Metric, string Window, string Step, IReadOnlyList<SeriesPoint> Points);
 
 /// <summary>The dashboard's read API over the per-minute rollups (and raw events for sub-minute steps).</summary>
-public sealed class DashboardQueries(Database database, TimeProvider time)
+public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStore limits, TimeProvider time)
 {
     public static readonly string[] SeriesMetrics = ["request_count", "error_rate", "latency_p50", "latency_p95", "latency_p99", "latency_avg"];
     private const int MaxPoints = 1500;
@@ -64,9 +67,61 @@ public sealed class DashboardQueries(Database database, TimeProvider time)
                 .Select(r => new RouteSummary(r.Key.Route, r.Key.Method, r.Value.Requests, (double)r.Value.Errors / r.Value.Requests, r.Value.Histogram.Quantile(0.95)))
                 .ToList();
             var firing = await AlertQueries.ListAsync(connection, transaction, caller.TenantId, "firing", 50, ct);
-            return new Overview(windowText, from, to, totals, top, classes, firing);
+            return new Overview(windowText, from, to, totals, top, classes, firing, await RouteUsageAsync(connection, transaction, caller.TenantId, ct));
         }, ct);
         return ApiResults.Ok(overview);
+    }
+
+    private async Task<RouteUsage> RouteUsageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, CancellationToken ct)
+    {
+        long distinct, overflowEvents, overflowRoutes;
+        await using (var command = new NpgsqlCommand("""
+            SELECT (SELECT count(*) FROM tenant_routes WHERE tenant_id = $1),
+                   coalesce((SELECT events FROM route_overflow WHERE tenant_id = $1), 0),
+                   coalesce((SELECT routes FROM route_overflow WHERE tenant_id = $1), 0)
+            """, connection, transaction))
+        {
+            command.Parameters.AddWithValue(tenantId);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            (distinct, overflowEvents, overflowRoutes) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        }
+        return new RouteUsage(distinct, (await limits.GetAsync(tenantId, ct)).MaxRoutes, overflowEvents, overflowRoutes);
+    }
+
+    /// <summary><c>GET /api/v1/routes?window=</c>: per route and method, the count, error rate and percentiles.</summary>
+    public async Task<IActionResult> RoutesAsync(Caller caller, HttpRequest request, CancellationToken ct)
+    {
+        var windowText = request.Query["window"].FirstOrDefault() ?? "24h";
+        if (!Durations.Windows.Contains(windowText) || !Durations.TryParse(windowText, out var window))
+            return ApiResults.BadRequest("invalid-window", $"window must be one of {string.Join(", ", Durations.Windows)}.");
+        var to = time.GetUtcNow();
+        var from = Durations.FloorToMinute(to - window);
+        var (items, usage) = await database.ForTenantAsync(caller.TenantId, async (connection, transaction) =>
+        {
+            var reports = new List<RouteReport>();
+            await using (var command = new NpgsqlCommand("""
+                SELECT route, method, sum(request_count)::bigint, coalesce(sum(request_count) FILTER (WHERE status_class = 5), 0)::bigint,
+                       histogram_sum(histogram)::text
+                FROM rollups_minute WHERE tenant_id = $1 AND bucket >= $2 AND bucket <= $3
+                GROUP BY route, method ORDER BY 3 DESC LIMIT 5000
+                """, connection, transaction))
+            {
+                command.Parameters.AddWithValue(caller.TenantId);
+                command.Parameters.AddWithValue(from);
+                command.Parameters.AddWithValue(to);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var histogram = LatencyHistogram.FromJson(reader.GetString(4));
+                    var count = reader.GetInt64(2);
+                    reports.Add(new RouteReport(reader.GetString(0), reader.GetString(1), count, count == 0 ? 0 : (double)reader.GetInt64(3) / count,
+                        histogram.Quantile(0.50), histogram.Quantile(0.95), histogram.Quantile(0.99)));
+                }
+            }
+            return (reports, await RouteUsageAsync(connection, transaction, caller.TenantId, ct));
+        }, ct);
+        return ApiResults.Ok(new { window = windowText, from, to, items, routes = usage });
     }
 
     public async Task<IActionResult> TimeseriesAsync(Caller caller, HttpRequest request, CancellationToken ct)

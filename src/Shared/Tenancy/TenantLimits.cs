@@ -6,9 +6,9 @@ namespace PulseStream.Tenancy;
 
 /// <summary>A tenant's ingest limits (CONTRACT.md defaults), kept with the tenant's edge record so an operator can raise
 /// one tenant's limits in Table storage without a deploy.</summary>
-public sealed record TenantLimits(int EventsPerSecond, int Burst, int MaxBodyBytes, int MaxDecompressedBytes, int MaxBatchEvents)
+public sealed record TenantLimits(int EventsPerSecond, int Burst, int MaxBodyBytes, int MaxDecompressedBytes, int MaxBatchEvents, int MaxRoutes = 2000)
 {
-    public static readonly TenantLimits Default = new(10_000, 20_000, 1024 * 1024, 8 * 1024 * 1024, 1000);
+    public static readonly TenantLimits Default = new(10_000, 20_000, 1024 * 1024, 8 * 1024 * 1024, 1000, 2000);
 }
 
 /// <summary>
@@ -35,7 +35,7 @@ public sealed class TenantLimitsStore(TableServiceClient tables, TimeProvider ti
                 limits = new TenantLimits(
                     Positive(e.GetInt32("EventsPerSecond"), d.EventsPerSecond), Positive(e.GetInt32("Burst"), d.Burst),
                     Positive(e.GetInt32("MaxBodyBytes"), d.MaxBodyBytes), Positive(e.GetInt32("MaxDecompressedBytes"), d.MaxDecompressedBytes),
-                    Positive(e.GetInt32("MaxBatchEvents"), d.MaxBatchEvents));
+                    Positive(e.GetInt32("MaxBatchEvents"), d.MaxBatchEvents), Positive(e.GetInt32("MaxRoutes"), d.MaxRoutes));
             }
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -54,7 +54,7 @@ public sealed class TenantLimitsStore(TableServiceClient tables, TimeProvider ti
         await table.UpsertEntityAsync(new TableEntity("tenant", tenantId.ToString())
         {
             ["EventsPerSecond"] = limits.EventsPerSecond, ["Burst"] = limits.Burst, ["MaxBodyBytes"] = limits.MaxBodyBytes,
-            ["MaxDecompressedBytes"] = limits.MaxDecompressedBytes, ["MaxBatchEvents"] = limits.MaxBatchEvents,
+            ["MaxDecompressedBytes"] = limits.MaxDecompressedBytes, ["MaxBatchEvents"] = limits.MaxBatchEvents, ["MaxRoutes"] = limits.MaxRoutes,
         }, TableUpdateMode.Replace, ct);
         _cache.TryRemove(tenantId, out _);
     }
