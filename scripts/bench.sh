@@ -1,12 +1,14 @@
 # shellcheck shell=bash
-# ./pulse bench: the load benchmarks live in bench/; bench/run.sh (when it
-# exists) runs them and prints the results table.
+# ./pulse bench [--seconds N] [--micro]: the load benchmarks of bench/PulseStream.Bench against a real local host
+# (Release build) on a throwaway Postgres and Azurite, then a results table. --micro runs the BenchmarkDotNet
+# micro-benchmarks (validation and encoding cost per event, allocations) instead.
 
 pulse_bench() {
-    local runner="$PULSE_ROOT/bench/run.sh"
-    if [[ -f $runner ]]; then
-        say "Running the benchmarks (bench/run.sh)"
-        exec bash "$runner" "$@"
+    bootstrap
+    if [[ " $* " != *" --micro "* ]]; then
+        test_start_services
     fi
-    say "Benchmarks live in bench/; there are none yet (bench/run.sh does not exist)."
+    say "Running the benchmarks (bench/PulseStream.Bench)"
+    (cd "$PULSE_ROOT/bench/PulseStream.Bench" && dotnet run -c Release --no-build -- "$@")
+    run_cleanups
 }

@@ -49,6 +49,12 @@ public static class LocalRuntime
         var sink = app.Services.GetRequiredService<WebhookSink>();
         app.MapPost(WebhookSink.Path, (Delegate)((HttpContext context) => sink.ReceiveAsync(context)));
         app.MapGet(WebhookSink.Path, sink.List);
+        // The benchmark's bare endpoint: reads and discards a body, the HTTP ceiling that ingest is compared with.
+        app.MapPost("/local/discard", async (HttpContext context) =>
+        {
+            await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+        });
         app.MapHttpFunctions();
     }
 }

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Azure.Data.Tables;
+using PulseStream.Tenancy;
+using PulseStream.Testing;
+
+namespace PulseStream.Bench;
+
+/// <summary>
+/// Load against a real local host (Release build, its own database): batched ingest throughput, single-event latency
+/// at a fixed arrival rate, and the same batched load against a bare endpoint that only reads and discards the body,
+/// which is the machine's HTTP ceiling for these bodies. Client and server share the machine's cores.
+/// </summary>
+public static class IngestLoad
+{
+    private const int Workers = 16;
+
+    public static async Task<int> RunAsync(TimeSpan duration)
+    {
+        await using var host = await LocalHostProcess.StartAsync("pulse_bench");
+        // The benchmark measures the machine, not the rate limiter: lift the demo tenant's limits.
+        await new TenantLimitsStore(new TableServiceClient(TestEnvironment.Tables), TimeProvider.System)
+            .SaveAsync(host.Demo.TenantId, TenantLimits.Default with { EventsPerSecond = 100_000_000, Burst = 100_000_000 }, default);
+
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Workers }) { BaseAddress = host.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        var rows = new List<string[]>();
+
+        foreach (var size in new[] { 100, 1000 })
+        {
+            var body = Body(size);
+            await Throughput(http, "api/v1/events/batch", host.Demo.ApiKey, body, TimeSpan.FromSeconds(2)); // warm-up
+            var ingest = await Throughput(http, "api/v1/events/batch", host.Demo.ApiKey, body, duration);
+            var bare = await Throughput(http, "local/discard", host.Demo.ApiKey, body, duration);
+            rows.Add([$"batched ingest, {size} events/request", $"{ingest.Requests * size / duration.TotalSeconds:N0} events/s",
+                $"{ingest.Requests / duration.TotalSeconds:N0} req/s; p50 {ingest.P50:N1} ms, p99 {ingest.P99:N1} ms; {ingest.Failures} failed",
+                $"bare endpoint: {bare.Requests / duration.TotalSeconds:N0} req/s ({bare.Requests * size / duration.TotalSeconds:N0} events/s); ingest = {(double)ingest.Requests / Math.Max(1, bare.Requests):P0}"]);
+        }
+
+        var single = await FixedRate(http, host.Demo.ApiKey, Body(1, batch: false), 1000, duration);
+        rows.Add(["single events at 1,000 req/s", $"{single.Requests / duration.TotalSeconds:N0} req/s sent",
+            $"p50 {single.P50:N2} ms, p99 {single.P99:N2} ms, max {single.Max:N1} ms", $"{single.Failures} failed"]);
+
+        // Everything accepted is stored: wait for the consumer to drain, and report how long it took.
+        var drain = Stopwatch.StartNew();
+        var stored = 0L;
+        await LocalHostProcess.EventuallyAsync(async () =>
+        {
+            var pending = await host.ScalarAsync("""
+                SELECT coalesce(sum(p.next_sequence - 1 - coalesce(c.sequence_number, 0)), 0) FROM event_log_partitions p
+                LEFT JOIN event_log_checkpoints c ON c.hub = p.hub AND c.partition_id = p.partition_id AND c.consumer_group = 'alerts'
+                """);
+            return pending == 0;
+        }, TimeSpan.FromMinutes(10));
+        stored = await host.ScalarAsync("SELECT count(*) FROM events");
+        rows.Add(["consumer drain after the load", $"{stored:N0} events stored", $"drained {drain.Elapsed.TotalSeconds:N1} s after the last request", ""]);
+
+        Console.WriteLine();
+        Console.WriteLine($"PulseStream ingest benchmark — {Environment.ProcessorCount} cores, {duration.TotalSeconds:N0} s per run, {Workers} client connections");
+        Console.WriteLine();
+        Console.WriteLine("| benchmark | result | detail | comparison |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", row)} |");
+        return 0;
+    }
+
+    private static byte[] Body(int events, bool batch = true)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var items = Enumerable.Range(0, events).Select(i => new
+        {
+            timestamp = now.ToString("O", CultureInfo.InvariantCulture), method = i % 5 == 0 ? "POST" : "GET", path = $"/v1/orders/{i}",
+            route = "/v1/orders/{id}", statusCode = i % 50 == 0 ? 503 : 200, latencyMs = 5 + i % 200, responseBytes = 1500, consumerId = $"c{i % 20}",
+        }).ToArray();
+        return batch ? JsonSerializer.SerializeToUtf8Bytes(new { events = items }) : JsonSerializer.SerializeToUtf8Bytes(items[0]);
+    }
+
+    private sealed record Result(long Requests, long Failures, double P50, double P99, double Max);
+
+    private static HttpRequestMessage Request(string path, string apiKey, byte[] body)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add("X-Api-Key", apiKey);
+        return request;
+    }
+
+    private static async Task<Result> Throughput(HttpClient http, string path, string apiKey, byte[] body, TimeSpan duration)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var latencies = new List<double>[Workers];
+        var failures = 0L;
+        await Task.WhenAll(Enumerable.Range(0, Workers).Select(async w =>
+        {
+            latencies[w] = [];
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                var start = Stopwatch.GetTimestamp();
+                using var response = await http.SendAsync(Request(path, apiKey, body));
+                if (response.StatusCode != HttpStatusCode.Accepted) Interlocked.Increment(ref failures);
+                latencies[w].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        }));
+        return Summarize(latencies.SelectMany(l => l).ToList(), failures);
+    }
+
+    /// <summary>Open loop: requests leave on a fixed schedule whatever the answers do, so slow answers show in latency.</summary>
+    private static async Task<Result> FixedRate(HttpClient http, string apiKey, byte[] body, int perSecond, TimeSpan duration)
+    {
+        var total = (int)(perSecond * duration.TotalSeconds);
+        var latencies = new double[total];
+        var failures = 0L;
+        var tasks = new List<Task>(total);
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < total; i++)
+        {
+            var due = start + (long)(i * (double)Stopwatch.Frequency / perSecond);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                if (wait > TimeSpan.FromMilliseconds(2)) await Task.Delay(wait - TimeSpan.FromMilliseconds(1));
+                else Thread.SpinWait(50);
+            }
+            var index = i;
+            tasks.Add(Task.Run(async () =>
+            {
+                var sent = Stopwatch.GetTimestamp();
+                using var response = await http.SendAsync(Request("api/v1/events", apiKey, body));
+                if (response.StatusCode != HttpStatusCode.Accepted) Interlocked.Increment(ref failures);
+                latencies[index] = Stopwatch.GetElapsedTime(sent).TotalMilliseconds;
+            }));
+        }
+        await Task.WhenAll(tasks);
+        return Summarize([.. latencies], failures);
+    }
+
+    private static Result Summarize(List<double> latencies, long failures)
+    {
+        latencies.Sort();
+        double At(double q) => latencies.Count == 0 ? 0 : latencies[(int)Math.Floor(q * (latencies.Count - 1))];
+        return new Result(latencies.Count, failures, At(0.5), At(0.99), latencies.Count == 0 ? 0 : latencies[^1]);
+    }
+}
