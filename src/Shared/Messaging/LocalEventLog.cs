@@ -42,12 +42,62 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
         return (int)(hash % (uint)PartitionCount);
     }
 
-    public async Task AppendAsync(string hub, string? partitionKey, IReadOnlyList<byte[]> bodies, CancellationToken ct)
+    private sealed record PendingAppend(string? PartitionKey, IReadOnlyList<byte[]> Bodies, TaskCompletionSource Done);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Hub, int Partition), System.Threading.Channels.Channel<PendingAppend>> _appenders = new();
+
+    /// <summary>
+    /// Appends bodies to the partition of <paramref name="partitionKey"/>; completes once they are committed.
+    /// Appends to one partition are group-committed: while one transaction commits, the appends that arrive meanwhile
+    /// queue up and go together in the next, so many small requests cost one commit rather than one each.
+    /// </summary>
+    public Task AppendAsync(string hub, string? partitionKey, IReadOnlyList<byte[]> bodies, CancellationToken ct)
     {
-        if (bodies.Count == 0) return;
+        if (bodies.Count == 0) return Task.CompletedTask;
         var partition = PartitionFor(partitionKey);
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var channel = _appenders.GetOrAdd((hub, partition), key =>
+        {
+            var created = System.Threading.Channels.Channel.CreateUnbounded<PendingAppend>(new() { SingleReader = true });
+            _ = Task.Run(() => RunAppenderAsync(key.Hub, key.Partition, created.Reader));
+            return created;
+        });
+        var pending = new PendingAppend(partitionKey, bodies, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!channel.Writer.TryWrite(pending)) throw new InvalidOperationException("The local event log is closed.");
+        return pending.Done.Task.WaitAsync(ct);
+    }
+
+    /// <summary>At most this many bytes go into one group commit.</summary>
+    private const int MaxGroupBytes = 16 * 1024 * 1024;
+
+    private async Task RunAppenderAsync(string hub, int partition, System.Threading.Channels.ChannelReader<PendingAppend> reader)
+    {
+        var group = new List<PendingAppend>();
+        while (await reader.WaitToReadAsync())
+        {
+            group.Clear();
+            var bytes = 0L;
+            while (bytes < MaxGroupBytes && reader.TryRead(out var next))
+            {
+                group.Add(next);
+                bytes += next.Bodies.Sum(b => (long)b.Length);
+            }
+            try
+            {
+                await CommitAsync(hub, partition, group.SelectMany(g => g.Bodies.Select(b => (g.PartitionKey, b))).ToList());
+                foreach (var done in group) done.Done.TrySetResult();
+                Appended?.Invoke(hub, partition);
+            }
+            catch (Exception e)
+            {
+                foreach (var failed in group) failed.Done.TrySetException(e);
+            }
+        }
+    }
+
+    private async Task CommitAsync(string hub, int partition, List<(string? PartitionKey, byte[] Body)> bodies)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
         long first;
         await using (var reserve = new NpgsqlCommand("""
             UPDATE event_log_partitions SET next_sequence = next_sequence + $3
@@ -58,25 +108,24 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
             reserve.Parameters.AddWithValue(hub);
             reserve.Parameters.AddWithValue(partition);
             reserve.Parameters.AddWithValue((long)bodies.Count);
-            first = (long)(await reserve.ExecuteScalarAsync(ct)
+            first = (long)(await reserve.ExecuteScalarAsync()
                 ?? throw new InvalidOperationException($"The local event log has no partition {partition} for hub '{hub}'."));
         }
 
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO event_log_messages (hub, partition_id, sequence_number, partition_key, enqueued_at, body)
-            SELECT $1, $2, $3 + n - 1, $4, clock_timestamp(), b
-            FROM unnest($5::bytea[]) WITH ORDINALITY AS m(b, n)
+            SELECT $1, $2, $3 + n - 1, k, clock_timestamp(), b
+            FROM unnest($4::text[], $5::bytea[]) WITH ORDINALITY AS m(k, b, n)
             """, connection, transaction))
         {
             insert.Parameters.AddWithValue(hub);
             insert.Parameters.AddWithValue(partition);
             insert.Parameters.AddWithValue(first);
-            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)partitionKey ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.AddWithValue(bodies.ToArray());
-            await insert.ExecuteNonQueryAsync(ct);
+            insert.Parameters.Add(new NpgsqlParameter { Value = bodies.Select(b => b.PartitionKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+            insert.Parameters.AddWithValue(bodies.Select(b => b.Body).ToArray());
+            await insert.ExecuteNonQueryAsync();
         }
-        await transaction.CommitAsync(ct);
-        Appended?.Invoke(hub, partition);
+        await transaction.CommitAsync();
     }
 
     public async Task<List<LoggedMessage>> ReadAsync(string hub, int partition, long afterSequence, int maxCount, CancellationToken ct)
