@@ -57,6 +57,12 @@ public class IngestPipelineTests(HostFixture fixture) : IClassFixture<HostFixtur
         Assert.InRange(totals.GetProperty("p95").GetDouble(), exactP95 * 0.99, exactP95 * 1.01);
         Assert.Contains(overview.RootElement.GetProperty("topRoutes").EnumerateArray(), r => r.GetProperty("route").GetString() == "/v1/orders/{id}");
 
+        foreach (var bad in new[] { "api/v1/dashboard/overview?window=2h", "api/v1/routes?window=1y", "api/v1/metrics/timeseries?window=-5m" })
+        {
+            using var refused = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, bad, token));
+            await AssertProblem(refused, HttpStatusCode.BadRequest, "invalid-window");
+        }
+
         using var seriesResponse = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, "api/v1/metrics/timeseries?metric=request_count&window=15m&step=1m", token));
         using var series = JsonDocument.Parse(await seriesResponse.Content.ReadAsStringAsync());
         Assert.Equal(600, series.RootElement.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("value").GetDouble()));

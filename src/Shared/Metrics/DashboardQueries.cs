@@ -27,9 +27,8 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
 
     public async Task<IActionResult> OverviewAsync(Caller caller, HttpRequest request, CancellationToken ct)
     {
-        var windowText = request.Query["window"].FirstOrDefault() ?? "1h";
-        if (!Durations.Windows.Contains(windowText) || !Durations.TryParse(windowText, out var window))
-            return ApiResults.BadRequest("invalid-window", $"window must be one of {string.Join(", ", Durations.Windows)}.");
+        var (windowText, window, invalid) = Window(request, "1h");
+        if (invalid is not null) return invalid;
         var to = time.GetUtcNow();
         var from = Durations.FloorToMinute(to - window);
 
@@ -72,6 +71,15 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
         return ApiResults.Ok(overview);
     }
 
+    /// <summary>The <c>window</c> query parameter: one of the contract's windows, or a 400.</summary>
+    private static (string Text, TimeSpan Window, IActionResult? Failure) Window(HttpRequest request, string defaultWindow)
+    {
+        var text = request.Query["window"].FirstOrDefault() ?? defaultWindow;
+        return Durations.Windows.Contains(text) && Durations.TryParse(text, out var window)
+            ? (text, window, null)
+            : (text, default, ApiResults.BadRequest("invalid-window", $"window must be one of {string.Join(", ", Durations.Windows)}."));
+    }
+
     private async Task<RouteUsage> RouteUsageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, CancellationToken ct)
     {
         long distinct, overflowEvents, overflowRoutes;
@@ -92,9 +100,8 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
     /// <summary><c>GET /api/v1/routes?window=</c>: per route and method, the count, error rate and percentiles.</summary>
     public async Task<IActionResult> RoutesAsync(Caller caller, HttpRequest request, CancellationToken ct)
     {
-        var windowText = request.Query["window"].FirstOrDefault() ?? "24h";
-        if (!Durations.Windows.Contains(windowText) || !Durations.TryParse(windowText, out var window))
-            return ApiResults.BadRequest("invalid-window", $"window must be one of {string.Join(", ", Durations.Windows)}.");
+        var (windowText, window, invalid) = Window(request, "24h");
+        if (invalid is not null) return invalid;
         var to = time.GetUtcNow();
         var from = Durations.FloorToMinute(to - window);
         var (items, usage) = await database.ForTenantAsync(caller.TenantId, async (connection, transaction) =>
@@ -128,12 +135,11 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
     {
         var q = request.Query;
         var metric = q["metric"].FirstOrDefault() ?? "request_count";
-        var windowText = q["window"].FirstOrDefault() ?? "1h";
         var stepText = q["step"].FirstOrDefault() ?? "1m";
         if (!SeriesMetrics.Contains(metric))
             return ApiResults.BadRequest("invalid-metric", $"metric must be one of {string.Join(", ", SeriesMetrics)}.");
-        if (!Durations.Windows.Contains(windowText) || !Durations.TryParse(windowText, out var window))
-            return ApiResults.BadRequest("invalid-window", $"window must be one of {string.Join(", ", Durations.Windows)}.");
+        var (windowText, window, invalidWindow) = Window(request, "1h");
+        if (invalidWindow is not null) return invalidWindow;
         if (!Durations.Steps.Contains(stepText) || !Durations.TryParse(stepText, out var step))
             return ApiResults.BadRequest("invalid-step", $"step must be one of {string.Join(", ", Durations.Steps)}.");
         if (window / step > MaxPoints)
