@@ -2,6 +2,7 @@ using Azure.Messaging.EventHubs;
 using Azure.Messaging.EventHubs.Producer;
 using PulseStream.Events;
 using PulseStream.Messaging;
+using PulseStream.Testing;
 
 namespace PulseStream.UnitTests;
 
@@ -35,7 +36,7 @@ public class PublishingTests
     [Fact]
     public async Task The_event_hubs_publisher_uses_the_tenant_as_partition_key_and_sends_size_aware_batches()
     {
-        var producer = new RecordingProducer(batchSizeBytes: 1_000_000);
+        var producer = new RecordingEventHubProducer(batchSizeBytes: 1_000_000);
         var tenant = Guid.NewGuid();
         // ~5.6 MB of events: more than one message, and more than one batch.
         var events = Enumerable.Range(0, 12_000).Select(i => Event(i, 400)).ToList();
@@ -43,37 +44,8 @@ public class PublishingTests
 
         Assert.True(producer.Sent.Count > 1);
         Assert.All(producer.Options, o => Assert.Equal(tenant.ToString(), o.PartitionKey));
-        Assert.All(producer.Sent, batch => Assert.True(batch.Sum(e => e.EventBody.ToArray().Length) <= 1_000_000));
-        var received = producer.Sent.SelectMany(b => b).SelectMany(e => EventEnvelopeCodec.Decode(e.EventBody.ToArray()).Events).ToList();
+        Assert.All(producer.Sent, batch => Assert.True(batch.Events.Sum(e => e.EventBody.ToArray().Length) <= 1_000_000));
+        var received = producer.Sent.SelectMany(b => b.Events).SelectMany(e => EventEnvelopeCodec.Decode(e.EventBody.ToArray()).Events).ToList();
         Assert.Equal(events.Count, received.Count);
-    }
-
-    private sealed class RecordingProducer(long batchSizeBytes) : EventHubProducerClient
-    {
-        public List<CreateBatchOptions> Options { get; } = [];
-        public List<List<EventData>> Sent { get; } = [];
-        private readonly Dictionary<EventDataBatch, List<EventData>> _contents = [];
-
-        public override ValueTask<EventDataBatch> CreateBatchAsync(CreateBatchOptions options, CancellationToken cancellationToken = default)
-        {
-            Options.Add(options);
-            var store = new List<EventData>();
-            long size = 0;
-            var batch = EventHubsModelFactory.EventDataBatch(batchSizeBytes, store, options, e =>
-            {
-                var length = e.EventBody.ToArray().Length;
-                if (size + length > batchSizeBytes) return false;
-                size += length;
-                return true;
-            });
-            _contents[batch] = store;
-            return ValueTask.FromResult(batch);
-        }
-
-        public override Task SendAsync(EventDataBatch eventBatch, CancellationToken cancellationToken = default)
-        {
-            Sent.Add([.. _contents[eventBatch]]);
-            return Task.CompletedTask;
-        }
     }
 }
