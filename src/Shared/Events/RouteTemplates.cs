@@ -9,31 +9,45 @@ namespace PulseStream.Events;
 /// </summary>
 public static class RouteTemplates
 {
+    private static readonly System.Buffers.SearchValues<char> Digits = System.Buffers.SearchValues.Create("0123456789");
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
+    private static readonly System.Buffers.SearchValues<char> Letters = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+    private static readonly System.Buffers.SearchValues<char> TokenChars = System.Buffers.SearchValues.Create("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-=");
+
     public static string Derive(string path)
     {
         var query = path.IndexOfAny(['?', '#']);
-        if (query >= 0) path = path[..query];
-        var segments = path.Split('/');
-        var builder = new StringBuilder(path.Length);
-        for (var i = 1; i < segments.Length; i++)
+        var span = query >= 0 ? path.AsSpan(0, query) : path.AsSpan();
+        // Most paths of a busy API repeat: walk the segments without splitting, and build a new string only when a
+        // segment is replaced.
+        StringBuilder? builder = null;
+        var start = 1;
+        while (start <= span.Length)
         {
-            builder.Append('/');
-            builder.Append(IsIdLike(segments[i]) ? "{id}" : segments[i]);
+            var length = span[start..].IndexOf('/');
+            if (length < 0) length = span.Length - start;
+            var segment = span.Slice(start, length);
+            if (IsIdLike(segment))
+            {
+                builder ??= new StringBuilder(span.Length).Append(span[..(start - 1)]);
+                builder.Append("/{id}");
+            }
+            else builder?.Append('/').Append(segment);
+            start += length + 1;
         }
-        return builder.Length == 0 ? "/" : builder.ToString();
+        if (builder is not null) return builder.ToString();
+        if (span.Length == 0) return "/";
+        return query >= 0 ? span.ToString() : path;
     }
 
-    internal static bool IsIdLike(string segment)
+    internal static bool IsIdLike(ReadOnlySpan<char> segment)
     {
         if (segment.Length == 0) return false;
-        if (segment.All(char.IsAsciiDigit)) return true;
-        if (Guid.TryParse(segment, out _)) return true;
-        if (segment.Contains('@', StringComparison.Ordinal)) return true;
-        if (segment.Length >= 16 && segment.All(char.IsAsciiHexDigit)) return true;
+        if (!segment.ContainsAnyExcept(Digits)) return true;
+        if (segment.Length is 32 or 36 or 38 && Guid.TryParse(segment, out _)) return true;
+        if (segment.Contains('@')) return true;
+        if (segment.Length >= 16 && !segment.ContainsAnyExcept(HexDigits)) return true;
         // Opaque tokens: long, mixed letters and digits, no separators a human-made word would carry.
-        if (segment.Length >= 20 && segment.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '=')
-            && segment.Any(char.IsAsciiDigit) && segment.Any(char.IsAsciiLetter))
-            return true;
-        return false;
+        return segment.Length >= 20 && !segment.ContainsAnyExcept(TokenChars) && segment.ContainsAny(Digits) && segment.ContainsAny(Letters);
     }
 }
