@@ -12,6 +12,7 @@ public static class IngestExtensions
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton<EventValidator>();
+        builder.Services.TryAddSingleton<Otlp.HttpServerSpans>();
         builder.Services.TryAddSingleton<IngestService>();
         builder.Services.AddEventHubsPublisher(builder.Configuration);
         return builder;

@@ -17,6 +17,10 @@ public sealed class IngestFunctions(IngestService ingest, Health health)
     public Task<IActionResult> IngestBatch([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/events/batch")] HttpRequest request) =>
         ingest.IngestBatchAsync(request, request.HttpContext.RequestAborted);
 
+    [Function(nameof(IngestOtlpTraces))]
+    public Task<IActionResult> IngestOtlpTraces([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "otlp/v1/traces")] HttpRequest request) =>
+        ingest.IngestOtlpTracesAsync(request, request.HttpContext.RequestAborted);
+
     [Function("IngestHealth")]
     public Task<IActionResult> HealthCheck([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request) =>
         health.CheckAsync("ingest", request.HttpContext.RequestAborted);

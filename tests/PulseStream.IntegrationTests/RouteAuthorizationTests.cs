@@ -23,6 +23,7 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
     {
         ["POST /api/v1/events"] = ApiKey,
         ["POST /api/v1/events/batch"] = ApiKey,
+        ["POST /api/otlp/v1/traces"] = ApiKey,
         ["GET /api/health"] = Anyone,
         ["GET /dashboard/{*path}"] = Anyone,
         ["POST /api/v1/auth/signup"] = Anyone,

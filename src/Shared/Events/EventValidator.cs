@@ -83,11 +83,21 @@ public sealed class EventValidator(TimeProvider time)
             fail("timestamp", "Must be an RFC 3339 date-time with a time zone, like 2026-01-31T12:00:00Z.");
             return null;
         }
-        var now = time.GetUtcNow();
-        if (timestamp < now - MaxAge) { fail("timestamp", "Must not be older than 7 days."); return null; }
-        if (timestamp > now + MaxAhead) { fail("timestamp", "Must not be more than 5 minutes in the future."); return null; }
+        if (TimestampProblem(timestamp) is { } problem) { fail("timestamp", problem); return null; }
         return timestamp;
     }
+
+    /// <summary>Why a timestamp is outside the accepted window, or <c>null</c> when it is inside.</summary>
+    public string? TimestampProblem(DateTimeOffset timestamp)
+    {
+        var now = time.GetUtcNow();
+        if (timestamp < now - MaxAge) return "Must not be older than 7 days.";
+        if (timestamp > now + MaxAhead) return "Must not be more than 5 minutes in the future.";
+        return null;
+    }
+
+    /// <summary>Whether an upper-case HTTP method is one the contract records.</summary>
+    public static bool IsKnownMethod(string method) => Methods.Contains(method);
 
     public static bool TryParseRfc3339(string text, out DateTimeOffset value)
     {

@@ -69,3 +69,16 @@ public static class ApiResults
         return result;
     }
 }
+
+/// <summary>A body already encoded, written as is (protocol responses such as OTLP's).</summary>
+public sealed class RawBodyResult(byte[] body, int statusCode, string contentType) : IActionResult
+{
+    public async Task ExecuteResultAsync(ActionContext context)
+    {
+        var response = context.HttpContext.Response;
+        response.StatusCode = statusCode;
+        response.ContentType = contentType;
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, context.HttpContext.RequestAborted);
+    }
+}
