@@ -67,12 +67,15 @@ public static class OtlpJsonReader
         return value;
     }
 
+    /// <summary>An array of objects (every array PulseStream reads in OTLP/JSON holds objects).</summary>
     private static IEnumerable<JsonElement> Array(JsonElement owner, string name)
     {
-        if (owner.ValueKind != JsonValueKind.Object) throw new FormatException($"An object was expected where '{name}' is read.");
+        if (owner.ValueKind != JsonValueKind.Object) throw new FormatException($"The body must be a JSON object.");
         if (!owner.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null) return [];
         if (value.ValueKind != JsonValueKind.Array) throw new FormatException($"'{name}' must be an array.");
-        return value.EnumerateArray();
+        return value.EnumerateArray().Select(item => item.ValueKind == JsonValueKind.Object
+            ? item
+            : throw new FormatException($"Each item of '{name}' must be an object."));
     }
 
     private static JsonElement? Object(JsonElement owner, string name)
