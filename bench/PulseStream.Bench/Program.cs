@@ -3,8 +3,11 @@ using PulseStream.Bench;
 
 if (args.Contains("--micro"))
 {
-    BenchmarkRunner.Run<ValidationAndEncoding>(args: args.Where(a => a != "--micro").ToArray());
+    BenchmarkSwitcher.FromTypes([typeof(ValidationAndEncoding), typeof(EnvelopeEncodings)])
+        .RunAll(args: args.Where(a => a != "--micro").ToArray());
     return 0;
 }
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(10);
-return await IngestLoad.RunAsync(TimeSpan.FromSeconds(seconds));
+// --only batched|single: one part of the load run, for iterating on one figure.
+var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+return await IngestLoad.RunAsync(TimeSpan.FromSeconds(seconds), only);

@@ -24,6 +24,26 @@ public class PublishingTests
     }
 
     [Fact]
+    public void Bodies_are_written_in_the_binary_form_and_bodies_in_the_older_JSON_form_are_still_read()
+    {
+        var envelope = new EventEnvelope(Guid.NewGuid(), new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero).AddTicks(1230),
+            [Event(1) with { Timestamp = new DateTimeOffset(2026, 11, 25, 9, 59, 59, TimeSpan.Zero).AddTicks(4560), LatencyMs = 12.345, RequestBytes = 0, ResponseBytes = null }]);
+        var binary = Assert.Single(EventEnvelopeCodec.Encode(envelope));
+        Assert.Equal(0x08, binary[0]);
+        var json = Assert.Single(JsonEnvelopeCodec.Encode(envelope, EventEnvelopeCodec.DefaultMaxBodyBytes));
+        Assert.Equal((byte)'{', json[0]);
+        foreach (var body in new[] { binary, json })
+        {
+            var decoded = EventEnvelopeCodec.Decode(body);
+            Assert.Equal(envelope.ReceivedAt, decoded.ReceivedAt);
+            var e = Assert.Single(decoded.Events);
+            // Microsecond timestamps (what Postgres keeps), a zero that is not "absent", and an absent count.
+            Assert.Equal((envelope.Events[0].Timestamp, 12.345, 0L, (long?)null), (e.Timestamp, e.LatencyMs, e.RequestBytes, e.ResponseBytes));
+        }
+        Assert.True(binary.Length < json.Length);
+    }
+
+    [Fact]
     public void Many_events_are_split_into_bodies_under_the_size_limit_and_none_is_lost()
     {
         var events = Enumerable.Range(0, 5000).Select(i => Event(i, 400)).ToList();

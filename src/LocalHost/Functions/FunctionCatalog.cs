@@ -6,7 +6,18 @@ using PulseStream.Functions.EventHubs;
 namespace PulseStream.LocalHost.Functions;
 
 /// <summary>One <c>[Function]</c> method of a function app, with its trigger attribute and trigger parameter.</summary>
-public sealed record FunctionDescriptor(string Name, Type Class, MethodInfo Method, ParameterInfo TriggerParameter, Attribute Trigger, string RoutePrefix);
+public sealed record FunctionDescriptor(string Name, Type Class, MethodInfo Method, ParameterInfo TriggerParameter, Attribute Trigger, string RoutePrefix)
+{
+    /// <summary>The method's parameters, read once (reflection copies the array on every call).</summary>
+    public ParameterInfo[] Parameters { get; } = Method.GetParameters();
+
+    /// <summary>Creates the function class from a scope's services, compiled once instead of resolved per call.</summary>
+    public ObjectFactory? Factory { get; } = Method.IsStatic ? null : ActivatorUtilities.CreateFactory(Class, Type.EmptyTypes);
+
+    /// <summary>Reads <c>Task&lt;T&gt;.Result</c> for the method's return type, or null for a plain task.</summary>
+    public PropertyInfo? TaskResult { get; } = Method.ReturnType.IsGenericType && Method.ReturnType.GetGenericTypeDefinition() == typeof(Task<>)
+        ? Method.ReturnType.GetProperty("Result") : null;
+}
 
 /// <summary>
 /// Finds the function apps' <c>[Function]</c> methods by reflection, as the worker's metadata generator does, and

@@ -14,8 +14,8 @@ public sealed class FunctionInvoker(IServiceScopeFactory scopes)
     public async Task<object?> InvokeAsync(FunctionDescriptor function, object triggerValue, IReadOnlyDictionary<string, object?> bindingData, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var instance = function.Method.IsStatic ? null : ActivatorUtilities.CreateInstance(scope.ServiceProvider, function.Class);
-        var parameters = function.Method.GetParameters();
+        var instance = function.Factory?.Invoke(scope.ServiceProvider, null);
+        var parameters = function.Parameters;
         var arguments = new object?[parameters.Length];
         for (var i = 0; i < parameters.Length; i++)
         {
@@ -40,9 +40,7 @@ public sealed class FunctionInvoker(IServiceScopeFactory scopes)
         if (result is Task task)
         {
             await task;
-            var resultProperty = task.GetType().GetProperty("Result");
-            result = task.GetType().IsGenericType && resultProperty is not null ? resultProperty.GetValue(task) : null;
-            if (result?.GetType().FullName == "System.Threading.Tasks.VoidTaskResult") result = null;
+            result = function.TaskResult?.GetValue(task);
         }
         return result;
     }

@@ -94,38 +94,30 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
         }
     }
 
+    /// <summary>
+    /// One statement, so one round trip and one transaction: reserve the sequence numbers on the partition's counter row
+    /// (which serialises appenders of the same partition, in this process or another) and insert the messages with them.
+    /// </summary>
     private async Task CommitAsync(string hub, int partition, List<(string? PartitionKey, byte[] Body)> bodies)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        long first;
-        await using (var reserve = new NpgsqlCommand("""
-            UPDATE event_log_partitions SET next_sequence = next_sequence + $3
-            WHERE hub = $1 AND partition_id = $2
-            RETURNING next_sequence - $3
-            """, connection, transaction))
-        {
-            reserve.Parameters.AddWithValue(hub);
-            reserve.Parameters.AddWithValue(partition);
-            reserve.Parameters.AddWithValue((long)bodies.Count);
-            first = (long)(await reserve.ExecuteScalarAsync()
-                ?? throw new InvalidOperationException($"The local event log has no partition {partition} for hub '{hub}'."));
-        }
-
-        await using (var insert = new NpgsqlCommand("""
+        await using var append = dataSource.CreateCommand("""
+            WITH reserved AS (
+                UPDATE event_log_partitions SET next_sequence = next_sequence + $3
+                WHERE hub = $1 AND partition_id = $2
+                RETURNING next_sequence - $3 AS first
+            )
             INSERT INTO event_log_messages (hub, partition_id, sequence_number, partition_key, enqueued_at, body)
-            SELECT $1, $2, $3 + n - 1, k, clock_timestamp(), b
-            FROM unnest($4::text[], $5::bytea[]) WITH ORDINALITY AS m(k, b, n)
-            """, connection, transaction))
-        {
-            insert.Parameters.AddWithValue(hub);
-            insert.Parameters.AddWithValue(partition);
-            insert.Parameters.AddWithValue(first);
-            insert.Parameters.Add(new NpgsqlParameter { Value = bodies.Select(b => b.PartitionKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-            insert.Parameters.AddWithValue(bodies.Select(b => b.Body).ToArray());
-            await insert.ExecuteNonQueryAsync();
-        }
-        await transaction.CommitAsync();
+            SELECT $1, $2, reserved.first + m.n - 1, m.k, clock_timestamp(), m.b
+            FROM reserved, unnest($4::text[], $5::bytea[]) WITH ORDINALITY AS m(k, b, n)
+            """);
+        append.Parameters.AddWithValue(hub);
+        append.Parameters.AddWithValue(partition);
+        append.Parameters.AddWithValue((long)bodies.Count);
+        append.Parameters.Add(new NpgsqlParameter { Value = bodies.Select(b => b.PartitionKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        append.Parameters.AddWithValue(bodies.Select(b => b.Body).ToArray());
+        var inserted = await append.ExecuteNonQueryAsync();
+        if (inserted != bodies.Count)
+            throw new InvalidOperationException($"The local event log has no partition {partition} for hub '{hub}'.");
     }
 
     public async Task<List<LoggedMessage>> ReadAsync(string hub, int partition, long afterSequence, int maxCount, CancellationToken ct)
