@@ -8,10 +8,10 @@ namespace PulseStream.Functions.Alerts;
 
 /// <summary>
 /// Consumer group <c>alerts</c>: persists each batch exactly once (events, rollups, position in one transaction),
-/// then evaluates the rules of the tenants it touched. Failures are retried and dead-lettered inside the persister,
+/// then evaluates the rules of the tenants it touched (each at most once a second). Failures are retried and dead-lettered inside the persister,
 /// because the host checkpoints the batch whatever the function does (AZURE.md).
 /// </summary>
-public sealed class PersistEventsFunction(EventBatchPersister persister, AlertEvaluator evaluator)
+public sealed class PersistEventsFunction(EventBatchPersister persister, AlertEvaluator evaluator, RuleEvaluationThrottle throttle)
 {
     [Function(nameof(PersistEvents))]
     public async Task PersistEvents(
@@ -20,6 +20,6 @@ public sealed class PersistEventsFunction(EventBatchPersister persister, AlertEv
     {
         var batch = ConsumedBatch.FromTrigger(EventHubNames.AlertsConsumerGroup, partitionContext.PartitionId, messages, sequenceNumberArray, enqueuedTimeUtcArray);
         var tenants = await persister.PersistAsync(batch, cancellationToken);
-        await evaluator.EvaluateTenantsAsync(tenants, cancellationToken);
+        await evaluator.EvaluateTenantsAsync(throttle.Due(tenants), cancellationToken);
     }
 }

@@ -86,6 +86,7 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<AlertQueries>();
         services.TryAddSingleton<AlertLifecycle>();
         services.TryAddSingleton<AlertEvaluator>();
+        services.TryAddSingleton<RuleEvaluationThrottle>();
         services.TryAddSingleton<AlertRuleEndpoints>();
         services.TryAddSingleton<NotificationDispatcher>();
         services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
