@@ -24,6 +24,14 @@ public class EventValidatorTests
         Assert.Equal(12.5, e.LatencyMs);
     }
 
+    [Fact]
+    public void An_empty_event_id_is_no_id_so_such_events_are_not_deduplicated_into_one()
+    {
+        var (e, errors) = _validator.Validate(Parse(Valid(",\"eventId\":\"\"")));
+        Assert.Empty(errors);
+        Assert.Null(e!.EventId);
+    }
+
     [Theory]
     [InlineData("""{"method":"GET","path":"/a","statusCode":200,"latencyMs":1}""", "timestamp")]
     [InlineData("""{"timestamp":"2026-11-25T11:59:00","method":"GET","path":"/a","statusCode":200,"latencyMs":1}""", "timestamp")]

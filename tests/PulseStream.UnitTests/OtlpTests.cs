@@ -127,6 +127,37 @@ public class OtlpTests
     }
 
     [Fact]
+    public void An_export_that_would_expand_into_too_many_objects_is_refused_before_it_is_built()
+    {
+        // Empty spans are two bytes each on the wire; this many would be a million objects on the heap.
+        var manySpans = Export([], Enumerable.Range(0, OtlpEncoding.MaxSpans + 1).Select(_ => new Span()).ToArray()).ToByteArray();
+        var manyAttributes = Export([], new Span { Attributes = { Enumerable.Range(0, OtlpEncoding.MaxAttributes + 1).Select(_ => new KeyValue()) } }).ToByteArray();
+        var justEnough = Export([], Enumerable.Range(0, OtlpEncoding.MaxSpans).Select(_ => new Span()).ToArray()).ToByteArray();
+        var jsonSpans = "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[" + string.Join(",", Enumerable.Repeat("{}", OtlpEncoding.MaxSpans + 1)) + "]}]}]}";
+
+        foreach (var (format, body) in new[] { (OtlpWireFormat.Protobuf, manySpans), (OtlpWireFormat.Protobuf, manyAttributes), (OtlpWireFormat.Json, Encoding.UTF8.GetBytes(jsonSpans)) })
+        {
+            var (export, failure) = OtlpEncoding.Parse(format, body);
+            Assert.Null(export);
+            Assert.Equal(413, Assert.IsType<Http.JsonBodyResult>(failure).StatusCode);
+        }
+        Assert.Equal(OtlpEncoding.MaxSpans, OtlpEncoding.Parse(OtlpWireFormat.Protobuf, justEnough).Export!.ResourceSpans[0].ScopeSpans[0].Spans.Count);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x0a, 0x05, 0x12 }, "runs past the end")]
+    [InlineData(new byte[] { 0x0b }, "wire type")]
+    [InlineData(new byte[] { 0x00 }, "field number is 0")]
+    [InlineData(new byte[] { 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, "longer than 10 bytes")]
+    public void Broken_protobuf_is_a_400_naming_the_problem(byte[] body, string message)
+    {
+        var (_, failure) = OtlpEncoding.Parse(OtlpWireFormat.Protobuf, body);
+        var problem = Assert.IsType<Http.JsonBodyResult>(failure);
+        Assert.Equal(400, problem.StatusCode);
+        Assert.Contains(message, ((Http.Problem)problem.Body!).Detail);
+    }
+
+    [Fact]
     public async Task The_response_is_in_the_request_encoding_and_counts_rejected_spans()
     {
         var conversion = new SpanConversion([], 3, 2, ["span 01: no url.path"]);

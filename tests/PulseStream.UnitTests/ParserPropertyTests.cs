@@ -136,6 +136,43 @@ public class ParserPropertyTests
         },
     };
 
+    private const string ValidOtlpJson = """
+        {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}}]},
+          "scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"1112131415161718","kind":2,
+            "startTimeUnixNano":"1764071990000000000","endTimeUnixNano":1764071990250000000,
+            "attributes":[{"key":"http.request.method","value":{"stringValue":"GET"}},{"key":"url.path","value":{"stringValue":"/a"}},
+                          {"key":"http.response.status_code","value":{"intValue":"200"}}]}]}]}]}
+        """;
+
+    /// <summary>Values that are valid JSON but wrong for OTLP, spliced in place of a value of the valid document.</summary>
+    private static readonly string[] HostileJsonValues =
+        ["\"\\ud800\"", "1e999", "-1", "18446744073709551616", "\"abc\"", "\"0x1\"", "2.5", "[]", "{}", "null", "true", "\"\"", "\"zz\"", "\"123\""];
+
+    [Fact]
+    public void Valid_OTLP_JSON_with_any_value_replaced_never_throws()
+    {
+        var spans = new HttpServerSpans(Validator);
+        // Each value of the document (a string, number or object after a colon) in turn, replaced by a hostile one.
+        var colons = ValidOtlpJson.Select((c, i) => (c, i)).Where(x => x.c == ':').Select(x => x.i).ToArray();
+        Gen.Select(Gen.Int[0, colons.Length - 1], Gen.Int[0, HostileJsonValues.Length - 1]).Sample((at, value) =>
+        {
+            var start = colons[at] + 1;
+            var end = start;
+            var depth = 0;
+            // The value's extent: up to the next ',' or closing bracket at its own depth.
+            while (end < ValidOtlpJson.Length && !(depth == 0 && ValidOtlpJson[end] is ',' or '}' or ']'))
+            {
+                if (ValidOtlpJson[end] is '{' or '[') depth++;
+                if (ValidOtlpJson[end] is '}' or ']') depth--;
+                end++;
+            }
+            var body = Encoding.UTF8.GetBytes(ValidOtlpJson[..start] + HostileJsonValues[value] + ValidOtlpJson[end..]);
+            var (export, failure) = OtlpEncoding.Parse(OtlpWireFormat.Json, body);
+            Assert.True(export is not null ^ failure is not null);
+            if (export is not null) spans.Convert(export, HttpServerSpans.DefaultConsumerAttribute);
+        }, iter: 3_000);
+    }
+
     [Fact]
     public void Random_and_mutated_OTLP_bodies_never_throw()
     {

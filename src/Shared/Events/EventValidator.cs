@@ -73,8 +73,9 @@ public sealed class EventValidator(TimeProvider time)
         var attributes = OptionalAttributes(element, ref errors);
 
         if (errors.Any) return (null, errors.List!);
+        // An empty id is no id: treating "" as an id would store only one of every event sent with it.
         var apiEvent = new ApiEvent(
-            eventId, timestamp!.Value, method!, path!, route ?? RouteTemplates.Derive(path!), (int)statusCode!.Value, latency!.Value,
+            string.IsNullOrEmpty(eventId) ? null : eventId, timestamp!.Value, method!, path!, route ?? RouteTemplates.Derive(path!), (int)statusCode!.Value, latency!.Value,
             requestBytes, responseBytes, string.IsNullOrEmpty(consumerId) ? null : consumerId,
             string.IsNullOrEmpty(environment) ? "production" : environment, attributes);
         return (apiEvent, []);

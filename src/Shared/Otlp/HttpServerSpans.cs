@@ -37,7 +37,7 @@ public sealed class HttpServerSpans(EventValidator validator)
                 var (apiEvent, problem) = ToEvent(span, method, environment, service, consumerAttribute);
                 if (apiEvent is not null) { events.Add(apiEvent); continue; }
                 rejected++;
-                if (reasons.Count < MaxReasons) reasons.Add($"span {System.Convert.ToHexStringLower(span.SpanId.Span)}: {problem}");
+                if (reasons.Count < MaxReasons) reasons.Add($"span {SpanName(span)}: {problem}");
             }
         }
         return new SpanConversion(events, ignored, rejected, reasons);
@@ -85,6 +85,9 @@ public sealed class HttpServerSpans(EventValidator validator)
         span.TraceId.Length == 16 && span.SpanId.Length == 8
             ? System.Convert.ToHexStringLower(span.TraceId.Span) + System.Convert.ToHexStringLower(span.SpanId.Span)
             : null;
+
+    /// <summary>The span id as hex when it is a valid 8-byte id; the reason text stays short whatever the exporter sent.</summary>
+    private static string SpanName(Span span) => span.SpanId.Length == 8 ? System.Convert.ToHexStringLower(span.SpanId.Span) : "(no valid id)";
 
     private static string? Rooted(string? path) => string.IsNullOrEmpty(path) ? null : path[0] == '/' ? path : "/" + path;
 

@@ -14,6 +14,21 @@ public static class OtlpEncoding
     /// <summary>OTLP/JSON nests deeper than the event API: request, resource, scope, span, attribute, value, arrays.</summary>
     private const int MaxJsonDepth = 32;
 
+    /// <summary>
+    /// Bounds on what one export may expand into, checked before anything is built: an exporter batches 512 spans by
+    /// default, and the body limits alone would let a few compressed megabytes become millions of objects.
+    /// </summary>
+    public const int MaxSpans = 10_000;
+    public const int MaxAttributes = 200_000;
+
+    private static readonly Google.Protobuf.MessageParser<ExportTraceServiceRequest> Parser =
+        ExportTraceServiceRequest.Parser.WithDiscardUnknownFields(true);
+
+    internal static IActionResult? TooMany(long spans, long attributes) =>
+        spans > MaxSpans || attributes > MaxAttributes
+            ? ApiResults.TooLarge($"An export may hold at most {MaxSpans:N0} spans and {MaxAttributes:N0} attributes; this one has {spans:N0} and {attributes:N0}.")
+            : null;
+
     public static OtlpWireFormat? FromContentType(string? contentType)
     {
         var mediaType = contentType?.Split(';')[0].Trim();
@@ -28,7 +43,13 @@ public static class OtlpEncoding
         {
             try
             {
-                return (ExportTraceServiceRequest.Parser.ParseFrom(body.Span), null);
+                var (spans, attributes) = OtlpWireCounter.Count(body.Span);
+                if (TooMany(spans, attributes) is { } tooMany) return (null, tooMany);
+                return (Parser.ParseFrom(body.Span), null);
+            }
+            catch (FormatException e)
+            {
+                return (null, ApiResults.BadRequest("malformed-otlp", $"The body is not an OTLP ExportTraceServiceRequest: {e.Message}"));
             }
             catch (InvalidProtocolBufferException e)
             {
@@ -40,6 +61,8 @@ public static class OtlpEncoding
         using var document = json.Document!;
         try
         {
+            var (spans, attributes) = OtlpJsonReader.Count(document.RootElement);
+            if (TooMany(spans, attributes) is { } tooMany) return (null, tooMany);
             return (OtlpJsonReader.Read(document.RootElement), null);
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException)

@@ -13,6 +13,26 @@ namespace PulseStream.Otlp;
 /// </summary>
 public static class OtlpJsonReader
 {
+    /// <summary>The spans and attributes an export holds, counted without building them.</summary>
+    public static (long Spans, long Attributes) Count(JsonElement root)
+    {
+        long spans = 0, attributes = 0;
+        foreach (var resourceSpans in Array(root, "resourceSpans"))
+        {
+            if (Object(resourceSpans, "resource") is { } resource) attributes += Length(resource, "attributes");
+            foreach (var scopeSpans in Array(resourceSpans, "scopeSpans"))
+            foreach (var span in Array(scopeSpans, "spans"))
+            {
+                spans++;
+                attributes += Length(span, "attributes");
+            }
+        }
+        return (spans, attributes);
+    }
+
+    private static int Length(JsonElement owner, string name) =>
+        owner.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.GetArrayLength() : 0;
+
     public static ExportTraceServiceRequest Read(JsonElement root)
     {
         var request = new ExportTraceServiceRequest();
