@@ -70,6 +70,26 @@ public static class IngestLoad
 
         if (only is null or "batched") Report(await DrainAsync(host, "batched"));
 
+        if (only is null or "batched" or "edge")
+        {
+            // The ingest edge on its own, as in Azure where it runs on instances of its own: a second host with its
+            // own database and no consumers, so ingest does not share the two cores with storing what it accepts.
+            await using var edge = await LocalHostProcess.StartAsync("pulse_bench_edge", settings => settings["Pulse__Consumers"] = "false");
+            await new TenantLimitsStore(new TableServiceClient(TestEnvironment.Tables), TimeProvider.System)
+                .SaveAsync(edge.Demo.TenantId, TenantLimits.Default with { EventsPerSecond = 100_000_000, Burst = 100_000_000 }, default);
+            using var edgeHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Workers }) { BaseAddress = edge.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+            foreach (var size in new[] { 100, 1000 })
+            {
+                var body = Body(size);
+                await Throughput(edgeHttp, "api/v1/events/batch", edge.Demo.ApiKey, body, Warmup);
+                var alone = await Throughput(edgeHttp, "api/v1/events/batch", edge.Demo.ApiKey, body, duration);
+                var logged = await edge.ScalarAsync("SELECT count(*) FROM event_log_messages");
+                Report([$"ingest alone (consumers off), {size:N0} events/request", $"{alone.Requests * size / duration.TotalSeconds:N0} events/s",
+                    $"{alone.Requests / duration.TotalSeconds:N0} req/s; p50 {alone.P50:N1} ms, p99 {alone.P99:N1} ms; {alone.Failures} failed",
+                    $"{logged:N0} messages in the log so far (warm-ups included)"]);
+            }
+        }
+
         Console.WriteLine();
         Console.WriteLine($"PulseStream ingest benchmark — {Environment.ProcessorCount} cores, {duration.TotalSeconds:N0} s per run, {Workers} client connections");
         Console.WriteLine();

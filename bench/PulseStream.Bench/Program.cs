@@ -8,6 +8,6 @@ if (args.Contains("--micro"))
     return 0;
 }
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(10);
-// --only batched|single: one part of the load run, for iterating on one figure.
+// --only batched|single|edge: one part of the load run, for iterating on one figure.
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 return await IngestLoad.RunAsync(TimeSpan.FromSeconds(seconds), only);

@@ -24,9 +24,21 @@ public sealed class EventHubFunctionService(FunctionCatalog catalog, FunctionInv
     /// </summary>
     public static readonly TimeSpan BatchLinger = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// <c>Pulse:Consumers=false</c> starts no readers: ingest still appends to the durable log, and a later host with
+    /// consumers stores everything from the checkpoints on. For maintenance, and for measuring the ingest edge on
+    /// its own as it runs in Azure, on instances of its own (the benchmark's "ingest alone" rows).
+    /// </summary>
+    public const string ConsumersSetting = "Pulse:Consumers";
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var readers = new List<Task>();
+        if (!configuration.GetValue(ConsumersSetting, true))
+        {
+            logger.LogWarning("Event Hub consumers are off ({Setting}=false): accepted events stay in the local event log until a host with consumers runs.", ConsumersSetting);
+            return Task.CompletedTask;
+        }
         foreach (var function in catalog.Functions.Where(f => f.Trigger is EventHubTriggerAttribute))
         {
             var trigger = (EventHubTriggerAttribute)function.Trigger;
