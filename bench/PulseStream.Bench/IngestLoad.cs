@@ -88,6 +88,12 @@ public static class IngestLoad
                     $"{alone.Requests / duration.TotalSeconds:N0} req/s; p50 {alone.P50:N1} ms, p99 {alone.P99:N1} ms; {alone.Failures} failed",
                     $"{logged:N0} messages in the log so far (warm-ups included)"]);
             }
+            using var edgeOpenLoop = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+            { BaseAddress = edge.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+            await FixedRate(edgeOpenLoop, "api/v1/events", edge.Demo.ApiKey, Body(1, batch: false), 1000, Warmup);
+            var single = await FixedRate(edgeOpenLoop, "api/v1/events", edge.Demo.ApiKey, Body(1, batch: false), 1000, duration);
+            Report(["ingest alone (consumers off), single events at 1,000 req/s", $"{single.Requests / duration.TotalSeconds:N0} req/s sent, {single.Failures} failed",
+                $"p50 {single.P50:N2} ms, p99 {single.P99:N2} ms, max {single.Max:N1} ms", ""]);
         }
 
         Console.WriteLine();
