@@ -165,7 +165,7 @@ public class OtlpTests
         var decoded = ExportTraceServiceResponse.Parser.ParseFrom(body);
         Assert.Equal(3, decoded.PartialSuccess.RejectedSpans);
         Assert.Contains("3 spans were not HTTP server spans", decoded.PartialSuccess.ErrorMessage);
-        Assert.Contains("1 spans were for environments", decoded.PartialSuccess.ErrorMessage);
+        Assert.Contains("1 span was for environments", decoded.PartialSuccess.ErrorMessage);
 
         var json = JsonDocument.Parse(await WriteAsync(OtlpEncoding.Response(OtlpWireFormat.Json, new SpanConversion([], 0, 0, []), 0)));
         Assert.Equal(JsonValueKind.Object, json.RootElement.ValueKind);

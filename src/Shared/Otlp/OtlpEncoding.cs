@@ -29,6 +29,8 @@ public static class OtlpEncoding
             ? ApiResults.TooLarge($"An export may hold at most {MaxSpans:N0} spans and {MaxAttributes:N0} attributes; this one has {spans:N0} and {attributes:N0}.")
             : null;
 
+    private static string SpansWere(int count) => count == 1 ? "1 span was" : $"{count} spans were";
+
     public static OtlpWireFormat? FromContentType(string? contentType)
     {
         var mediaType = contentType?.Split(';')[0].Trim();
@@ -83,8 +85,8 @@ public static class OtlpEncoding
         if (rejected > 0 || conversion.IgnoredSpans > 0)
         {
             var parts = new List<string>();
-            if (conversion.IgnoredSpans > 0) parts.Add($"{conversion.IgnoredSpans} spans were not HTTP server spans and were ignored");
-            if (notAllowed > 0) parts.Add($"{notAllowed} spans were for environments this API key may not send");
+            if (conversion.IgnoredSpans > 0) parts.Add($"{SpansWere(conversion.IgnoredSpans)} not HTTP server spans and were ignored");
+            if (notAllowed > 0) parts.Add($"{SpansWere(notAllowed)} for environments this API key may not send");
             parts.AddRange(conversion.RejectionReasons);
             response.PartialSuccess = new ExportTracePartialSuccess { RejectedSpans = rejected, ErrorMessage = string.Join("; ", parts) };
         }
