@@ -144,6 +144,12 @@ public sealed class LocalHostProcess : IAsyncDisposable
         return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Messages in the local event log that a consumer group has not checkpointed past yet.</summary>
+    public Task<long> UnconsumedMessagesAsync(string consumerGroup = "alerts") => ScalarAsync("""
+        SELECT coalesce(sum(p.next_sequence - 1 - coalesce(c.sequence_number, 0)), 0) FROM event_log_partitions p
+        LEFT JOIN event_log_checkpoints c ON c.hub = p.hub AND c.partition_id = p.partition_id AND c.consumer_group = $1
+        """, consumerGroup);
+
     /// <summary>Polls until <paramref name="condition"/> holds or the timeout passes; returns whether it held.</summary>
     public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {
