@@ -72,9 +72,9 @@ public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, Tenan
         var conversion = spans.Convert(export!, consumerAttribute);
         var accepted = conversion.Events.Where(e => Allowed(caller.Principal, e)).ToList();
         var notAllowed = conversion.Events.Count - accepted.Count;
-        var response = OtlpEncoding.Response(encoding, conversion, notAllowed);
         if (accepted.Count > caller.Limits.MaxBatchEvents)
             return ApiResults.TooLarge($"An export may hold at most {caller.Limits.MaxBatchEvents} HTTP server spans; lower the exporter's batch size.");
+        var response = OtlpEncoding.Response(encoding, conversion, notAllowed);
         if (accepted.Count == 0) return response;
         return await PublishAsync(caller, accepted, () => response, ct);
     }
