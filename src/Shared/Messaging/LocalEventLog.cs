@@ -72,6 +72,7 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
     private async Task RunAppenderAsync(string hub, int partition, System.Threading.Channels.ChannelReader<PendingAppend> reader)
     {
         var group = new List<PendingAppend>();
+        NpgsqlConnection? connection = null;
         while (await reader.WaitToReadAsync())
         {
             group.Clear();
@@ -83,13 +84,17 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
             }
             try
             {
-                await CommitAsync(hub, partition, group.SelectMany(g => g.Bodies.Select(b => (g.PartitionKey, b))).ToList());
+                connection ??= await OpenAppenderConnectionAsync();
+                await CommitAsync(connection, hub, partition, group.SelectMany(g => g.Bodies.Select(b => (g.PartitionKey, b))).ToList());
                 foreach (var done in group) done.Done.TrySetResult();
                 Appended?.Invoke(hub, partition);
             }
             catch (Exception e)
             {
                 foreach (var failed in group) failed.Done.TrySetException(e);
+                // The next group starts on a fresh connection: this one may be broken.
+                if (connection is not null) await connection.DisposeAsync();
+                connection = null;
             }
         }
     }
@@ -98,9 +103,9 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
     /// One statement, so one round trip and one transaction: reserve the sequence numbers on the partition's counter row
     /// (which serialises appenders of the same partition, in this process or another) and insert the messages with them.
     /// </summary>
-    private async Task CommitAsync(string hub, int partition, List<(string? PartitionKey, byte[] Body)> bodies)
+    private async Task CommitAsync(NpgsqlConnection connection, string hub, int partition, List<(string? PartitionKey, byte[] Body)> bodies)
     {
-        await using var append = dataSource.CreateCommand("""
+        await using var append = new NpgsqlCommand("""
             WITH reserved AS (
                 UPDATE event_log_partitions SET next_sequence = next_sequence + $3
                 WHERE hub = $1 AND partition_id = $2
@@ -109,7 +114,7 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
             INSERT INTO event_log_messages (hub, partition_id, sequence_number, partition_key, enqueued_at, body)
             SELECT $1, $2, reserved.first + m.n - 1, m.k, clock_timestamp(), m.b
             FROM reserved, unnest($4::text[], $5::bytea[]) WITH ORDINALITY AS m(k, b, n)
-            """);
+            """, connection);
         append.Parameters.AddWithValue(hub);
         append.Parameters.AddWithValue(partition);
         append.Parameters.AddWithValue((long)bodies.Count);
@@ -118,6 +123,27 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
         var inserted = await append.ExecuteNonQueryAsync();
         if (inserted != bodies.Count)
             throw new InvalidOperationException($"The local event log has no partition {partition} for hub '{hub}'.");
+    }
+
+    /// <summary>
+    /// Each partition's appender keeps its own connection: a pooled connection would be reset (a round of RESET
+    /// statements on the server) before every append. The session commits synchronously whatever the connection
+    /// string's defaults: an append is acknowledged only once it is on disk.
+    /// </summary>
+    private async Task<NpgsqlConnection> OpenAppenderConnectionAsync()
+    {
+        var connection = await dataSource.OpenConnectionAsync();
+        try
+        {
+            await using var durable = new NpgsqlCommand("SET synchronous_commit = on", connection);
+            await durable.ExecuteNonQueryAsync();
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task<List<LoggedMessage>> ReadAsync(string hub, int partition, long afterSequence, int maxCount, CancellationToken ct)
