@@ -141,7 +141,7 @@ public static class PulseStreamDefaults
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         if (!connectionString.Contains("Read Buffer Size", StringComparison.OrdinalIgnoreCase)) builder.ReadBufferSize = 64 * 1024;
         if (!connectionString.Contains("Write Buffer Size", StringComparison.OrdinalIgnoreCase)) builder.WriteBufferSize = 64 * 1024;
-        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase)) builder.MaxAutoPrepare = 64;
+        if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase)) builder.MaxAutoPrepare = 64;
         return builder.ConnectionString;
     }
 
