@@ -52,7 +52,7 @@ public static class IngestLoad
             var bare = await FixedRate(openLoop, "local/discard", host.Demo.ApiKey, one, 1000, singleDuration);
             Report(["single events at 1,000 req/s", $"{single.Requests / singleDuration.TotalSeconds:N0} req/s sent, {single.Failures} failed",
                 $"p50 {single.P50:N2} ms, p99 {single.P99:N2} ms, max {single.Max:N1} ms",
-                $"bare endpoint at 1,000 req/s: p50 {bare.P50:N2} ms, p99 {bare.P99:N2} ms, max {bare.Max:N1} ms"]);
+                $"bare endpoint at 1,000 req/s: p50 {bare.P50:N2} ms, p99 {bare.P99:N2} ms, max {bare.Max:N1} ms; client sent p99 {Math.Max(single.SendLateP99, bare.SendLateP99):N2} ms late"]);
             Report(await DrainAsync(host, "single-event"));
         }
 
@@ -133,7 +133,8 @@ public static class IngestLoad
         return batch ? JsonSerializer.SerializeToUtf8Bytes(new { events = items }) : JsonSerializer.SerializeToUtf8Bytes(items[0]);
     }
 
-    private sealed record Result(long Requests, long Failures, double P50, double P99, double Max);
+    /// <param name="SendLateP99">Open loop only: how late the client itself sent (p99), already included in the latencies.</param>
+    private sealed record Result(long Requests, long Failures, double P50, double P99, double Max, double SendLateP99 = 0);
 
     private static byte[] Gzip(byte[] body)
     {
@@ -173,35 +174,42 @@ public static class IngestLoad
     /// <summary>
     /// Open loop: requests leave on a fixed schedule whatever the answers do, so slow answers show in latency. Latency is
     /// measured from the scheduled send time (no coordinated omission: a late send counts against the result), and the
-    /// client has its own uncapped connection pool so requests never queue in the client. The client sleeps between
-    /// sends rather than spinning, so it does not take a core from the server it measures.
+    /// client has its own uncapped connection pool so requests never queue in the client. A dedicated thread sleeps
+    /// until each send is due (<see cref="PreciseClock"/>) rather than spinning, so it does not take a core from the
+    /// server it measures, and sends from there (up to the first wait for the socket) with no thread-pool hop.
     /// </summary>
     private static async Task<Result> FixedRate(HttpClient http, string path, string apiKey, byte[] body, int perSecond, TimeSpan duration)
     {
         var total = (int)(perSecond * duration.TotalSeconds);
         var latencies = new double[total];
+        var lateness = new double[total];
         var failures = 0L;
-        var tasks = new List<Task>(total);
-        var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < total; i++)
+        var tasks = new Task[total];
+        var startUnixMs = 0L;
+        var schedule = new Thread(() =>
         {
-            var due = start + (long)(i * (double)Stopwatch.Frequency / perSecond);
-            // Never early: a request sent before its time would have its latency understated.
-            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-            if (wait > TimeSpan.Zero) await Task.Delay(wait);
-            tasks.Add(Send(i, due));
-        }
+            var start = Stopwatch.GetTimestamp();
+            startUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            for (var i = 0; i < total; i++)
+            {
+                var due = start + (long)(i * (double)Stopwatch.Frequency / perSecond);
+                PreciseClock.SleepUntil(due);
+                lateness[i] = Stopwatch.GetElapsedTime(due).TotalMilliseconds;
+                tasks[i] = Send(i, due);
+            }
+        }) { IsBackground = true, Name = "open-loop schedule" };
+        schedule.Start();
+        await Task.Run(schedule.Join);
         await Task.WhenAll(tasks);
 
-        // Sent from the schedule loop itself (up to the first wait for the socket), not through another thread-pool hop.
         async Task Send(int index, long due)
         {
             using var response = await http.SendAsync(Request(path, apiKey, body));
             if (response.StatusCode != HttpStatusCode.Accepted) Interlocked.Increment(ref failures);
             latencies[index] = Stopwatch.GetElapsedTime(due).TotalMilliseconds;
         }
-        if (Environment.GetEnvironmentVariable("PULSE_BENCH_DUMP") is { } dump) File.WriteAllLines(dump + path.Replace('/', '_'), latencies.Select(l => l.ToString("F2", CultureInfo.InvariantCulture)));
-        return Summarize([.. latencies], failures);
+        if (Environment.GetEnvironmentVariable("PULSE_BENCH_DUMP") is { } dump) File.WriteAllLines(dump + path.Replace('/', '_'), latencies.Select((l, i) => string.Create(CultureInfo.InvariantCulture, $"{startUnixMs + i * 1000L / perSecond} {l:F2} {lateness[i]:F2}")));
+        return Summarize([.. latencies], failures) with { SendLateP99 = Summarize([.. lateness], 0).P99 };
     }
 
     private static Result Summarize(List<double> latencies, long failures)
