@@ -1,24 +1,31 @@
-using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
 
 namespace PulseStream.Tenancy;
 
-/// <summary>What the ingest edge needs to know about a key, found by the key's hash.</summary>
 /// <summary>What the ingest edge needs to know about a key: its tenant, its id, and the environments it may send (null: all).</summary>
 public sealed record ApiKeyPrincipal(Guid TenantId, Guid KeyId, IReadOnlyList<string>? Environments = null);
 
 /// <summary>
 /// API-key records for the hot ingest path, in Azure Table storage (Azurite locally), keyed by the SHA-256 of the
-/// key. Lookups are cached briefly so a revoked key stops working within <see cref="CacheTtl"/>.
+/// key. Lookups are cached (<see cref="EdgeCache{TKey, TValue}"/>) so a revoked key stops working within
+/// <see cref="CacheTtl"/>.
 /// </summary>
-public sealed class ApiKeyEdgeStore(TableServiceClient tables, TimeProvider time)
+public sealed class ApiKeyEdgeStore
 {
     public const string TableName = "apikeys";
     public static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(10);
 
-    private readonly ConcurrentDictionary<string, (ApiKeyPrincipal? Principal, DateTimeOffset Expires)> _cache = new();
-    private TableClient Table => tables.GetTableClient(TableName);
+    private readonly TableServiceClient _tables;
+    private readonly EdgeCache<string, ApiKeyPrincipal?> _cache;
+
+    public ApiKeyEdgeStore(TableServiceClient tables, TimeProvider time)
+    {
+        _tables = tables;
+        _cache = new EdgeCache<string, ApiKeyPrincipal?>(LoadAsync, CacheTtl, time);
+    }
+
+    private TableClient Table => _tables.GetTableClient(TableName);
 
     public async Task EnsureTableAsync(CancellationToken ct) => await Table.CreateIfNotExistsAsync(ct);
 
@@ -39,14 +46,13 @@ public sealed class ApiKeyEdgeStore(TableServiceClient tables, TimeProvider time
     {
         var entity = new TableEntity(keyHash, "key") { ["Revoked"] = true };
         await Table.UpsertEntityAsync(entity, TableUpdateMode.Merge, ct);
-        _cache.TryRemove(keyHash, out _);
+        _cache.Invalidate(keyHash);
     }
 
-    public async Task<ApiKeyPrincipal?> FindAsync(string keyHash, CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        if (_cache.TryGetValue(keyHash, out var cached) && cached.Expires > now) return cached.Principal;
+    public Task<ApiKeyPrincipal?> FindAsync(string keyHash, CancellationToken ct) => _cache.GetAsync(keyHash, ct);
 
+    private async Task<ApiKeyPrincipal?> LoadAsync(string keyHash, CancellationToken ct)
+    {
         ApiKeyPrincipal? principal = null;
         try
         {
@@ -60,8 +66,6 @@ public sealed class ApiKeyEdgeStore(TableServiceClient tables, TimeProvider time
         {
             // The table does not exist yet: no keys.
         }
-        if (_cache.Count > 100_000) _cache.Clear();
-        _cache[keyHash] = (principal, now + CacheTtl);
         return principal;
     }
 }

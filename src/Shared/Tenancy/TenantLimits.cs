@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Azure;
 using Azure.Data.Tables;
 
@@ -13,22 +12,30 @@ public sealed record TenantLimits(int EventsPerSecond, int Burst, int MaxBodyByt
 
 /// <summary>
 /// Reads tenant limits from the <c>tenantlimits</c> table (PartitionKey <c>tenant</c>, RowKey = tenant id; any column
-/// left out keeps its default), cached for <see cref="CacheTtl"/>.
+/// left out keeps its default), cached (<see cref="EdgeCache{TKey, TValue}"/>) for at most <see cref="CacheTtl"/>.
 /// </summary>
-public sealed class TenantLimitsStore(TableServiceClient tables, TimeProvider time)
+public sealed class TenantLimitsStore
 {
     public const string TableName = "tenantlimits";
     public static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(30);
-    private readonly ConcurrentDictionary<Guid, (TenantLimits Limits, DateTimeOffset Expires)> _cache = new();
 
-    public async Task<TenantLimits> GetAsync(Guid tenantId, CancellationToken ct)
+    private readonly TableServiceClient _tables;
+    private readonly EdgeCache<Guid, TenantLimits> _cache;
+
+    public TenantLimitsStore(TableServiceClient tables, TimeProvider time)
     {
-        var now = time.GetUtcNow();
-        if (_cache.TryGetValue(tenantId, out var cached) && cached.Expires > now) return cached.Limits;
+        _tables = tables;
+        _cache = new EdgeCache<Guid, TenantLimits>(LoadAsync, CacheTtl, time);
+    }
+
+    public Task<TenantLimits> GetAsync(Guid tenantId, CancellationToken ct) => _cache.GetAsync(tenantId, ct);
+
+    private async Task<TenantLimits> LoadAsync(Guid tenantId, CancellationToken ct)
+    {
         var limits = TenantLimits.Default;
         try
         {
-            var response = await tables.GetTableClient(TableName).GetEntityIfExistsAsync<TableEntity>("tenant", tenantId.ToString(), cancellationToken: ct);
+            var response = await _tables.GetTableClient(TableName).GetEntityIfExistsAsync<TableEntity>("tenant", tenantId.ToString(), cancellationToken: ct);
             if (response.HasValue && response.Value is { } e)
             {
                 var d = TenantLimits.Default;
@@ -42,21 +49,19 @@ public sealed class TenantLimitsStore(TableServiceClient tables, TimeProvider ti
         {
             // No table yet: every tenant has the defaults.
         }
-        if (_cache.Count > 100_000) _cache.Clear();
-        _cache[tenantId] = (limits, now + CacheTtl);
         return limits;
     }
 
     public async Task SaveAsync(Guid tenantId, TenantLimits limits, CancellationToken ct)
     {
-        var table = tables.GetTableClient(TableName);
+        var table = _tables.GetTableClient(TableName);
         await table.CreateIfNotExistsAsync(ct);
         await table.UpsertEntityAsync(new TableEntity("tenant", tenantId.ToString())
         {
             ["EventsPerSecond"] = limits.EventsPerSecond, ["Burst"] = limits.Burst, ["MaxBodyBytes"] = limits.MaxBodyBytes,
             ["MaxDecompressedBytes"] = limits.MaxDecompressedBytes, ["MaxBatchEvents"] = limits.MaxBatchEvents, ["MaxRoutes"] = limits.MaxRoutes,
         }, TableUpdateMode.Replace, ct);
-        _cache.TryRemove(tenantId, out _);
+        _cache.Invalidate(tenantId);
     }
 
     private static int Positive(int? value, int fallback) => value is > 0 ? value.Value : fallback;
