@@ -8,6 +8,9 @@ pulse_bench() {
     if [[ " $* " != *" --micro "* ]]; then
         test_start_services
     fi
+    # Whatever was written just before (the build, a cluster's initdb, another Postgres's shutdown checkpoint) would
+    # otherwise reach the disk during the first load and be measured as the commits' flush time.
+    sync
     say "Running the benchmarks (bench/PulseStream.Bench)"
     (cd "$PULSE_ROOT/bench/PulseStream.Bench" && dotnet run -c Release --no-build -- "$@")
     run_cleanups
