@@ -41,6 +41,18 @@ public class EdgeCacheTests
         private static TaskCompletionSource<string> NewLookup() => new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
+    /// <summary>A cache that has loaded <paramref name="value"/> for "key" at the clock's current time.</summary>
+    private static async Task<(ManualClock Clock, ControlledSource Source, EdgeCache<string, string> Cache)> CachedAsync(string value)
+    {
+        var clock = new ManualClock();
+        var source = new ControlledSource();
+        var cache = new EdgeCache<string, string>(source.LoadAsync, Ttl, clock);
+        var first = cache.GetAsync("key", default);
+        source.Answer(value);
+        await first;
+        return (clock, source, cache);
+    }
+
     [Fact]
     public async Task Requests_that_miss_together_share_one_lookup()
     {
@@ -60,12 +72,7 @@ public class EdgeCacheTests
     [Fact]
     public async Task Past_half_its_lifetime_a_value_is_served_at_once_while_one_background_lookup_refreshes_it()
     {
-        var clock = new ManualClock();
-        var source = new ControlledSource();
-        var cache = new EdgeCache<string, string>(source.LoadAsync, Ttl, clock);
-        var first = cache.GetAsync("key", default);
-        source.Answer("v1");
-        await first;
+        var (clock, source, cache) = await CachedAsync("v1");
 
         clock.Now += Ttl * 0.6;
         var served = Enumerable.Range(0, 5).Select(_ => cache.GetAsync("key", default)).ToList();
@@ -81,12 +88,7 @@ public class EdgeCacheTests
     [Fact]
     public async Task A_value_is_never_served_past_its_lifetime()
     {
-        var clock = new ManualClock();
-        var source = new ControlledSource();
-        var cache = new EdgeCache<string, string>(source.LoadAsync, Ttl, clock);
-        var first = cache.GetAsync("key", default);
-        source.Answer("valid");
-        await first;
+        var (clock, source, cache) = await CachedAsync("valid");
 
         clock.Now += Ttl;
         var afterLifetime = cache.GetAsync("key", default);
@@ -114,12 +116,7 @@ public class EdgeCacheTests
     [Fact]
     public async Task A_failed_background_refresh_keeps_the_value_until_its_lifetime_ends()
     {
-        var clock = new ManualClock();
-        var source = new ControlledSource();
-        var cache = new EdgeCache<string, string>(source.LoadAsync, Ttl, clock);
-        var first = cache.GetAsync("key", default);
-        source.Answer("v1");
-        await first;
+        var (clock, source, cache) = await CachedAsync("v1");
 
         clock.Now += Ttl * 0.6;
         Assert.Equal("v1", await cache.GetAsync("key", default));
@@ -153,11 +150,7 @@ public class EdgeCacheTests
     [Fact]
     public async Task Invalidating_a_key_makes_the_next_request_look_it_up()
     {
-        var source = new ControlledSource();
-        var cache = new EdgeCache<string, string>(source.LoadAsync, Ttl, new ManualClock());
-        var first = cache.GetAsync("key", default);
-        source.Answer("valid");
-        await first;
+        var (_, source, cache) = await CachedAsync("valid");
 
         cache.Invalidate("key");
         var next = cache.GetAsync("key", default);
