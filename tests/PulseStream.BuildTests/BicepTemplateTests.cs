@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -47,7 +45,7 @@ public sealed partial class BicepTemplateTests
 
     private static readonly Lazy<Task<JsonElement>> CompiledTemplate = new(CompileMainTemplateAsync);
 
-    private static string RepoRoot => AssemblyMetadata("RepoRoot");
+    private static string RepoRoot => BuildMetadata.RepoRoot;
 
     private static string MainTemplatePath => Path.Combine(RepoRoot, "infra", "main.bicep");
 
@@ -221,13 +219,9 @@ public sealed partial class BicepTemplateTests
     [GeneratedRegex(@"^\[variables\('([^']+)'\)\]$")]
     private static partial Regex VariableExpression();
 
-    private static string AssemblyMetadata(string key) =>
-        typeof(BicepTemplateTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value
-        ?? throw new InvalidOperationException($"Assembly metadata {key} has no value.");
-
     private static string BicepPath()
     {
-        var path = AssemblyMetadata("BicepPath");
+        var path = BuildMetadata.Get("BicepPath");
         if (!OperatingSystem.IsWindows())
         {
             // The package's MSBuild props join the path with backslashes.
@@ -242,45 +236,6 @@ public sealed partial class BicepTemplateTests
         return path;
     }
 
-    private static Task<ProcessResult> RunBicepAsync(params string[] arguments) =>
-        RunProcessAsync(BicepPath(), arguments, Path.Combine(RepoRoot, "infra"), BicepTimeout);
-
-    private sealed record ProcessResult(string Command, int ExitCode, string StandardOutput, string StandardError)
-    {
-        public string Describe() =>
-            $"{Command} exited with {ExitCode}.{Environment.NewLine}stdout:{Environment.NewLine}{StandardOutput}{Environment.NewLine}stderr:{Environment.NewLine}{StandardError}";
-    }
-
-    private static async Task<ProcessResult> RunProcessAsync(string fileName, IReadOnlyList<string> arguments, string workingDirectory, TimeSpan timeout)
-    {
-        var startInfo = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
-
-        var command = $"{fileName} {string.Join(' ', arguments)}";
-        using var process = Process.Start(startInfo) ?? throw new InvalidOperationException($"Could not start {command}.");
-        using var cancellation = new CancellationTokenSource(timeout);
-        var standardOutput = process.StandardOutput.ReadToEndAsync(cancellation.Token);
-        var standardError = process.StandardError.ReadToEndAsync(cancellation.Token);
-        try
-        {
-            await process.WaitForExitAsync(cancellation.Token);
-            return new ProcessResult(command, process.ExitCode, await standardOutput, await standardError);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{command} did not finish within {timeout}.");
-        }
-    }
+    private static Task<ExternalProcess.Result> RunBicepAsync(params string[] arguments) =>
+        ExternalProcess.RunAsync(BicepPath(), arguments, Path.Combine(RepoRoot, "infra"), BicepTimeout);
 }

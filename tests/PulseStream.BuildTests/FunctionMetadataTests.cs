@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 
 namespace PulseStream.BuildTests;
@@ -6,12 +5,9 @@ namespace PulseStream.BuildTests;
 /// <summary>Reads the functions.metadata the worker SDK generated for each app, as the Functions host will.</summary>
 public class FunctionMetadataTests
 {
-    private static string Metadata(string key) =>
-        typeof(FunctionMetadataTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
-
     private static JsonElement[] Functions(string app)
     {
-        var path = Path.Combine(Metadata("RepoRoot"), "src", $"Functions.{app}", "bin", Metadata("Configuration"), "net10.0", "functions.metadata");
+        var path = Path.Combine(BuildMetadata.RepoRoot, "src", $"Functions.{app}", "bin", BuildMetadata.Get("Configuration"), "net10.0", "functions.metadata");
         Assert.True(File.Exists(path), $"{path} was not generated");
         return JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray().ToArray();
     }
@@ -61,7 +57,7 @@ public class FunctionMetadataTests
     public void The_default_build_does_not_declare_the_event_hubs_host_extension()
     {
         // The feed lacks the extension; only -p:CloudBuild=true declares it (DESIGN.md §4.1).
-        var extensions = Path.Combine(Metadata("RepoRoot"), "src", "Functions.Alerts", "obj", Metadata("Configuration"), "net10.0", "WorkerExtensions", "WorkerExtensions.csproj");
+        var extensions = Path.Combine(BuildMetadata.RepoRoot, "src", "Functions.Alerts", "obj", BuildMetadata.Get("Configuration"), "net10.0", "WorkerExtensions", "WorkerExtensions.csproj");
         Assert.True(File.Exists(extensions));
         Assert.DoesNotContain("Microsoft.Azure.WebJobs.Extensions.EventHubs", File.ReadAllText(extensions));
     }
