@@ -41,12 +41,18 @@ public class EdgeCacheTests
         private static TaskCompletionSource<string> NewLookup() => new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>A cache that has loaded <paramref name="value"/> for "key" at the clock's current time.</summary>
-    private static async Task<(ManualClock Clock, ControlledSource Source, EdgeCache<string, string> Cache)> CachedAsync(string value)
+    /// <summary>An empty cache over a source the test answers, on a clock the test moves.</summary>
+    private static (ManualClock Clock, ControlledSource Source, EdgeCache<string, string> Cache) Empty()
     {
         var clock = new ManualClock();
         var source = new ControlledSource();
-        var cache = new EdgeCache<string, string>(source.LoadAsync, Ttl, clock);
+        return (clock, source, new EdgeCache<string, string>(source.LoadAsync, Ttl, clock));
+    }
+
+    /// <summary>A cache that has loaded <paramref name="value"/> for "key" at the clock's current time.</summary>
+    private static async Task<(ManualClock Clock, ControlledSource Source, EdgeCache<string, string> Cache)> CachedAsync(string value)
+    {
+        var (clock, source, cache) = Empty();
         var first = cache.GetAsync("key", default);
         source.Answer(value);
         await first;
@@ -56,8 +62,7 @@ public class EdgeCacheTests
     [Fact]
     public async Task Requests_that_miss_together_share_one_lookup()
     {
-        var source = new ControlledSource();
-        var cache = new EdgeCache<string, string>(source.LoadAsync, Ttl, new ManualClock());
+        var (_, source, cache) = Empty();
 
         var requests = Enumerable.Range(0, 20).Select(_ => cache.GetAsync("key", default)).ToList();
         Assert.Equal(1, source.Loads);
@@ -100,8 +105,7 @@ public class EdgeCacheTests
     [Fact]
     public async Task A_failed_lookup_is_not_cached_and_the_next_request_looks_up_again()
     {
-        var source = new ControlledSource();
-        var cache = new EdgeCache<string, string>(source.LoadAsync, Ttl, new ManualClock());
+        var (_, source, cache) = Empty();
 
         var failing = cache.GetAsync("key", default);
         source.Fail();
@@ -133,8 +137,7 @@ public class EdgeCacheTests
     [Fact]
     public async Task A_caller_that_gives_up_does_not_cancel_the_lookup_the_others_wait_for()
     {
-        var source = new ControlledSource();
-        var cache = new EdgeCache<string, string>(source.LoadAsync, Ttl, new ManualClock());
+        var (_, source, cache) = Empty();
         using var impatient = new CancellationTokenSource();
 
         var gaveUp = cache.GetAsync("key", impatient.Token);
