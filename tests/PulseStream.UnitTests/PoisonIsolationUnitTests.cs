@@ -80,6 +80,31 @@ public class PoisonIsolationUnitTests
     }
 
     [Theory]
+    [InlineData("22021", true)] // U+0000 in text
+    [InlineData("22P05", true)] // U+0000 in jsonb
+    [InlineData("22003", true)] // bigint out of range
+    [InlineData("23505", true)]
+    [InlineData("54000", true)]
+    [InlineData("40P01", false)] // deadlock: transient
+    [InlineData("57P01", false)] // admin shutdown: transient
+    [InlineData("42501", false)] // a missing grant is the database's problem, not the events'
+    [InlineData("42883", false)]
+    [InlineData("XX000", false)]
+    public void Postgres_errors_are_isolated_only_when_the_values_cause_them(string sqlState, bool causedByData) =>
+        Assert.Equal(causedByData, StoreFailures.IsCausedByData(new Npgsql.PostgresException("m", "ERROR", "ERROR", sqlState)));
+
+    [Fact]
+    public void Failures_of_the_values_in_code_are_isolated_and_cancellation_and_timeouts_are_not()
+    {
+        Assert.True(StoreFailures.IsCausedByData(new OverflowException()));
+        Assert.True(StoreFailures.IsCausedByData(new FormatException()));
+        Assert.False(StoreFailures.IsCausedByData(new OperationCanceledException()));
+        Assert.False(StoreFailures.IsCausedByData(new TimeoutException()));
+        Assert.False(StoreFailures.IsCausedByData(new Npgsql.NpgsqlException("broken", new IOException())));
+        Assert.Equal("bad \uFFFD value", StoreFailures.Describe(new FormatException("bad \0 value")));
+    }
+
+    [Theory]
     [InlineData(long.MaxValue, 1, long.MaxValue)]
     [InlineData((1L << 62) + 5, (1L << 62) + 5, long.MaxValue)]
     [InlineData(long.MinValue, -1, long.MinValue)]

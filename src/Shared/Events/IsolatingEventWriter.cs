@@ -19,8 +19,9 @@ public sealed record WriteOutcome(IReadOnlySet<Guid> StoredTenants, IReadOnlyLis
 /// route cardinality, the rows and the rollups, so a rolled-back attempt leaves no trace. The whole set is tried
 /// first (one savepoint: the cost when nothing fails); when it fails with a failure the data causes, each tenant's
 /// events are tried alone, and a tenant's failing events are split in halves down to the single events that fail
-/// on their own (<see cref="Bisection"/>). Transient failures are not isolated: they abort the transaction for the
-/// caller to retry whole.
+/// on their own (<see cref="Bisection"/>). A failure the data does not cause (<see cref="StoreFailures.IsCausedByData"/>:
+/// a lost connection, a deadlock, a missing grant) is not isolated: it aborts the transaction for the caller to retry
+/// whole, rather than dead-lettering every event one by one.
 /// </summary>
 public sealed class IsolatingEventWriter(IEventStore eventStore)
 {
@@ -40,7 +41,7 @@ public sealed class IsolatingEventWriter(IEventStore eventStore)
             {
                 await ApplyAsync(connection, transaction, attempt, maxRoutes, ct);
             }
-            catch (Exception e) when (!StoreFailures.IsTransient(e, connection))
+            catch (Exception e) when (StoreFailures.IsCausedByData(e, connection))
             {
                 await transaction.RollbackAsync(Savepoint, ct);
                 await transaction.ReleaseAsync(Savepoint, ct);
