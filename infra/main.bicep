@@ -38,6 +38,11 @@ param jwtSigningKey string
 @secure()
 param secretProtectionKey string
 
+@description('Required. Key an operator sends in `X-Operator-Key` to list and replay dead letters on the Alerts app (at least 32 random characters: `openssl rand -base64 32`). Stored in Key Vault.')
+@secure()
+@minLength(32)
+param operatorKey string
+
 @description('Optional. Partitions of the `api-events` event hub. Fixed once created on the Standard tier.')
 @minValue(1)
 @maxValue(32)
@@ -268,6 +273,7 @@ module keyVault 'modules/keyvault.bicep' = {
     tags: allTags
     jwtSigningKey: jwtSigningKey
     secretProtectionKey: secretProtectionKey
+    operatorKey: operatorKey
     postgresConnectionString: 'Host=${postgres.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres.outputs.databaseName};Username=pulse_app;Password=${postgresAppPassword};SSL Mode=VerifyFull'
     postgresMigrationConnectionString: 'Host=${postgres.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres.outputs.databaseName};Username=${postgresAdministratorLogin};Password=${postgresAdministratorPassword};SSL Mode=VerifyFull'
     postgresAppPassword: postgresAppPassword
@@ -327,6 +333,7 @@ var appSettings = {
   SignalRConnection: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.signalRConnectionUri})'
   Auth__SigningKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.jwtSigningKeyUri})'
   Secrets__ProtectionKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.secretProtectionKeyUri})'
+  Operations__OperatorKey: '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.operatorKeyUri})'
   Auth__Issuer: 'pulsestream'
   Auth__Audience: 'pulsestream-api'
   AZURE_CLIENT_ID: identity.outputs.clientId

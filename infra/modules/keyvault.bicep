@@ -20,6 +20,11 @@ param jwtSigningKey string
 @secure()
 param secretProtectionKey string
 
+@description('Required. The operator key of the Alerts app\'s dead-letter routes (header `X-Operator-Key`; at least 32 characters).')
+@secure()
+@minLength(32)
+param operatorKey string
+
 @description('Required. Npgsql connection string of the application database as the application role (subject to row-level security).')
 @secure()
 param postgresConnectionString string
@@ -78,6 +83,15 @@ resource jwtSigningKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   name: 'auth-signing-key'
   properties: {
     value: jwtSigningKey
+    contentType: 'text/plain'
+  }
+}
+
+resource operatorKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
+  parent: vault
+  name: 'operator-key'
+  properties: {
+    value: operatorKey
     contentType: 'text/plain'
   }
 }
@@ -141,6 +155,9 @@ output jwtSigningKeyUri string = jwtSigningKeySecret.properties.secretUri
 
 @description('Versionless URI of the secret-protection key secret, for a Key Vault reference.')
 output secretProtectionKeyUri string = secretProtectionKeySecret.properties.secretUri
+
+@description('Versionless URI of the operator key secret, for a Key Vault reference.')
+output operatorKeyUri string = operatorKeySecret.properties.secretUri
 
 @description('Versionless URI of the Postgres connection string secret, for a Key Vault reference.')
 output postgresConnectionUri string = postgresConnectionSecret.properties.secretUri

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using PulseStream.Events;
 using PulseStream.Hosting;
+using PulseStream.Operations;
 
 namespace PulseStream.Functions.Alerts;
 
@@ -16,7 +17,23 @@ public static class AlertsExtensions
         services.AddRealtimePublishing(builder.Configuration);
         services.AddAlerting();
         services.AddEventStore();
+        services.TryAddSingleton<IsolatingEventWriter>();
         services.TryAddSingleton<EventBatchPersister>();
+        services.AddDeadLetterOperations();
         return builder;
+    }
+
+    /// <summary>Dead letters for an operator: listing and replay behind the operator key.</summary>
+    public static IServiceCollection AddDeadLetterOperations(this IServiceCollection services)
+    {
+        services.AddOptions<OperationsOptions>().BindConfiguration(OperationsOptions.Section)
+            .Validate(o => string.IsNullOrEmpty(o.OperatorKey) || o.OperatorKey.Length >= OperationsOptions.MinKeyLength,
+                $"Operations:OperatorKey must be at least {OperationsOptions.MinKeyLength} characters, or empty to turn the operator routes off.")
+            .ValidateOnStart();
+        services.TryAddSingleton<OperatorAuthorizer>();
+        services.TryAddSingleton<DeadLetterStore>();
+        services.TryAddSingleton<DeadLetterReplayer>();
+        services.TryAddSingleton<DeadLetterEndpoints>();
+        return services;
     }
 }

@@ -8,8 +8,9 @@ namespace PulseStream.LocalHost;
 public sealed record LocalHostPaths(string StateDir, Uri BaseUrl);
 
 /// <summary>
-/// Settings the apps need that a laptop does not have: signing keys and the SignalR access key are generated once
-/// and kept in <c>.pulse/secrets.json</c> (mode 600) so tokens survive restarts; the SignalR endpoint is this host.
+/// Settings the apps need that a laptop does not have: signing keys, the SignalR access key and the operator key
+/// (<c>./pulse dead-letters</c> reads it) are generated once and kept in <c>.pulse/secrets.json</c> (mode 600) so
+/// tokens survive restarts; the SignalR endpoint is this host.
 /// Anything already configured wins.
 /// </summary>
 public static class LocalSettings
@@ -27,6 +28,7 @@ public static class LocalSettings
         void Default(string key, string value) { if (string.IsNullOrEmpty(configuration[key])) defaults[key] = value; }
         Default("Auth:SigningKey", secrets["authSigningKey"]);
         Default("Secrets:ProtectionKey", secrets["protectionKey"]);
+        Default("Operations:OperatorKey", secrets["operatorKey"]);
         Default("SignalRConnection", $"Endpoint={baseUrl}signalr;AccessKey={secrets["signalRAccessKey"]};Version=1.0;");
         Default("EventHubName", "api-events");
         Default("Notifications:AllowPrivateNetworkTargets", "true");
@@ -58,7 +60,7 @@ public static class LocalSettings
 
     private static Dictionary<string, string> LoadOrCreateSecrets(string path)
     {
-        string[] names = ["authSigningKey", "protectionKey", "signalRAccessKey", "postgresAppPassword"];
+        string[] names = ["authSigningKey", "protectionKey", "signalRAccessKey", "postgresAppPassword", "operatorKey"];
         var secrets = File.Exists(path)
             ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)) ?? []
             : [];

@@ -27,6 +27,7 @@ public sealed partial class BicepTemplateTests
         "SignalRConnection",
         "Auth__SigningKey",
         "Secrets__ProtectionKey",
+        "Operations__OperatorKey",
         "PostgresMigrationConnection",
         "Postgres__AppRole",
         "Postgres__AppRolePassword",
@@ -39,7 +40,7 @@ public sealed partial class BicepTemplateTests
         "AZURE_CLIENT_ID",
     ];
 
-    private static readonly string[] KeyVaultReferenceSettings = ["PostgresConnection", "PostgresMigrationConnection", "Postgres__AppRolePassword", "SignalRConnection", "Auth__SigningKey", "Secrets__ProtectionKey"];
+    private static readonly string[] KeyVaultReferenceSettings = ["PostgresConnection", "PostgresMigrationConnection", "Postgres__AppRolePassword", "SignalRConnection", "Auth__SigningKey", "Secrets__ProtectionKey", "Operations__OperatorKey"];
 
     private static readonly string[] ExpectedServices = ["alerts", "ingest", "realtime"];
 

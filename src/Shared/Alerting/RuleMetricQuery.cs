@@ -24,9 +24,9 @@ public static class RuleMetricQuery
         var needsHistogram = condition.Metric.StartsWith("latency_p", StringComparison.Ordinal);
         var sql = $"""
             SELECT {keyExpression} AS group_key,
-                   sum(request_count)::bigint,
-                   coalesce(sum(request_count) FILTER (WHERE status_class = 5), 0)::bigint,
-                   coalesce(sum(request_count) FILTER (WHERE status_class = 4), 0)::bigint,
+                   clamp_bigint(sum(request_count)),
+                   clamp_bigint(coalesce(sum(request_count) FILTER (WHERE status_class = 5), 0)),
+                   clamp_bigint(coalesce(sum(request_count) FILTER (WHERE status_class = 4), 0)),
                    sum(latency_sum),
                    {(needsHistogram ? "histogram_sum(histogram)::text" : "NULL::text")}
             FROM rollups_minute

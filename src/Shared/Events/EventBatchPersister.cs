@@ -1,18 +1,21 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using PulseStream.Messaging;
-using PulseStream.Metrics;
+using PulseStream.Operations;
 using PulseStream.Storage;
 
 namespace PulseStream.Events;
 
 /// <summary>
-/// The Alerts consumer's write path (DESIGN.md §4.4): applies a consumed batch exactly once. In one transaction it
-/// skips messages at or below the applied position, drops client retries already seen (tenant, event id), appends
-/// the rest to the event store, adds them to the per-minute rollups, and records the new position. A batch that
-/// keeps failing is dead-lettered (and the position advanced past it), never dropped.
+/// The Alerts consumer's write path (DESIGN.md §4.4, §4.12): applies a consumed batch exactly once. In one
+/// transaction it locks the partition's applied position, skips messages at or below it, writes the rest through
+/// <see cref="IsolatingEventWriter"/> (client retries already seen dropped, rows, rollups), dead-letters what the
+/// store cannot hold (a message that does not decode, whole; an event that fails on its own, alone) and records the
+/// new position: one bad event costs nothing else, neither other tenants' events nor its own tenant's. A transient
+/// failure retries the whole batch with backoff; a batch that keeps failing so is dead-lettered message by message
+/// (and the position advanced past it), never dropped.
 /// </summary>
-public sealed class EventBatchPersister(Database database, IEventStore eventStore, Tenancy.TenantLimitsStore limits, ILogger<EventBatchPersister> logger)
+public sealed class EventBatchPersister(Database database, IsolatingEventWriter writer, Tenancy.TenantLimitsStore limits, ILogger<EventBatchPersister> logger)
 {
     internal static readonly TimeSpan[] RetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)];
 
@@ -33,38 +36,57 @@ public sealed class EventBatchPersister(Database database, IEventStore eventStor
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 logger.LogError(e, "Persisting batch from partition {PartitionId} failed; dead-lettering {Count} messages", batch.PartitionId, batch.Messages.Count);
-                await DeadLetterAsync(batch, e, ct);
+                await DeadLetterAsync(batch, e, RetryDelays.Length + 1, ct);
                 return new HashSet<Guid>();
             }
         }
     }
 
-    private async Task<IReadOnlySet<Guid>> PersistOnceAsync(ConsumedBatch batch, CancellationToken ct) =>
-        await database.InTransactionAsync<IReadOnlySet<Guid>>(async (connection, transaction) =>
+    private async Task<IReadOnlySet<Guid>> PersistOnceAsync(ConsumedBatch batch, CancellationToken ct)
+    {
+        // Decoding and the tenants' limits come before the transaction: a lookup that fails is no event's fault, so it
+        // fails the attempt (to be retried) rather than being isolated.
+        var events = new List<PendingEvent>();
+        var undecodable = new List<(ConsumedMessage Message, Exception Error)>();
+        foreach (var message in batch.Messages)
+        {
+            try
+            {
+                var envelope = EventEnvelopeCodec.Decode(message.Body);
+                events.AddRange(envelope.Events.Select(e => new PendingEvent(message.SequenceNumber, envelope.TenantId, envelope.ReceivedAt, e)));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                undecodable.Add((message, e));
+            }
+        }
+        var maxRoutes = new Dictionary<Guid, int>();
+        foreach (var tenant in events.Select(e => e.TenantId).Distinct()) maxRoutes[tenant] = (await limits.GetAsync(tenant, ct)).MaxRoutes;
+
+        var (stored, letters) = await database.InTransactionAsync(async (connection, transaction) =>
         {
             var applied = await LockPositionAsync(connection, transaction, batch, ct);
             var fresh = batch.Messages.Where(m => m.SequenceNumber > applied).ToList();
-            if (fresh.Count == 0) return new HashSet<Guid>();
+            if (fresh.Count == 0) return ((IReadOnlySet<Guid>)new HashSet<Guid>(), new List<NewDeadLetter>());
 
-            var rows = new List<(Guid TenantId, DateTimeOffset ReceivedAt, ApiEvent Event)>();
-            foreach (var message in fresh)
-            {
-                var envelope = EventEnvelopeCodec.Decode(message.Body);
-                rows.AddRange(envelope.Events.Select(e => (envelope.TenantId, envelope.ReceivedAt, e)));
-            }
-            // A batch may hold several tenants: each tenant's rows are written with that tenant set, so row-level
-            // security checks every insert.
-            foreach (var tenant in rows.GroupBy(r => r.TenantId))
-            {
-                await Database.SetTenantAsync(connection, transaction, tenant.Key, ct);
-                var kept = await DropSeenEventIdsAsync(connection, transaction, tenant.ToList(), ct);
-                kept = await RouteCardinality.ApplyAsync(connection, transaction, tenant.Key, kept, (await limits.GetAsync(tenant.Key, ct)).MaxRoutes, ct);
-                await eventStore.AppendAsync(connection, transaction, kept, ct);
-                await RollupWriter.ApplyAsync(connection, transaction, RollupWriter.Aggregate(kept.Select(r => (r.TenantId, r.Event))), ct);
-            }
+            var outcome = await writer.WriteAsync(connection, transaction, events.Where(e => e.Source > applied).ToList(), maxRoutes, ct);
+            var letters = undecodable.Where(u => u.Message.SequenceNumber > applied)
+                .Select(u => NewDeadLetter.ForMessage(batch.ConsumerGroup, batch.PartitionId, u.Message.SequenceNumber, u.Message.Body, 1, StoreFailures.Describe(u.Error)))
+                .Concat(outcome.Rejected.Select(r => NewDeadLetter.ForEvents(batch.ConsumerGroup, batch.PartitionId, r.Pending.Source, r.Pending.TenantId,
+                    r.Pending.ReceivedAt, [r.Pending.Event], 1, StoreFailures.Describe(r.Error))))
+                .ToList();
+            await DeadLetterStore.InsertAsync(connection, transaction, letters, ct);
             await SavePositionAsync(connection, transaction, batch.ConsumerGroup, batch.PartitionId, fresh[^1].SequenceNumber, ct);
-            return rows.Select(r => r.TenantId).ToHashSet();
+            return (outcome.StoredTenants, letters);
         }, ct);
+
+        foreach (var letter in letters)
+        {
+            logger.LogWarning("Dead-lettered {Events} event(s) of tenant {TenantId} from partition {PartitionId} sequence {SequenceNumber}: {Error}",
+                letter.EventCount, letter.TenantId, batch.PartitionId, letter.SequenceNumber, letter.Error);
+        }
+        return stored;
+    }
 
     private static async Task<long> LockPositionAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ConsumedBatch batch, CancellationToken ct)
     {
@@ -96,55 +118,16 @@ public sealed class EventBatchPersister(Database database, IEventStore eventStor
         await update.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Keeps events without an id, and the first of each (tenant, id) not seen in the last 24 hours.</summary>
-    private static async Task<List<(Guid TenantId, DateTimeOffset ReceivedAt, ApiEvent Event)>> DropSeenEventIdsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, List<(Guid TenantId, DateTimeOffset ReceivedAt, ApiEvent Event)> rows, CancellationToken ct)
-    {
-        var withIds = rows.Where(r => r.Event.EventId is not null).Select(r => (r.TenantId, Id: r.Event.EventId!)).Distinct().ToList();
-        if (withIds.Count == 0) return rows;
-
-        var inserted = new HashSet<(Guid, string)>();
-        await using (var command = new NpgsqlCommand("""
-            INSERT INTO event_ids (tenant_id, event_id, seen_at)
-            SELECT t, i, now() FROM unnest($1::uuid[], $2::text[]) AS u(t, i)
-            ON CONFLICT (tenant_id, event_id) DO UPDATE SET seen_at = now()
-                WHERE event_ids.seen_at < now() - interval '24 hours'
-            RETURNING tenant_id, event_id
-            """, connection, transaction))
-        {
-            command.Parameters.AddWithValue(withIds.Select(x => x.TenantId).ToArray());
-            command.Parameters.AddWithValue(withIds.Select(x => x.Id).ToArray());
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) inserted.Add((reader.GetGuid(0), reader.GetString(1)));
-        }
-
-        var kept = new List<(Guid, DateTimeOffset, ApiEvent)>(rows.Count);
-        foreach (var row in rows)
-        {
-            if (row.Event.EventId is null) kept.Add(row);
-            else if (inserted.Remove((row.TenantId, row.Event.EventId))) kept.Add(row); // first occurrence only
-        }
-        return kept;
-    }
-
-    private async Task DeadLetterAsync(ConsumedBatch batch, Exception error, CancellationToken ct) =>
+    /// <summary>The last resort for a batch that failed every attempt: each fresh message is dead-lettered whole.</summary>
+    private async Task DeadLetterAsync(ConsumedBatch batch, Exception error, int attempts, CancellationToken ct) =>
         await database.InTransactionAsync(async (connection, transaction) =>
         {
             var applied = await LockPositionAsync(connection, transaction, batch, ct);
             var fresh = batch.Messages.Where(m => m.SequenceNumber > applied).ToList();
             if (fresh.Count == 0) return;
-            await using (var insert = new NpgsqlCommand("""
-                INSERT INTO dead_letters (consumer_group, partition_id, sequence_number, body, error)
-                SELECT $1, $2, s, b, $5 FROM unnest($3::bigint[], $4::bytea[]) AS d(s, b)
-                """, connection, transaction))
-            {
-                insert.Parameters.AddWithValue(batch.ConsumerGroup);
-                insert.Parameters.AddWithValue(batch.PartitionId);
-                insert.Parameters.AddWithValue(fresh.Select(m => m.SequenceNumber).ToArray());
-                insert.Parameters.AddWithValue(fresh.Select(m => m.Body).ToArray());
-                insert.Parameters.AddWithValue(error.ToString());
-                await insert.ExecuteNonQueryAsync(ct);
-            }
+            var description = StoreFailures.Describe(error);
+            await DeadLetterStore.InsertAsync(connection, transaction,
+                fresh.Select(m => NewDeadLetter.ForMessage(batch.ConsumerGroup, batch.PartitionId, m.SequenceNumber, m.Body, attempts, description)).ToList(), ct);
             await SavePositionAsync(connection, transaction, batch.ConsumerGroup, batch.PartitionId, fresh[^1].SequenceNumber, ct);
         }, ct);
 }

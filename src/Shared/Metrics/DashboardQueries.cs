@@ -19,7 +19,11 @@ public sealed record RouteReport(string Route, string Method, long Requests, dou
 public sealed record SeriesPoint(DateTimeOffset Ts, double? Value);
 public sealed record Series(string Metric, string Window, string Step, IReadOnlyList<SeriesPoint> Points);
 
-/// <summary>The dashboard's read API over the per-minute rollups (and raw events for sub-minute steps).</summary>
+/// <summary>
+/// The dashboard's read API over the per-minute rollups (and raw events for sub-minute steps). Sums are clamped to
+/// bigint in SQL (<c>clamp_bigint</c>: <c>sum()</c> over bigint is numeric) and added with saturation here, so no
+/// size of stored counter can fail a query.
+/// </summary>
 public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStore limits, TimeProvider time)
 {
     public static readonly string[] SeriesMetrics = ["request_count", "error_rate", "latency_p50", "latency_p95", "latency_p99", "latency_avg"];
@@ -38,7 +42,7 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
             var all = new LatencyHistogram();
             var routes = new Dictionary<(string Route, string Method), (long Requests, long Errors, LatencyHistogram Histogram)>();
             await using var command = new NpgsqlCommand("""
-                SELECT route, method, status_class, sum(request_count)::bigint, histogram_sum(histogram)::text
+                SELECT route, method, status_class, clamp_bigint(sum(request_count)), histogram_sum(histogram)::text
                 FROM rollups_minute WHERE tenant_id = $1 AND bucket >= $2 AND bucket <= $3
                 GROUP BY route, method, status_class
                 """, connection, transaction);
@@ -52,14 +56,14 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
                     var (route, method, statusClass, count) = (reader.GetString(0), reader.GetString(1), reader.GetInt16(2), reader.GetInt64(3));
                     var histogram = LatencyHistogram.FromJson(reader.GetString(4));
                     var label = $"{statusClass}xx";
-                    classes[label] = classes.GetValueOrDefault(label) + count;
+                    classes[label] = Saturating.Add(classes.GetValueOrDefault(label), count);
                     all.Merge(histogram);
                     var current = routes.GetValueOrDefault((route, method), (0, 0, new LatencyHistogram()));
                     current.Histogram.Merge(histogram);
-                    routes[(route, method)] = (current.Requests + count, current.Errors + (statusClass == 5 ? count : 0), current.Histogram);
+                    routes[(route, method)] = (Saturating.Add(current.Requests, count), Saturating.Add(current.Errors, statusClass == 5 ? count : 0), current.Histogram);
                 }
             }
-            var requests = classes.Values.Sum();
+            var requests = Saturating.Sum(classes.Values);
             var totals = new Totals(requests, classes["4xx"], classes["5xx"], requests == 0 ? 0 : (double)classes["5xx"] / requests,
                 requests / Math.Max(1, window.TotalMinutes), all.Quantile(0.50), all.Quantile(0.95), all.Quantile(0.99));
             var top = routes.OrderByDescending(r => r.Value.Requests).Take(10)
@@ -108,7 +112,7 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
         {
             var reports = new List<RouteReport>();
             await using (var command = new NpgsqlCommand("""
-                SELECT route, method, sum(request_count)::bigint, coalesce(sum(request_count) FILTER (WHERE status_class = 5), 0)::bigint,
+                SELECT route, method, clamp_bigint(sum(request_count)), clamp_bigint(coalesce(sum(request_count) FILTER (WHERE status_class = 5), 0)),
                        histogram_sum(histogram)::text
                 FROM rollups_minute WHERE tenant_id = $1 AND bucket >= $2 AND bucket <= $3
                 GROUP BY route, method ORDER BY 3 DESC LIMIT 5000
@@ -159,8 +163,8 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
               GROUP BY 1 ORDER BY 1
               """
             : """
-              SELECT date_bin($4::interval, bucket, $2) AS t, sum(request_count)::bigint,
-                     coalesce(sum(request_count) FILTER (WHERE status_class = 5), 0)::bigint, sum(latency_sum), histogram_sum(histogram)::text, NULL::float8[]
+              SELECT date_bin($4::interval, bucket, $2) AS t, clamp_bigint(sum(request_count)),
+                     clamp_bigint(coalesce(sum(request_count) FILTER (WHERE status_class = 5), 0)), sum(latency_sum), histogram_sum(histogram)::text, NULL::float8[]
               FROM rollups_minute WHERE tenant_id = $1 AND bucket >= $2 AND bucket <= $3
                 AND ($5::text IS NULL OR route = $5) AND ($6::text IS NULL OR consumer_id = $6) AND ($7::text IS NULL OR environment = $7)
               GROUP BY 1 ORDER BY 1

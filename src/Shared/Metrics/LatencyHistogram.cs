@@ -26,20 +26,21 @@ public sealed class LatencyHistogram
     public void Add(double latencyMs, long count = 1)
     {
         if (count <= 0) return;
-        if (latencyMs < MinTrackable) _zeroCount += count;
+        if (latencyMs < MinTrackable) _zeroCount = Saturating.Add(_zeroCount, count);
         else
         {
             var index = (int)Math.Ceiling(Math.Log(latencyMs) / LogGamma);
-            _buckets[index] = _buckets.GetValueOrDefault(index) + count;
+            _buckets[index] = Saturating.Add(_buckets.GetValueOrDefault(index), count);
         }
-        Count += count;
+        Count = Saturating.Add(Count, count);
     }
 
     public void Merge(LatencyHistogram other)
     {
-        _zeroCount += other._zeroCount;
-        foreach (var (index, count) in other._buckets) _buckets[index] = _buckets.GetValueOrDefault(index) + count;
-        Count += other.Count;
+        // Counts saturate rather than wrap: a merged window of absurd counts still answers (DashboardQueries).
+        _zeroCount = Saturating.Add(_zeroCount, other._zeroCount);
+        foreach (var (index, count) in other._buckets) _buckets[index] = Saturating.Add(_buckets.GetValueOrDefault(index), count);
+        Count = Saturating.Add(Count, other.Count);
     }
 
     /// <summary>The value at rank <c>q·(n−1)</c>, within 1% relative error; null when empty.</summary>
@@ -53,7 +54,7 @@ public sealed class LatencyHistogram
         var seen = _zeroCount;
         foreach (var (index, count) in _buckets)
         {
-            seen += count;
+            seen = Saturating.Add(seen, count);
             if (seen > rank) return BucketValue(index);
         }
         return BucketValue(_buckets.Keys.Last());
@@ -81,10 +82,12 @@ public sealed class LatencyHistogram
         using var document = JsonDocument.Parse(json);
         foreach (var property in document.RootElement.EnumerateObject())
         {
-            var count = property.Value.GetInt64();
-            if (property.Name == ZeroKey) histogram._zeroCount += count;
+            // Stored counts fit 64 bits (histogram_merge clamps); one that does not is read as the ceiling, not a failure.
+            var count = property.Value.TryGetInt64(out var exact) ? exact : property.Value.GetDouble() > 0 ? long.MaxValue : 0;
+            if (count <= 0) continue;
+            if (property.Name == ZeroKey) histogram._zeroCount = Saturating.Add(histogram._zeroCount, count);
             else histogram._buckets[int.Parse(property.Name, CultureInfo.InvariantCulture)] = count;
-            histogram.Count += count;
+            histogram.Count = Saturating.Add(histogram.Count, count);
         }
         return histogram;
     }

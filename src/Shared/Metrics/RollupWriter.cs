@@ -6,7 +6,11 @@ namespace PulseStream.Metrics;
 /// <summary>The dimensions of a per-minute rollup row.</summary>
 public readonly record struct RollupKey(Guid TenantId, DateTimeOffset Bucket, string Route, string Method, short StatusClass, string ConsumerId, string Environment);
 
-/// <summary>Counters and a latency histogram for one rollup key.</summary>
+/// <summary>
+/// Counters and a latency histogram for one rollup key. Counts are checked (a wrap would be a wrong number, so it
+/// fails instead); byte sums saturate at <see cref="long.MaxValue"/>, as the upsert does, so large values can never
+/// wrap or fail.
+/// </summary>
 public sealed class RollupCell
 {
     public long RequestCount;
@@ -18,18 +22,19 @@ public sealed class RollupCell
 
     public void Add(ApiEvent e)
     {
-        RequestCount++;
+        RequestCount = checked(RequestCount + 1);
         LatencySum += e.LatencyMs;
         LatencyMax = Math.Max(LatencyMax, e.LatencyMs);
-        RequestBytes += e.RequestBytes ?? 0;
-        ResponseBytes += e.ResponseBytes ?? 0;
+        RequestBytes = Saturating.Add(RequestBytes, e.RequestBytes ?? 0);
+        ResponseBytes = Saturating.Add(ResponseBytes, e.ResponseBytes ?? 0);
         Histogram.Add(e.LatencyMs);
     }
 }
 
 /// <summary>
 /// Maintains per-minute rollups from consumed events (DESIGN.md §4.2): aggregates a batch in memory, then applies
-/// one upsert per key that adds counts and merges histograms, in the caller's transaction.
+/// one upsert per key that adds counts and merges histograms, in the caller's transaction. Byte sums saturate at
+/// bigint's maximum (<c>saturating_add</c>): the edge bounds each event's byte counts, this is the backstop.
 /// </summary>
 public static class RollupWriter
 {
@@ -60,8 +65,8 @@ public static class RollupWriter
                 request_count = r.request_count + excluded.request_count,
                 latency_sum = r.latency_sum + excluded.latency_sum,
                 latency_max = greatest(r.latency_max, excluded.latency_max),
-                request_bytes = r.request_bytes + excluded.request_bytes,
-                response_bytes = r.response_bytes + excluded.response_bytes,
+                request_bytes = saturating_add(r.request_bytes, excluded.request_bytes),
+                response_bytes = saturating_add(r.response_bytes, excluded.response_bytes),
                 histogram = histogram_merge(r.histogram, excluded.histogram)
             """, connection, transaction);
         command.Parameters.AddWithValue(keys.Select(k => k.TenantId).ToArray());
