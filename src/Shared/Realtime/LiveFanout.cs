@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using PulseStream.Events;
 using PulseStream.Messaging;
 using PulseStream.Metrics;
@@ -15,13 +16,26 @@ public sealed record MetricsTick(DateTimeOffset Ts, long Requests, long Errors, 
 /// The Realtime consumer: turns a consumed batch into, per tenant, one <c>events</c> message (the newest events,
 /// coalesced per batch) and one <c>metrics</c> tick per second of receipt time.
 /// </summary>
-public sealed class LiveFanout(IRealtimePublisher realtime)
+public sealed class LiveFanout(IRealtimePublisher realtime, ILogger<LiveFanout> logger)
 {
     public const int MaxEventsPerMessage = 200;
 
     public async Task<int> PublishAsync(ConsumedBatch batch, CancellationToken ct)
     {
-        var envelopes = batch.Messages.Select(m => EventEnvelopeCodec.Decode(m.Body)).ToList();
+        var envelopes = new List<EventEnvelope>(batch.Messages.Count);
+        foreach (var message in batch.Messages)
+        {
+            // A message that does not decode costs only its own live updates; the Alerts consumer dead-letters it.
+            try
+            {
+                envelopes.Add(EventEnvelopeCodec.Decode(message.Body));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                logger.LogWarning("Skipping undecodable message {SequenceNumber} of partition {PartitionId} in the live feed: {Error}",
+                    message.SequenceNumber, batch.PartitionId, e.Message);
+            }
+        }
         var sent = 0;
         foreach (var tenant in envelopes.GroupBy(e => e.TenantId))
         {
