@@ -247,6 +247,8 @@ module signalR 'modules/signalr.bicep' = {
     tags: allTags
     skuName: signalRSkuName
     capacity: signalRCapacity
+    // The realtime app's default host name, from its name: its module depends on this one (through rbac).
+    connectionUpstreamUrlTemplate: 'https://${names.realtime}.azurewebsites.net/api/signalr/upstream/{hub}/{category}/{event}'
   }
 }
 

@@ -30,6 +30,9 @@ param allowedOrigins string[] = [
   '*'
 ]
 
+@description('Optional. Where the service reports client connections (serverless upstream; it fills in `{hub}`, `{category}` and `{event}`). The realtime app checks there that the connecting person is still a member and closes the connection if not. Empty: no upstream.')
+param connectionUpstreamUrlTemplate string = ''
+
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
   name: name
   location: location
@@ -57,6 +60,20 @@ resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
     ]
     cors: {
       allowedOrigins: allowedOrigins
+    }
+    // Only the pulse hub's connected event: the upstream authenticates it by the access key's signature of the
+    // connection id (X-ASRS-Signature), so no upstream auth is configured.
+    upstream: {
+      templates: empty(connectionUpstreamUrlTemplate)
+        ? []
+        : [
+            {
+              urlTemplate: connectionUpstreamUrlTemplate
+              hubPattern: 'pulse'
+              categoryPattern: 'connections'
+              eventPattern: 'connected'
+            }
+          ]
     }
     tls: {
       clientCertEnabled: false

@@ -19,6 +19,7 @@ public static class RealtimeExtensions
         services.AddPersonAuth();
         services.AddRealtimePublishing(builder.Configuration);
         services.TryAddSingleton<NegotiateService>();
+        services.TryAddSingleton<ConnectionUpstream>();
         services.TryAddSingleton<LiveFanout>();
         services.TryAddSingleton<DashboardQueries>();
         services.AddEventStore();

@@ -15,7 +15,8 @@ namespace PulseStream.Functions.Realtime;
 /// <c>/dashboard/</c>; API routes spell out their <c>api/</c> prefix.
 /// </summary>
 public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard,
-    RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, MemberService members, Health health)
+    RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, MemberService members, Health health,
+    ConnectionUpstream upstream)
 {
     [Function(nameof(FanOutEvents))]
     public Task FanOutEvents(
@@ -42,6 +43,11 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sess
     [Function(nameof(Negotiate))]
     public Task<IActionResult> Negotiate([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/negotiate")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => negotiate.NegotiateAsync(caller, request.HttpContext.RequestAborted));
+
+    /// <summary>SignalR Service's upstream for connection events; authenticated by the service's signature, not a token.</summary>
+    [Function(nameof(SignalRUpstream))]
+    public Task<IActionResult> SignalRUpstream([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/signalr/upstream/{hub}/{category}/{event}")] HttpRequest request) =>
+        upstream.HandleAsync(request, request.HttpContext.RequestAborted);
 
     [Function(nameof(DashboardOverview))]
     public Task<IActionResult> DashboardOverview([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/dashboard/overview")] HttpRequest request) =>

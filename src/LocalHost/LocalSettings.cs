@@ -30,6 +30,8 @@ public static class LocalSettings
         Default("Secrets:ProtectionKey", secrets["protectionKey"]);
         Default("Operations:OperatorKey", secrets["operatorKey"]);
         Default("SignalRConnection", $"Endpoint={baseUrl}signalr;AccessKey={secrets["signalRAccessKey"]};Version=1.0;");
+        // The SignalR surface reports connections to the Realtime app's upstream route, as infra/modules/signalr.bicep configures the service.
+        Default("LocalSignalR:UpstreamUrlTemplate", baseUrl + "api/signalr/upstream/{hub}/{category}/{event}");
         Default("EventHubName", "api-events");
         Default("Notifications:AllowPrivateNetworkTargets", "true");
         SeparateAppRole(configuration, defaults, secrets["postgresAppPassword"]);

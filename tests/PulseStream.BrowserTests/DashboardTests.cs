@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using PulseStream.Testing;
@@ -53,6 +55,47 @@ public sealed class DashboardTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#kpi-requests")).ToHaveTextAsync((before + 25).ToString("N0", System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator("#event-list > *")).ToHaveCountAsync(25, new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator("#event-list")).ToContainTextAsync("/v1/browser");
+    }
+
+    [Fact]
+    public async Task A_closed_live_connection_reconnects_with_a_fresh_negotiate_and_a_removed_member_is_sent_to_the_login_screen()
+    {
+        // A member of the demo tenant, invited by its owner.
+        var owner = await _host.LoginAsync();
+        var email = $"tab-{Guid.NewGuid():N}@example.com";
+        const string password = "correct horse battery staple";
+        using var invite = await _host.Http.SendAsync(_host.Authorized(HttpMethod.Post, "api/v1/users", owner, new { email, role = "admin" }));
+        var invited = await invite.Content.ReadFromJsonAsync<JsonElement>();
+        using (var accept = await _host.Http.PostAsJsonAsync("api/v1/auth/accept-invite", new { inviteToken = invited.GetProperty("inviteToken").GetString(), password }))
+            Assert.Equal(HttpStatusCode.OK, accept.StatusCode);
+        var memberId = invited.GetProperty("id").GetString();
+
+        var page = await _browser.NewPageAsync();
+        var negotiations = 0;
+        page.Request += (_, request) => { if (request.Url.EndsWith("/api/negotiate", StringComparison.Ordinal)) Interlocked.Increment(ref negotiations); };
+        await page.GotoAsync(new Uri(_host.BaseUrl, "dashboard/").ToString());
+        await page.FillAsync("#login-email", email);
+        await page.FillAsync("#login-password", password);
+        await page.ClickAsync("#login-submit");
+        await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("live", new() { Timeout = 15_000 });
+        var before = Volatile.Read(ref negotiations);
+
+        // A role change closes the member's connections; the dashboard negotiates again and is live again.
+        using (var demote = await _host.Http.SendAsync(_host.Authorized(HttpMethod.Patch, $"api/v1/users/{memberId}", owner, new { role = "viewer" })))
+            Assert.Equal(HttpStatusCode.OK, demote.StatusCode);
+        Assert.True(await LocalHostProcess.EventuallyAsync(() => Task.FromResult(Volatile.Read(ref negotiations) > before), TimeSpan.FromSeconds(15)),
+            "the dashboard did not negotiate again after its connection was closed");
+        await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("live", new() { Timeout = 15_000 });
+        using (var response = await _host.Http.SendAsync(_host.Ingest("api/v1/events/batch",
+            Payloads.Batch(Enumerable.Range(0, 3).Select(i => Payloads.Event("/v1/after-reconnect", 200, 20 + i))))))
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        await Assertions.Expect(page.Locator("#event-list")).ToContainTextAsync("/v1/after-reconnect", new() { Timeout = 15_000 });
+
+        // Removed: the connection closes, negotiate and refresh are refused, and the dashboard shows the login screen.
+        using (var remove = await _host.Http.SendAsync(_host.Authorized(HttpMethod.Delete, $"api/v1/users/{memberId}", owner)))
+            Assert.Equal(HttpStatusCode.NoContent, remove.StatusCode);
+        await Assertions.Expect(page.Locator("#login-view")).ToBeVisibleAsync(new() { Timeout = 15_000 });
+        await Assertions.Expect(page.Locator("#dashboard")).ToBeHiddenAsync();
     }
 
     [Fact]

@@ -103,6 +103,23 @@ public sealed partial class BicepTemplateTests
     }
 
     [Fact]
+    public async Task Compiled_template_sends_SignalR_connected_events_to_the_realtime_apps_upstream_route()
+    {
+        var root = await CompiledTemplate.Value;
+
+        var deployment = Assert.Single(ModuleDeployments(root), d => HasResource(d.Template, "Microsoft.SignalRService/signalR"));
+        var template = ParameterValue(deployment, "connectionUpstreamUrlTemplate").GetString() ?? "";
+        // An ARM format() expression: the service's own placeholders are escaped as {{hub}} and so on.
+        Assert.Contains(".azurewebsites.net/api/signalr/upstream/{{hub}}/{{category}}/{{event}}", template, StringComparison.Ordinal);
+        Assert.Contains("variables('names').realtime", template, StringComparison.Ordinal);
+
+        var signalR = Assert.Single(DeclaredResources(deployment.Template), r => TypeOf(r) == "Microsoft.SignalRService/signalR");
+        var templates = signalR.GetProperty("properties").GetProperty("upstream").GetProperty("templates").GetString() ?? "";
+        foreach (var expected in new[] { "parameters('connectionUpstreamUrlTemplate')", "'hubPattern', 'pulse'", "'categoryPattern', 'connections'", "'eventPattern', 'connected'" })
+            Assert.Contains(expected, templates, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Compiled_template_has_three_flex_consumption_function_apps_with_the_settings_the_code_reads()
     {
         var root = await CompiledTemplate.Value;

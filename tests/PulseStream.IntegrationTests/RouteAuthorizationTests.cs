@@ -9,7 +9,8 @@ namespace PulseStream.IntegrationTests;
 /// <summary>
 /// Every HTTP function of the three apps, read from their generated functions.metadata, called with no credential,
 /// an expired token, a token of each role and a token of another tenant. A route missing from <see cref="Expected"/>
-/// fails the test, so a new route cannot ship without its access rule being stated and checked.
+/// fails the test, so a new route cannot ship without its access rule being stated and checked. Role tokens are
+/// those of real members with that role: the host judges a token by its subject's current membership.
 /// </summary>
 public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
@@ -17,6 +18,7 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
 
     private const string Anyone = "anyone";
     private const string ApiKey = "api-key";
+    private const string ServiceSignature = "signalr-service-signature";
 
     /// <summary>The contract's access rule per route: who may call it.</summary>
     private static readonly Dictionary<string, string> Expected = new()
@@ -36,6 +38,7 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["PATCH /api/v1/users/{id}"] = "owner",
         ["DELETE /api/v1/users/{id}"] = "owner",
         ["POST /api/negotiate"] = "viewer",
+        ["POST /api/signalr/upstream/{hub}/{category}/{event}"] = ServiceSignature,
         ["GET /api/v1/dashboard/overview"] = "viewer",
         ["GET /api/v1/metrics/timeseries"] = "viewer",
         ["GET /api/v1/events"] = "viewer",
@@ -65,11 +68,24 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         }
     }
 
-    private string Token(string role, Guid tenantId, DateTime? expires = null) => Host.MintToken(role, tenantId, expires);
+    private string Token(string role, Guid tenantId, Guid userId, DateTime? expires = null) => Host.MintToken(role, tenantId, expires, userId: userId);
+
+    /// <summary>A member of the demo tenant for each role (the demo owner; an admin and a viewer invited here).</summary>
+    private async Task<Dictionary<string, Guid>> DemoMembersAsync()
+    {
+        var owner = await Host.LoginAsync();
+        return new()
+        {
+            ["owner"] = LocalHostProcess.SubjectOf(owner),
+            ["admin"] = (await People.InviteAndAcceptAsync(Host, owner, "admin")).Id,
+            ["viewer"] = (await People.InviteAndAcceptAsync(Host, owner, "viewer")).Id,
+        };
+    }
 
     private async Task<HttpStatusCode> CallAsync(string method, string route, string? bearer)
     {
-        var path = route.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal).Replace("{*path}", "", StringComparison.Ordinal).TrimStart('/');
+        var path = route.Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal).Replace("{*path}", "", StringComparison.Ordinal)
+            .Replace("{hub}/{category}/{event}", "pulse/connections/connected", StringComparison.Ordinal).TrimStart('/');
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (method is "POST" or "PUT" or "PATCH") request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
         if (bearer is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
@@ -89,30 +105,34 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
     public async Task Every_route_answers_each_caller_as_the_contract_says()
     {
         var otherTenant = await Provisioning.For(Host).CreateTenantAsync("Other", $"x-{Guid.NewGuid():N}@example.com", "a long password 123", default);
+        var members = await DemoMembersAsync();
         var failures = new List<string>();
         foreach (var (method, route) in HttpFunctions().Distinct())
         {
             var rule = Expected[$"{method} {route}"];
             if (rule is Anyone) continue;
-            if (rule is ApiKey)
+            if (rule is ApiKey or ServiceSignature)
             {
-                // A bearer token is not an API key.
-                Check(await CallAsync(method, route, Token("owner", Host.Demo.TenantId)), HttpStatusCode.Unauthorized, "owner token at ingest");
-                Check(await CallAsync(method, route, null), HttpStatusCode.Unauthorized, "no key");
+                // A bearer token is neither an API key nor the SignalR Service's signature.
+                Check(await CallAsync(method, route, Token("owner", Host.Demo.TenantId, members["owner"])), HttpStatusCode.Unauthorized, "owner token");
+                Check(await CallAsync(method, route, null), HttpStatusCode.Unauthorized, "no credential");
                 continue;
             }
             Check(await CallAsync(method, route, null), HttpStatusCode.Unauthorized, "no token");
             Check(await CallAsync(method, route, Host.Demo.ApiKey), HttpStatusCode.Unauthorized, "an ingest API key as bearer");
-            Check(await CallAsync(method, route, Token("owner", Host.Demo.TenantId, DateTime.UtcNow.AddMinutes(-2))), HttpStatusCode.Unauthorized, "expired token");
+            Check(await CallAsync(method, route, Token("owner", Host.Demo.TenantId, members["owner"], DateTime.UtcNow.AddMinutes(-2))), HttpStatusCode.Unauthorized, "expired token");
+            // A token whose role claim says owner, of someone who is a member no longer (or never was).
+            Check(await CallAsync(method, route, Token("owner", Host.Demo.TenantId, Guid.NewGuid())), HttpStatusCode.Unauthorized, "token of a non-member");
             foreach (var role in RoleOrder)
             {
-                var status = await CallAsync(method, route, Token(role, Host.Demo.TenantId));
+                // The role claim says owner; the member's current role is what counts.
+                var status = await CallAsync(method, route, Token("owner", Host.Demo.TenantId, members[role]));
                 if (Array.IndexOf(RoleOrder, role) < Array.IndexOf(RoleOrder, rule)) Check(status, HttpStatusCode.Forbidden, $"{role} token");
                 else if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden) failures.Add($"{method} {route}: {role} token got {(int)status}");
             }
             // Another tenant's owner: allowed in, but ids of this tenant are not found (random ids here; real ids below).
             if (route.Contains("{id}", StringComparison.Ordinal))
-                Check(await CallAsync(method, route, Token("owner", otherTenant.TenantId)), HttpStatusCode.NotFound, "other tenant");
+                Check(await CallAsync(method, route, Token("owner", otherTenant.TenantId, otherTenant.OwnerId)), HttpStatusCode.NotFound, "other tenant");
 
             void Check(HttpStatusCode actual, HttpStatusCode expected, string who)
             {

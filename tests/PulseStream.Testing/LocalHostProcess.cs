@@ -106,9 +106,13 @@ public sealed class LocalHostProcess : IAsyncDisposable
         return body.RootElement.GetProperty("accessToken").GetString()!;
     }
 
-    /// <summary>Mints an access token as the host would (or, with other arguments, as an attacker might).</summary>
+    /// <summary>
+    /// Mints an access token as the host would (or, with other arguments, as an attacker might). The host judges a
+    /// token by its subject's current membership: without <paramref name="userId"/> the subject is nobody, and only
+    /// a token that fails before that check (signature, lifetime, audience) means anything.
+    /// </summary>
     public string MintToken(string role, Guid tenantId, DateTime? expires = null, byte[]? key = null, string kid = "k1",
-        string issuer = "pulsestream", string audience = "pulsestream-api")
+        string issuer = "pulsestream", string audience = "pulsestream-api", Guid? userId = null)
     {
         var signingKey = new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(key ?? Convert.FromBase64String(SigningKey)) { KeyId = kid };
         var until = expires ?? DateTime.UtcNow.AddMinutes(10);
@@ -116,9 +120,12 @@ public sealed class LocalHostProcess : IAsyncDisposable
         {
             Issuer = issuer, Audience = audience, IssuedAt = until.AddMinutes(-15), NotBefore = until.AddMinutes(-15), Expires = until,
             SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(signingKey, Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
-            Claims = new Dictionary<string, object> { ["sub"] = Guid.NewGuid().ToString(), ["tid"] = tenantId.ToString(), ["role"] = role },
+            Claims = new Dictionary<string, object> { ["sub"] = (userId ?? Guid.NewGuid()).ToString(), ["tid"] = tenantId.ToString(), ["role"] = role },
         });
     }
+
+    /// <summary>The user id (<c>sub</c>) an access token was issued to.</summary>
+    public static Guid SubjectOf(string accessToken) => Guid.Parse(new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(accessToken).Subject);
 
     public HttpRequestMessage Authorized(HttpMethod method, string path, string token, object? body = null)
     {

@@ -8,51 +8,137 @@ using PulseStream.Realtime;
 
 namespace PulseStream.LocalHost.SignalRService;
 
-/// <summary>The service-side hub clients connect to. Clients only listen; the app sends through the REST API.</summary>
+/// <summary>
+/// The service-side hub clients connect to. Clients only listen; the app sends through the REST API. Each connect
+/// is reported to the upstream first, as the service reports it, and refused when the upstream answers non-2xx.
+/// </summary>
 [Microsoft.AspNetCore.Authorization.Authorize(AuthenticationSchemes = LocalSignalRService.Scheme)]
-public sealed class ServiceHub(UserGroups groups) : Hub
+public sealed class ServiceHub(UserGroups groups, LocalUpstream upstream) : Hub
 {
     public override async Task OnConnectedAsync()
     {
-        if (Context.UserIdentifier is { } user)
+        var user = Context.UserIdentifier ?? "";
+        // Tracked before the upstream is asked, so that a close the upstream requests meanwhile finds the connection.
+        groups.Connected(user, Context);
+        if (!await upstream.ConnectedAsync(Context))
         {
-            groups.Connected(user, Context.ConnectionId);
-            foreach (var group in groups.GroupsOf(user)) await Groups.AddToGroupAsync(Context.ConnectionId, group);
+            groups.Disconnected(user, Context.ConnectionId);
+            throw new HubException("The connection was refused.");
         }
+        foreach (var group in groups.GroupsOf(user)) await Groups.AddToGroupAsync(Context.ConnectionId, group);
         await base.OnConnectedAsync();
     }
 
     public override Task OnDisconnectedAsync(Exception? exception)
     {
-        if (Context.UserIdentifier is { } user) groups.Disconnected(user, Context.ConnectionId);
+        groups.Disconnected(Context.UserIdentifier ?? "", Context.ConnectionId);
         return base.OnDisconnectedAsync(exception);
     }
 }
 
+/// <summary>The user id of a service connection: its token's <c>nameid</c> claim, as the service reads it.</summary>
+public sealed class NameIdUserIdProvider : IUserIdProvider
+{
+    public string? GetUserId(HubConnectionContext connection) => connection.User.FindFirst("nameid")?.Value;
+}
+
 /// <summary>
 /// User-to-group membership as SignalR Service keeps it: a user added to a group has all their connections in it,
-/// present and future.
+/// present and future. Also each user's open connections, so that the REST API can close them.
 /// </summary>
 public sealed class UserGroups
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _groupsByUser = new();
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, bool>> _connectionsByUser = new();
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, HubCallerContext>> _connectionsByUser = new();
+    private readonly ConcurrentDictionary<string, HubCallerContext> _connections = new();
 
     public IEnumerable<string> GroupsOf(string user) => _groupsByUser.TryGetValue(user, out var g) ? g.Keys : [];
     public IEnumerable<string> ConnectionsOf(string user) => _connectionsByUser.TryGetValue(user, out var c) ? c.Keys : [];
-    public int ConnectionCount => _connectionsByUser.Values.Sum(c => c.Count);
+    public int ConnectionCount => _connections.Count;
 
     public void AddToGroup(string user, string group) => _groupsByUser.GetOrAdd(user, _ => new())[group] = true;
     public void RemoveFromGroup(string user, string group) { if (_groupsByUser.TryGetValue(user, out var g)) g.TryRemove(group, out _); }
-    public void Connected(string user, string connectionId) => _connectionsByUser.GetOrAdd(user, _ => new())[connectionId] = true;
-    public void Disconnected(string user, string connectionId) { if (_connectionsByUser.TryGetValue(user, out var c)) c.TryRemove(connectionId, out _); }
+
+    /// <summary>Forgets all the user's groups and returns them.</summary>
+    public IReadOnlyCollection<string> RemoveFromAllGroups(string user) =>
+        _groupsByUser.TryRemove(user, out var g) ? g.Keys.ToList() : [];
+
+    public void Connected(string user, HubCallerContext context)
+    {
+        _connections[context.ConnectionId] = context;
+        _connectionsByUser.GetOrAdd(user, _ => new())[context.ConnectionId] = context;
+    }
+
+    public void Disconnected(string user, string connectionId)
+    {
+        _connections.TryRemove(connectionId, out _);
+        if (_connectionsByUser.TryGetValue(user, out var c)) c.TryRemove(connectionId, out _);
+    }
+
+    /// <summary>Aborts the connection (the client sees its transport close); false when no such connection is open.</summary>
+    public bool Close(string connectionId)
+    {
+        if (!_connections.TryGetValue(connectionId, out var context)) return false;
+        context.Abort();
+        return true;
+    }
+
+    public int CloseAll(string user)
+    {
+        var closed = 0;
+        if (_connectionsByUser.TryGetValue(user, out var connections))
+            foreach (var context in connections.Values) { context.Abort(); closed++; }
+        return closed;
+    }
+}
+
+/// <summary>
+/// The serverless upstream as the service calls it (docs/ARCHITECTURE.md, "Live connections"): on each connect, a
+/// POST to the URL template (setting <c>LocalSignalR:UpstreamUrlTemplate</c>, with <c>{hub}</c>, <c>{category}</c>
+/// and <c>{event}</c>) carrying the <c>X-ASRS-*</c> headers and the access key's signature of the connection id.
+/// As configured in infra/modules/signalr.bicep, only the <c>connected</c> event is sent. A non-2xx answer refuses
+/// the connection; an upstream that cannot be reached is logged and the connection kept, since the service's
+/// connection events are notifications.
+/// </summary>
+public sealed class LocalUpstream(IHttpClientFactory clients, IConfiguration configuration, SignalRConnection connection, ILogger<LocalUpstream> logger)
+{
+    public const string TemplateSetting = "LocalSignalR:UpstreamUrlTemplate";
+    public const string HttpClientName = "signalr-upstream";
+
+    public async Task<bool> ConnectedAsync(HubCallerContext context)
+    {
+        if (configuration[TemplateSetting] is not { Length: > 0 } template) return true;
+        var url = template.Replace("{hub}", SignalRConnection.Hub, StringComparison.Ordinal)
+            .Replace("{category}", "connections", StringComparison.Ordinal).Replace("{event}", "connected", StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add(UpstreamProtocol.ConnectionIdHeader, context.ConnectionId);
+        request.Headers.Add(UpstreamProtocol.HubHeader, SignalRConnection.Hub);
+        request.Headers.Add(UpstreamProtocol.CategoryHeader, "connections");
+        request.Headers.Add(UpstreamProtocol.EventHeader, "connected");
+        if (context.UserIdentifier is { } user) request.Headers.Add(UpstreamProtocol.UserIdHeader, user);
+        request.Headers.Add(UpstreamProtocol.UserClaimsHeader, string.Join(", ", context.User?.Claims.Select(c => $"{c.Type}: {c.Value}") ?? []));
+        request.Headers.Add(UpstreamProtocol.SignatureHeader, UpstreamProtocol.Sign(connection.AccessKey, context.ConnectionId));
+        try
+        {
+            using var response = await clients.CreateClient(HttpClientName).SendAsync(request, context.ConnectionAborted);
+            if (response.IsSuccessStatusCode) return true;
+            logger.LogInformation("The upstream refused connection {ConnectionId} with {Status}", context.ConnectionId, (int)response.StatusCode);
+            return false;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            logger.LogWarning("The upstream could not be reached for connection {ConnectionId}: {Error}", context.ConnectionId, e.Message);
+            return true;
+        }
+    }
 }
 
 /// <summary>
 /// The parts of the SignalR Service protocol PulseStream uses (AZURE.md), served by the local host under
 /// <c>/signalr</c>: the client endpoint (negotiate + connections, access-token auth with the access key, audience =
-/// the client URL) and REST v1 send-to-group, send-to-all, send-to-user and group membership (audience = the
-/// request URL).
+/// the client URL), the upstream call on connect, and REST v1 send-to-group, send-to-all, send-to-user, group
+/// membership, remove-user-from-all-groups and close-connection, plus the 2022-06-01 close-all-of-a-user
+/// (audience = the request URL).
 /// </summary>
 public static class LocalSignalRService
 {
@@ -63,11 +149,15 @@ public static class LocalSignalRService
     {
         services.AddSignalR();
         services.AddSingleton<UserGroups>();
+        services.AddSingleton<IUserIdProvider, NameIdUserIdProvider>();
+        services.AddSingleton<LocalUpstream>();
+        services.AddHttpClient(LocalUpstream.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddAuthentication()
             .AddJwtBearer(Scheme, _ => { });
         services.AddOptions<JwtBearerOptions>(Scheme).Configure<SignalRTokens, SignalRConnection>((options, tokens, connection) =>
         {
-            options.MapInboundClaims = true;
+            // Claims keep their JWT names (nameid, pulse.tid), as the service hands them to the upstream.
+            options.MapInboundClaims = false;
             options.TokenValidationParameters = new TokenValidationParameters
             {
                 ValidateIssuer = false,
@@ -124,6 +214,21 @@ public static class LocalSignalRService
                 groups.RemoveFromGroup(user, group);
                 foreach (var connection in groups.ConnectionsOf(user)) await hubContext.Groups.RemoveFromGroupAsync(connection, group);
             }));
+        rest.MapDelete("/users/{user}/groups", (string hub, string user, HttpContext context, IHubContext<ServiceHub> hubContext, UserGroups groups) =>
+            Authorized(context, async () =>
+            {
+                var left = groups.RemoveFromAllGroups(user);
+                foreach (var connection in groups.ConnectionsOf(user))
+                foreach (var group in left)
+                    await hubContext.Groups.RemoveFromGroupAsync(connection, group);
+            }));
+        rest.MapDelete("/connections/{connectionId}", (string hub, string connectionId, HttpContext context, UserGroups groups) =>
+            Authorized(context, () => { groups.Close(connectionId); return Task.CompletedTask; }));
+
+        // The 2022-06-01 API (no v1 equivalent): close every connection of a user.
+        var rest2022 = app.MapGroup($"{BasePath}/api/hubs/{{hub}}");
+        rest2022.MapPost("/users/{user}/:closeConnections", (string hub, string user, HttpContext context, UserGroups groups) =>
+            Authorized(context, () => { groups.CloseAll(user); return Task.CompletedTask; }, StatusCodes.Status204NoContent));
     }
 
     private sealed record ServiceMessage(string Target, object?[] Arguments);
@@ -139,7 +244,7 @@ public static class LocalSignalRService
     }
 
     /// <summary>Checks the REST call's bearer token: signed with the access key, audience = the request URL.</summary>
-    private static async Task<IResult> Authorized(HttpContext context, Func<Task> action)
+    private static async Task<IResult> Authorized(HttpContext context, Func<Task> action, int success = StatusCodes.Status202Accepted)
     {
         var connection = context.RequestServices.GetRequiredService<SignalRConnection>();
         var tokens = context.RequestServices.GetRequiredService<SignalRTokens>();
@@ -157,6 +262,6 @@ public static class LocalSignalRService
         });
         if (!result.IsValid) return Results.Unauthorized();
         await action();
-        return Results.Accepted();
+        return Results.StatusCode(success);
     }
 }

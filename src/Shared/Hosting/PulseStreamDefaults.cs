@@ -56,7 +56,9 @@ public static class PulseStreamDefaults
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(new PasswordHasher());
         services.TryAddSingleton<TokenService>();
+        services.TryAddSingleton(sp => new MembershipCache(sp.GetRequiredService<Database>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<CallerAuthenticator>();
+        services.AddSecretProtection(); // refresh-token successors are stored encrypted
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<RefreshTokens>();
         services.TryAddSingleton<LoginThrottle>();
@@ -76,12 +78,20 @@ public static class PulseStreamDefaults
         return services;
     }
 
+    /// <summary>AES-GCM protection of stored secrets (<c>Secrets__ProtectionKey</c>); registered once however often called.</summary>
+    public static IServiceCollection AddSecretProtection(this IServiceCollection services)
+    {
+        if (services.Any(d => d.ServiceType == typeof(SecretProtector))) return services;
+        services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<SecretProtector>();
+        return services;
+    }
+
     /// <summary>Alert rules, evaluation and the notification outbox's collaborators.</summary>
     public static IServiceCollection AddAlerting(this IServiceCollection services)
     {
-        services.AddOptions<SecretOptions>().BindConfiguration(SecretOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSecretProtection();
         services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section);
-        services.TryAddSingleton<SecretProtector>();
         services.TryAddSingleton<AlertRuleStore>();
         services.TryAddSingleton<AlertQueries>();
         services.TryAddSingleton<AlertLifecycle>();

@@ -21,4 +21,11 @@ public sealed class AuthOptions
     [Required] public string Audience { get; set; } = "pulsestream-api";
 
     [Range(60, 3600)] public int AccessTokenSeconds { get; set; } = 900;
+
+    /// <summary>
+    /// How long after a refresh token is spent presenting it again answers the same new pair instead of revoking
+    /// its family (two tabs refreshing at once; RFC 9700 §4.14.2 allows a grace). Ten seconds covers two tabs woken
+    /// together and a slow network; a thief replaying a copy later than that still revokes the family.
+    /// </summary>
+    [Range(0, 60)] public int RefreshGraceSeconds { get; set; } = 10;
 }

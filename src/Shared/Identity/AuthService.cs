@@ -106,19 +106,30 @@ public sealed class AuthService(Database database, PasswordHasher hasher, Passwo
 
         var outcome = await database.ForTenantAsync(presented.TenantId, async (connection, transaction) =>
         {
-            if (presented.SpentAt is not null || !await refreshTokens.SpendAsync(connection, transaction, presented.TenantId, body.RefreshToken, ct))
+            if (presented.SpentAt is null)
             {
-                // A spent token presented again: someone holds a copy. The whole family goes.
-                await refreshTokens.RevokeFamilyAsync(connection, transaction, presented.TenantId, presented.FamilyId, ct);
-                await AuditLog.AppendAsync(connection, transaction, new AuditEntry(presented.TenantId, Actor.User(presented.UserId), "auth.refresh_reuse", "user",
-                    presented.UserId.ToString(), new { familyId = presented.FamilyId }, AuditLog.ClientAddress(request)), ct);
-                return (SessionResponse?)null;
+                var role = await RoleOfAsync(connection, transaction, presented.TenantId, presented.UserId, ct);
+                if (role is null) return null;
+                var caller = new Caller(presented.TenantId, presented.UserId, role.Value);
+                var refresh = RefreshTokens.NewToken();
+                var session = new SessionResponse(tokens.IssueAccessToken(caller), refresh, tokens.AccessTokenSeconds, caller.TenantId, Roles.ToClaim(caller.Role));
+                if (await refreshTokens.SpendAsync(connection, transaction, presented.TenantId, body.RefreshToken, session, ct))
+                {
+                    await refreshTokens.StoreAsync(connection, transaction, caller.TenantId, caller.UserId, presented.FamilyId, refresh, ct);
+                    return session;
+                }
+                // Another request spent it while this one waited on the row: most likely the user's other tab.
             }
-            var role = await RoleOfAsync(connection, transaction, presented.TenantId, presented.UserId, ct);
-            if (role is null) return null;
-            var caller = new Caller(presented.TenantId, presented.UserId, role.Value);
-            var refresh = await refreshTokens.IssueAsync(connection, transaction, caller.TenantId, caller.UserId, presented.FamilyId, ct);
-            return new SessionResponse(tokens.IssueAccessToken(caller), refresh, tokens.AccessTokenSeconds, caller.TenantId, Roles.ToClaim(caller.Role));
+            if (await refreshTokens.GraceSuccessorAsync(connection, transaction, presented.TenantId, body.RefreshToken, ct) is { } successor)
+            {
+                logger.LogInformation("A refresh token spent moments ago was answered with its successor for user {UserId}", presented.UserId);
+                return successor;
+            }
+            // A spent token presented again after the grace: someone holds a copy. The whole family goes.
+            await refreshTokens.RevokeFamilyAsync(connection, transaction, presented.TenantId, presented.FamilyId, ct);
+            await AuditLog.AppendAsync(connection, transaction, new AuditEntry(presented.TenantId, Actor.User(presented.UserId), "auth.refresh_reuse", "user",
+                presented.UserId.ToString(), new { familyId = presented.FamilyId }, AuditLog.ClientAddress(request)), ct);
+            return (SessionResponse?)null;
         }, ct);
         if (outcome is null) logger.LogWarning("A refresh token was refused for user {UserId}", presented.UserId);
         return outcome is null ? invalid : ApiResults.Ok(outcome);

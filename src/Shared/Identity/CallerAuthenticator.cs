@@ -5,10 +5,12 @@ using PulseStream.Http;
 namespace PulseStream.Identity;
 
 /// <summary>
-/// The one place every person-facing route checks its caller: a valid bearer token (401 otherwise) whose role is
-/// at least the route's minimum (403 otherwise). The tenant always comes from the token, never from the request.
+/// The one place every person-facing route checks its caller: a valid bearer token (401 otherwise) of a person who
+/// is still an active member of the token's tenant (401 <c>membership-ended</c> otherwise, within
+/// <see cref="MembershipCache.Lifetime"/> of a removal), whose CURRENT role, not the token's, is at least the route's
+/// minimum (403 otherwise). The tenant always comes from the token, never from the request.
 /// </summary>
-public sealed class CallerAuthenticator(TokenService tokens)
+public sealed class CallerAuthenticator(TokenService tokens, MembershipCache memberships)
 {
     public sealed record Outcome(Caller? Caller, IActionResult? Failure);
 
@@ -17,9 +19,12 @@ public sealed class CallerAuthenticator(TokenService tokens)
         var header = request.Headers.Authorization.ToString();
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             return new(null, ApiResults.Unauthorized("missing-token", "Send an access token in the Authorization header as 'Bearer <token>'."));
-        var caller = await tokens.ValidateAsync(header["Bearer ".Length..].Trim());
-        if (caller is null)
+        var claimed = await tokens.ValidateAsync(header["Bearer ".Length..].Trim());
+        if (claimed is null)
             return new(null, ApiResults.Unauthorized("invalid-token", "The access token is invalid or expired."));
+        if (await memberships.CurrentRoleAsync(claimed.TenantId, claimed.UserId, request.HttpContext.RequestAborted) is not { } role)
+            return new(null, MembershipEnded());
+        var caller = claimed with { Role = role };
         if (caller.Role < minimum)
             return new(null, ApiResults.Forbidden($"This needs the {Roles.ToClaim(minimum)} role or higher."));
         return new(caller, null);
@@ -31,4 +36,7 @@ public sealed class CallerAuthenticator(TokenService tokens)
         var outcome = await AuthenticateAsync(request, minimum);
         return outcome.Failure ?? await action(outcome.Caller!);
     }
+
+    public static IActionResult MembershipEnded() =>
+        ApiResults.Unauthorized("membership-ended", "You are no longer a member of this tenant.");
 }

@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using PulseStream.Http;
+using PulseStream.Realtime;
 using PulseStream.Storage;
 
 namespace PulseStream.Identity;
@@ -15,9 +17,12 @@ public sealed record MemberView(Guid Id, string Email, string Role, string Statu
 /// <summary>
 /// The members of a tenant. Owners invite (a pending member with a one-time invite token that sets the password),
 /// change roles and remove members; the last Owner can be neither demoted nor removed. Changing a member's role or
-/// removing them revokes all their refresh-token families.
+/// removing them revokes all their refresh-token families, forgets their cached membership (so their access tokens
+/// are judged by the new role at once here, within <see cref="MembershipCache.Lifetime"/> elsewhere), takes them out
+/// of the tenant's SignalR group and closes their live connections.
 /// </summary>
-public sealed class MemberService(Database database, PasswordHasher hasher, PasswordPolicy policy, RefreshTokens refreshTokens, AuthService sessions, TimeProvider time)
+public sealed class MemberService(Database database, PasswordHasher hasher, PasswordPolicy policy, RefreshTokens refreshTokens, AuthService sessions,
+    MembershipCache memberships, IRealtimePublisher realtime, TimeProvider time, ILogger<MemberService> logger)
 {
     public const int MaxMembers = 500;
     public static readonly TimeSpan InviteLifetime = TimeSpan.FromDays(7);
@@ -139,12 +144,36 @@ public sealed class MemberService(Database database, PasswordHasher hasher, Pass
                 "user", userId.ToString(), new { from = current, to = role is { } to ? Roles.ToClaim(to) : null }, AuditLog.ClientAddress(request)), ct);
             return "ok";
         }, ct);
+        if (outcome == "ok")
+        {
+            memberships.Invalidate(caller.TenantId, userId);
+            await EndLiveConnectionsAsync(caller.TenantId, userId, role is null ? "membership-ended" : "role-changed");
+        }
         return outcome switch
         {
             "not-found" => ApiResults.NotFound("No such member."),
             "last-owner" => ApiResults.Problem(StatusCodes.Status409Conflict, "last-owner", "The last owner must stay.", "Make another member an owner first."),
             _ => role is null ? ApiResults.NoContent() : ApiResults.Ok(new { id = userId, role = Roles.ToClaim(role.Value) }),
         };
+    }
+
+    /// <summary>
+    /// Out of the group first, so no further message reaches them even if the close fails; then every connection is
+    /// closed, and a dashboard that reconnects must negotiate, which checks the membership again. Not cancelled with
+    /// the request: the change is committed, so its live effect must follow.
+    /// </summary>
+    private async Task EndLiveConnectionsAsync(Guid tenantId, Guid userId, string reason)
+    {
+        var user = userId.ToString();
+        try
+        {
+            await realtime.RemoveUserFromAllGroupsAsync(user, CancellationToken.None);
+            await realtime.CloseUserConnectionsAsync(user, reason, CancellationToken.None);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            logger.LogError("Ending the live connections of user {UserId} of tenant {TenantId} failed: {Error}", userId, tenantId, e.Message);
+        }
     }
 
     public async Task<IActionResult> AcceptInviteAsync(HttpRequest request, CancellationToken ct)
@@ -182,6 +211,7 @@ public sealed class MemberService(Database database, PasswordHasher hasher, Pass
                 found.UserId.ToString(), null, AuditLog.ClientAddress(request)), ct);
             return await sessions.StartSessionAsync(connection, transaction, new Caller(found.TenantId, found.UserId, role), ct);
         }, ct);
+        memberships.Invalidate(found.TenantId, found.UserId);
         return session is null ? invalid : ApiResults.Ok(session);
     }
 

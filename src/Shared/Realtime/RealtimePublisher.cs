@@ -15,11 +15,20 @@ public static class RealtimeTargets
     public static string TenantGroup(Guid tenantId) => $"tenant-{tenantId:N}";
 }
 
-/// <summary>Sends live messages to a tenant's dashboards and manages group membership.</summary>
+/// <summary>Sends live messages to a tenant's dashboards and manages group membership and live connections.</summary>
 public interface IRealtimePublisher
 {
     Task SendToTenantAsync(Guid tenantId, string target, object payload, CancellationToken ct);
     Task AddUserToTenantAsync(Guid tenantId, string userId, CancellationToken ct);
+
+    /// <summary>Takes the user out of every group (their tenant's), for their present and future connections.</summary>
+    Task RemoveUserFromAllGroupsAsync(string userId, CancellationToken ct);
+
+    /// <summary>Closes every live connection of the user; a dashboard then has to negotiate again to reconnect.</summary>
+    Task CloseUserConnectionsAsync(string userId, string reason, CancellationToken ct);
+
+    /// <summary>Closes one live connection.</summary>
+    Task CloseConnectionAsync(string connectionId, string reason, CancellationToken ct);
 }
 
 /// <summary>
@@ -53,10 +62,32 @@ public sealed class SignalRRestPublisher(HttpClient http, SignalRConnection conn
         response.EnsureSuccessStatusCode();
     }
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    public async Task RemoveUserFromAllGroupsAsync(string userId, CancellationToken ct)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, $"/api/v1/hubs/{SignalRConnection.Hub}/users/{Uri.EscapeDataString(userId)}/groups", null, ct);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>REST v1 has no call for this; the 2022-06-01 API does (<c>POST .../users/{user}/:closeConnections</c>, 204).</summary>
+    public async Task CloseUserConnectionsAsync(string userId, string reason, CancellationToken ct)
+    {
+        var path = $"/api/hubs/{SignalRConnection.Hub}/users/{Uri.EscapeDataString(userId)}/:closeConnections";
+        using var response = await SendAsync(HttpMethod.Post, path, null, ct, $"?api-version=2022-06-01&reason={Uri.EscapeDataString(reason)}");
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task CloseConnectionAsync(string connectionId, string reason, CancellationToken ct)
+    {
+        var path = $"/api/v1/hubs/{SignalRConnection.Hub}/connections/{Uri.EscapeDataString(connectionId)}";
+        using var response = await SendAsync(HttpMethod.Delete, path, null, ct, $"?reason={Uri.EscapeDataString(reason)}");
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>The token's audience is the request URL without its query (AZURE.md).</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct, string query = "")
     {
         var (requestUrl, audience) = connection.Rest(path);
-        using var request = new HttpRequestMessage(method, requestUrl) { Content = content };
+        using var request = new HttpRequestMessage(method, requestUrl + query) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens.ServerToken(audience));
         return await http.SendAsync(request, ct);
     }

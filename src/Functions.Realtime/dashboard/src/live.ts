@@ -1,7 +1,10 @@
 // The SignalR connection to the tenant's live stream. Negotiates through the
 // API (POST /api/negotiate → {url, accessToken} of the SignalR Service),
-// reconnects automatically, and when that gives up (or the Service token has
-// expired) negotiates afresh with backoff.
+// reconnects automatically, and when that gives up negotiates afresh with
+// backoff. Service tokens are short-lived (10 minutes) and every reconnect
+// asks the API for a new one: the server closes a member's connections when
+// their membership or role changes, and only a fresh negotiate, which checks
+// the membership, may bring them back.
 
 import * as signalR from "@microsoft/signalr";
 import { api, ApiError, type Alert } from "./api";
@@ -48,6 +51,12 @@ interface NegotiateResponse {
 const RECONNECT_DELAYS = [0, 2000, 5000, 10000];
 /** Delays between fresh negotiations after a close (ms), the last one repeating. */
 const RENEGOTIATE_DELAYS = [1000, 2000, 5000, 10000, 20000, 30000];
+/**
+ * How long a negotiated Service token is reused (ms). One connection start
+ * asks for the token twice (the Service's negotiate, then the transport), so
+ * it is kept briefly; any later start negotiates again.
+ */
+const TOKEN_REUSE_MS = 30_000;
 
 export class LiveClient {
   private conn: signalR.HubConnection | null = null;
@@ -108,8 +117,23 @@ export class LiveClient {
       if (gen !== this.generation) return;
       if (!info?.url) throw new Error("negotiate returned no url");
 
+      // The first start uses the token just negotiated; a reconnect (after the
+      // server closed the connection, or a network drop) negotiates again with
+      // the session's current access token instead of reusing the old one.
+      let token = { value: info.accessToken, at: Date.now() };
+      let renew = false;
+      const accessTokenFactory = async (): Promise<string> => {
+        if (renew || Date.now() - token.at > TOKEN_REUSE_MS) {
+          const next = await api<NegotiateResponse>("/api/negotiate", { method: "POST" });
+          if (!next?.accessToken) throw new Error("negotiate returned no access token");
+          token = { value: next.accessToken, at: Date.now() };
+          renew = false;
+        }
+        return token.value;
+      };
+
       conn = new signalR.HubConnectionBuilder()
-        .withUrl(info.url, { accessTokenFactory: () => info.accessToken })
+        .withUrl(info.url, { accessTokenFactory })
         .withAutomaticReconnect(RECONNECT_DELAYS)
         .configureLogging(signalR.LogLevel.Warning)
         .build();
@@ -128,6 +152,7 @@ export class LiveClient {
 
       const c = conn;
       c.onreconnecting(() => {
+        renew = true;
         if (gen === this.generation) this.on.status("connecting");
       });
       c.onreconnected(() => {
