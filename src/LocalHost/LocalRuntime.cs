@@ -43,6 +43,10 @@ public static class LocalRuntime
 
     public static void MapLocalRuntime(this WebApplication app)
     {
+        // First, so that routing and authentication are inside it too (called here, they are not added before it).
+        app.UseMiddleware<ErrorResponseMiddleware>();
+        app.UseRouting();
+        app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/", () => Results.Redirect("/dashboard/"));
         app.MapLocalSignalRService();
