@@ -220,6 +220,9 @@ PULSE_CLEANING=0
 
 on_exit() { PULSE_CLEANUPS+=("$*"); }
 
+# Every step runs whatever the one before it did: a failed step (or one that
+# could not print its message) never keeps a later one from stopping its
+# process.
 run_cleanups() {
     ((PULSE_CLEANING == 0)) || return 0
     PULSE_CLEANING=1
@@ -243,6 +246,11 @@ _pulse_exit_trap() {
     # its own timeout).
     trap - EXIT
     trap '' INT TERM HUP
+    # Ctrl-C on `./pulse up 2>&1 | tee up.log` kills tee too: the clean-up's
+    # first message would then hit a pipe without a reader, and SIGPIPE would
+    # end this shell before it stopped anything (Postgres and Azurite were
+    # left running). Ignored, a write to it just fails (EPIPE).
+    trap '' PIPE
     run_cleanups
     if [[ -n $PULSE_FINAL_HOOK ]]; then
         "$PULSE_FINAL_HOOK" "$rc"

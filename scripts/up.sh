@@ -66,10 +66,11 @@ up_claim_checkout() {
 # stopped by the clean-up; its exit status becomes ours.
 up_run_host() {
     local port=$1 demo_traffic=$2 rc=0
+    # No DOTNET_ENVIRONMENT: the host runs in Production mode, so no error
+    # answer carries a developer page (docs/OPERATIONS.md, "Error answers").
     local -a env=(
         "ASPNETCORE_URLS=http://127.0.0.1:$port"
         "Pulse__StateDir=$PULSE_STATE"
-        "DOTNET_ENVIRONMENT=Development"
     )
     ((demo_traffic)) && env+=("Pulse__DemoTraffic=true")
 

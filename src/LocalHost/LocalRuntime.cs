@@ -21,7 +21,7 @@ public static class LocalRuntime
         var services = builder.Services;
         var configuration = builder.Configuration;
         services.AddSingleton(sp => new LocalEventLog(sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
-            configuration.GetValue("Pulse:Partitions", LocalEventLog.DefaultPartitionCount)));
+            configuration.GetValue("Pulse:Partitions", LocalEventLog.DefaultPartitionCount), sp.GetRequiredService<ILogger<LocalEventLog>>()));
         // The local log replaces Event Hubs behind the one publishing interface.
         services.AddSingleton<IEventPublisher>(sp => new LocalEventLogPublisher(sp.GetRequiredService<LocalEventLog>(),
             configuration[EventHubNames.HubSetting] ?? EventHubNames.DefaultHub));
@@ -43,6 +43,10 @@ public static class LocalRuntime
 
     public static void MapLocalRuntime(this WebApplication app)
     {
+        // First, so that routing and authentication are inside it too (called here, they are not added before it).
+        app.UseMiddleware<ErrorResponseMiddleware>();
+        app.UseRouting();
+        app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/", () => Results.Redirect("/dashboard/"));
         app.MapLocalSignalRService();

@@ -65,6 +65,9 @@ public sealed class LocalHostProcess : IAsyncDisposable
         start.Environment["Postgres__AppRole"] = AppRole;
         start.Environment["Postgres__AppRolePassword"] = AppRolePassword;
         start.Environment["Logging__LogLevel__Default"] = "Information";
+        // The host's default (Production), whatever the shell that runs the tests says.
+        start.Environment.Remove("DOTNET_ENVIRONMENT");
+        start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
         foreach (var (key, value) in Settings) start.Environment[key] = value;
 
         _process = Process.Start(start) ?? throw new InvalidOperationException("The local host did not start.");

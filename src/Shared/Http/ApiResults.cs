@@ -34,7 +34,7 @@ public sealed record Problem(string Type, string Title, int Status, string? Deta
 /// <summary>Factory for the API's results: success bodies and <c>application/problem+json</c> failures.</summary>
 public static class ApiResults
 {
-    private const string ProblemBase = "https://pulsestream.dev/problems/";
+    public const string ProblemBase = "https://pulsestream.dev/problems/";
 
     public static JsonBodyResult Ok(object body) => new(body, StatusCodes.Status200OK);
     public static JsonBodyResult Created(object body) => new(body, StatusCodes.Status201Created);

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -12,7 +13,8 @@ public sealed record LoggedMessage(int PartitionId, long SequenceNumber, string?
 /// acknowledged only after its transaction commits; sequence numbers are dense per partition because appends to
 /// one partition serialise on the partition's counter row; each consumer group keeps its own checkpoints.
 /// </summary>
-public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCount = LocalEventLog.DefaultPartitionCount)
+public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCount = LocalEventLog.DefaultPartitionCount,
+    ILogger<LocalEventLog>? logger = null)
 {
     public const int DefaultPartitionCount = 4;
 
@@ -71,8 +73,8 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
 
     private async Task RunAppenderAsync(string hub, int partition, System.Threading.Channels.ChannelReader<PendingAppend> reader)
     {
+        var appender = new PartitionAppender(hub, partition);
         var group = new List<PendingAppend>();
-        NpgsqlConnection? connection = null;
         while (await reader.WaitToReadAsync())
         {
             group.Clear();
@@ -84,8 +86,7 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
             }
             try
             {
-                connection ??= await OpenAppenderConnectionAsync();
-                await CommitAsync(connection, hub, partition, group.SelectMany(g => g.Bodies.Select(b => (g.PartitionKey, b))).ToList());
+                await AppendGroupAsync(appender, group.SelectMany(g => g.Bodies.Select(b => (g.PartitionKey, b))).ToList());
                 foreach (var done in group) done.Done.TrySetResult();
                 Appended?.Invoke(hub, partition);
             }
@@ -93,51 +94,129 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
             {
                 foreach (var failed in group) failed.Done.TrySetException(e);
                 // The next group starts on a fresh connection: this one may be broken.
-                if (connection is not null) await connection.DisposeAsync();
-                connection = null;
+                await appender.DropConnectionAsync();
             }
         }
     }
 
     /// <summary>
-    /// One statement, so one round trip and one transaction: reserve the sequence numbers on the partition's counter row
-    /// (which serialises appenders of the same partition, in this process or another) and insert the messages with them.
+    /// One partition's appender: its own connection, and the partition's next sequence number as of its last commit (or
+    /// as read when it connected), from which a retry looks for a group it may have stored already.
     /// </summary>
-    private async Task CommitAsync(NpgsqlConnection connection, string hub, int partition, List<(string? PartitionKey, byte[] Body)> bodies)
+    private sealed class PartitionAppender(string hub, int partition)
+    {
+        public string Hub { get; } = hub;
+        public int Partition { get; } = partition;
+        public NpgsqlConnection? Connection { get; set; }
+        public long? NextSequence { get; set; }
+
+        public async Task DropConnectionAsync()
+        {
+            if (Connection is not null) await Connection.DisposeAsync();
+            Connection = null;
+        }
+    }
+
+    /// <summary>
+    /// Stores one group. When the connection turns out to be broken (Postgres restarted, the network dropped), the group
+    /// is tried once more on a new connection, so a database that is up again never costs the clients an error. It is
+    /// never stored twice: when the first attempt was sent, it may have committed before the break, so the retry first
+    /// looks for the group's append id, which only this group's first message carries.
+    /// </summary>
+    private async Task AppendGroupAsync(PartitionAppender appender, List<(string? PartitionKey, byte[] Body)> bodies)
+    {
+        var appendId = Guid.NewGuid();
+        var sent = false;
+        try
+        {
+            await ConnectAsync(appender);
+            sent = true;
+            appender.NextSequence = await CommitAsync(appender, bodies, appendId);
+            return;
+        }
+        catch (NpgsqlException e) when (appender.Connection is not { State: System.Data.ConnectionState.Open })
+        {
+            logger?.LogWarning(e, "The event log appender of {Hub} partition {Partition} lost its connection; retrying on a new one",
+                appender.Hub, appender.Partition);
+        }
+        await appender.DropConnectionAsync();
+        // Whatever broke this connection most likely broke the idle ones in the pool too: take a new one, not one of those.
+        dataSource.Clear();
+        await ConnectAsync(appender);
+        if (sent && await FindCommittedAsync(appender, appendId, bodies.Count)) return;
+        appender.NextSequence = await CommitAsync(appender, bodies, appendId);
+    }
+
+    /// <summary>
+    /// One statement, so one round trip and one transaction: reserve the sequence numbers on the partition's counter row
+    /// (which serialises appenders of the same partition, in this process or another) and insert the messages with them,
+    /// the first one marked with the group's append id. Returns the partition's next sequence number after the group.
+    /// </summary>
+    private static async Task<long> CommitAsync(PartitionAppender appender, List<(string? PartitionKey, byte[] Body)> bodies, Guid appendId)
     {
         await using var append = new NpgsqlCommand("""
             WITH reserved AS (
                 UPDATE event_log_partitions SET next_sequence = next_sequence + $3
                 WHERE hub = $1 AND partition_id = $2
                 RETURNING next_sequence - $3 AS first
+            ), appended AS (
+                INSERT INTO event_log_messages (hub, partition_id, sequence_number, partition_key, enqueued_at, body, append_id)
+                SELECT $1, $2, reserved.first + m.n - 1, m.k, clock_timestamp(), m.b, CASE WHEN m.n = 1 THEN $6::uuid END
+                FROM reserved, unnest($4::text[], $5::bytea[]) WITH ORDINALITY AS m(k, b, n)
             )
-            INSERT INTO event_log_messages (hub, partition_id, sequence_number, partition_key, enqueued_at, body)
-            SELECT $1, $2, reserved.first + m.n - 1, m.k, clock_timestamp(), m.b
-            FROM reserved, unnest($4::text[], $5::bytea[]) WITH ORDINALITY AS m(k, b, n)
-            """, connection);
-        append.Parameters.AddWithValue(hub);
-        append.Parameters.AddWithValue(partition);
+            SELECT first + $3 FROM reserved
+            """, appender.Connection);
+        append.Parameters.AddWithValue(appender.Hub);
+        append.Parameters.AddWithValue(appender.Partition);
         append.Parameters.AddWithValue((long)bodies.Count);
         append.Parameters.Add(new NpgsqlParameter { Value = bodies.Select(b => b.PartitionKey).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         append.Parameters.AddWithValue(bodies.Select(b => b.Body).ToArray());
-        var inserted = await append.ExecuteNonQueryAsync();
-        if (inserted != bodies.Count)
-            throw new InvalidOperationException($"The local event log has no partition {partition} for hub '{hub}'.");
+        append.Parameters.AddWithValue(appendId);
+        return await append.ExecuteScalarAsync() as long?
+            ?? throw new InvalidOperationException($"The local event log has no partition {appender.Partition} for hub '{appender.Hub}'.");
+    }
+
+    /// <summary>
+    /// Whether the group with <paramref name="appendId"/> is stored: its first message lies at or after the sequence
+    /// number the appender knew before it sent the group (an index range, however long the partition).
+    /// </summary>
+    private static async Task<bool> FindCommittedAsync(PartitionAppender appender, Guid appendId, int count)
+    {
+        await using var find = new NpgsqlCommand("""
+            SELECT sequence_number FROM event_log_messages
+            WHERE hub = $1 AND partition_id = $2 AND sequence_number >= $3 AND append_id = $4
+            """, appender.Connection);
+        find.Parameters.AddWithValue(appender.Hub);
+        find.Parameters.AddWithValue(appender.Partition);
+        find.Parameters.AddWithValue(appender.NextSequence ?? 0L);
+        find.Parameters.AddWithValue(appendId);
+        if (await find.ExecuteScalarAsync() is not long first) return false;
+        appender.NextSequence = first + count;
+        return true;
     }
 
     /// <summary>
     /// Each partition's appender keeps its own connection: a pooled connection would be reset (a round of RESET
     /// statements on the server) before every append. The session commits synchronously whatever the connection
-    /// string's defaults: an append is acknowledged only once it is on disk.
+    /// string's defaults: an append is acknowledged only once it is on disk. An appender that does not know its
+    /// partition's next sequence number yet reads it here, before it sends anything.
     /// </summary>
-    private async Task<NpgsqlConnection> OpenAppenderConnectionAsync()
+    private async Task ConnectAsync(PartitionAppender appender)
     {
+        if (appender.Connection is not null) return;
         var connection = await dataSource.OpenConnectionAsync();
         try
         {
-            await using var durable = new NpgsqlCommand("SET synchronous_commit = on", connection);
-            await durable.ExecuteNonQueryAsync();
-            return connection;
+            await using (var durable = new NpgsqlCommand("SET synchronous_commit = on", connection))
+                await durable.ExecuteNonQueryAsync();
+            if (appender.NextSequence is null)
+            {
+                await using var next = new NpgsqlCommand("SELECT next_sequence FROM event_log_partitions WHERE hub = $1 AND partition_id = $2", connection);
+                next.Parameters.AddWithValue(appender.Hub);
+                next.Parameters.AddWithValue(appender.Partition);
+                appender.NextSequence = await next.ExecuteScalarAsync() as long?;
+            }
+            appender.Connection = connection;
         }
         catch
         {
