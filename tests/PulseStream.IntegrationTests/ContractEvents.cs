@@ -101,7 +101,9 @@ internal static class ContractEvents
     /// <summary>The text fields a character flaw may go into.</summary>
     private static readonly string[] TextFields = ["eventId", "path", "route", "consumerId", "environment", "attributeKey", "attributeValue"];
 
-    private sealed record Spec(Flaw Flaw, int Target, int Position, ulong Id, Piece Lone, int Shuffle, bool EscapeKeys, bool Extra);
+    private static long _nextId;
+
+    private sealed record Spec(Flaw Flaw, int Target, int Position, Piece Lone, int Shuffle, bool EscapeKeys, bool Extra);
 
     private static readonly Gen<Spec> Specs =
         from flaw in Gen.Frequency((30, Gen.Const(Flaw.None)), (2, Gen.Const(Flaw.Nul)), (1, Gen.Const(Flaw.LoneSurrogate)),
@@ -111,12 +113,11 @@ internal static class ContractEvents
             (1, Gen.OneOf(Flaw.TooManyAttributes, Flaw.PathWithoutSlash)))
         from target in Gen.Int[0, 1000]
         from position in Gen.Int[0, 100_000]
-        from id in Gen.ULong
         from lone in LoneSurrogate
         from shuffle in Gen.Int
         from escapeKeys in Gen.Frequency((9, Gen.Const(false)), (1, Gen.Const(true)))
         from extra in Gen.Bool
-        select new Spec(flaw, target, position, id, lone, shuffle, escapeKeys, extra);
+        select new Spec(flaw, target, position, lone, shuffle, escapeKeys, extra);
 
     private sealed record Stamp(string Text, DateTimeOffset Instant, string? Refused);
 
@@ -238,11 +239,16 @@ internal static class ContractEvents
     {
         var refused = stamp.Refused;
         var flaw = spec.Flaw;
-        // The id's 17-character prefix makes it unique; generated text follows it.
-        var eventId = new List<Piece> { new($"g{spec.Id:x16}", $"g{spec.Id:x16}") };
+        // The id's 17-character prefix makes it unique (a counter: generated numbers favour small values, and a repeated
+        // id is a client's retry, stored once); generated text follows it.
+        var prefix = $"g{Interlocked.Increment(ref _nextId):x16}";
+        var eventId = new List<Piece> { new(prefix, prefix) };
         eventId.AddRange(eventIdFiller);
         path.Insert(0, new Piece("/", "/"));
         route.Insert(0, new Piece("/", "/"));
+        // A route is bounded in bytes as well: cut from the end, so that long ones end at or near the bound.
+        var routeBytes = route.Sum(p => Utf8Bytes(p.Value));
+        while (routeBytes > MaxRouteBytes) { routeBytes -= Utf8Bytes(route[^1].Value); route.RemoveAt(route.Count - 1); }
 
         var attributes = new List<(List<Piece> Key, List<Piece> Value)>();
         if (attributePresence == Presence.Value || flaw is Flaw.TooManyAttributes or Flaw.DuplicateAttribute)

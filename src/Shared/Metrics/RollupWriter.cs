@@ -6,7 +6,12 @@ namespace PulseStream.Metrics;
 /// <summary>The dimensions of a per-minute rollup row.</summary>
 public readonly record struct RollupKey(Guid TenantId, DateTimeOffset Bucket, string Route, string Method, short StatusClass, string ConsumerId, string Environment);
 
-/// <summary>Counters and a latency histogram for one rollup key.</summary>
+/// <summary>
+/// Counters and a latency histogram for one rollup key. The byte sums saturate at <see cref="long.MaxValue"/>: each
+/// event adds at most 2^40 (<see cref="EventRules.MaxByteCount"/>), so a sum reaches 2^63 − 1 only after more than
+/// 2^23 maximal events in one cell, which a tenant could aim at one past minute; a cell that held that many shows the
+/// bound instead of wrapping to a negative number or failing the batch that carried it.
+/// </summary>
 public sealed class RollupCell
 {
     public long RequestCount;
@@ -21,10 +26,13 @@ public sealed class RollupCell
         RequestCount++;
         LatencySum += e.LatencyMs;
         LatencyMax = Math.Max(LatencyMax, e.LatencyMs);
-        RequestBytes += e.RequestBytes ?? 0;
-        ResponseBytes += e.ResponseBytes ?? 0;
+        RequestBytes = SaturatingAdd(RequestBytes, e.RequestBytes ?? 0);
+        ResponseBytes = SaturatingAdd(ResponseBytes, e.ResponseBytes ?? 0);
         Histogram.Add(e.LatencyMs);
     }
+
+    /// <summary>Adds two non-negative counts, stopping at <see cref="long.MaxValue"/>.</summary>
+    internal static long SaturatingAdd(long sum, long count) => sum > long.MaxValue - count ? long.MaxValue : sum + count;
 }
 
 /// <summary>
@@ -60,8 +68,8 @@ public static class RollupWriter
                 request_count = r.request_count + excluded.request_count,
                 latency_sum = r.latency_sum + excluded.latency_sum,
                 latency_max = greatest(r.latency_max, excluded.latency_max),
-                request_bytes = r.request_bytes + excluded.request_bytes,
-                response_bytes = r.response_bytes + excluded.response_bytes,
+                request_bytes = least(r.request_bytes::numeric + excluded.request_bytes, 9223372036854775807)::bigint,
+                response_bytes = least(r.response_bytes::numeric + excluded.response_bytes, 9223372036854775807)::bigint,
                 histogram = histogram_merge(r.histogram, excluded.histogram)
             """, connection, transaction);
         command.Parameters.AddWithValue(keys.Select(k => k.TenantId).ToArray());
