@@ -86,7 +86,7 @@ public class OtlpTests
         Assert.Contains(result.RejectionReasons, r => r.Contains("'_OTHER'"));
         Assert.Contains(result.RejectionReasons, r => r.Contains("700"));
         Assert.Contains(result.RejectionReasons, r => r.Contains("no url.path"));
-        Assert.Contains(result.RejectionReasons, r => r.Contains("enduser.id is longer"));
+        Assert.Contains(result.RejectionReasons, r => r.Contains("enduser.id: Must be at most 128 characters"));
     }
 
     [Fact]
@@ -171,6 +171,73 @@ public class OtlpTests
         Assert.Equal(JsonValueKind.Object, json.RootElement.ValueKind);
         Assert.False(json.RootElement.TryGetProperty("partialSuccess", out _));
     }
+
+    [Fact]
+    public void Spans_are_held_to_the_same_edge_store_contract_as_JSON_events_with_the_attribute_named()
+    {
+        KeyValue[] Http(string path) => [Attr("http.request.method", "GET"), Attr("http.response.status_code", 200), Attr("url.path", path)];
+        var export = Export([],
+            ServerSpan(1, 1, Http("/a\0b")),
+            ServerSpan(2, 1, [.. Http("/a"), Attr("http.route", "/" + new string('\u8def', 342))]),
+            ServerSpan(3, 1, [.. Http("/a"), Attr("http.route", "/r\0")]),
+            ServerSpan(4, 1, [.. Http("/a"), Attr("http.request.body.size", (1L << 40) + 1)]),
+            ServerSpan(5, 1, [.. Http("/a"), Attr("http.response.body.size", -1)]),
+            ServerSpan(6, 1, [.. Http("/a"), Attr("enduser.id", "c\0")]),
+            ServerSpan(7, 1, [Attr("http.request.method", "GET"), Attr("http.response.status_code", 200), Attr("http.target", "/t\0?q=1")]),
+            ServerSpan(8, 1, [.. Http("/ok"), Attr("http.response.body.size", 1L << 40)]));
+        export.ResourceSpans.Add(new ResourceSpans
+        {
+            Resource = new Resource { Attributes = { Attr("deployment.environment", "prod\0") } },
+            ScopeSpans = { new ScopeSpans { Spans = { ServerSpan(9, 1, Http("/env")) } } },
+        });
+
+        var result = _spans.Convert(export, HttpServerSpans.DefaultConsumerAttribute);
+        var ok = Assert.Single(result.Events);
+        Assert.Equal(("/ok", 1L << 40), (ok.Path, ok.ResponseBytes));
+        Assert.Equal(8, result.RejectedSpans);
+        Assert.Equal(
+        [
+            "span 0102030405060701: url.path: Must not contain U+0000 (the store cannot hold it).",
+            "span 0102030405060702: http.route: Must be at most 1,024 bytes of UTF-8.",
+            "span 0102030405060703: http.route: Must not contain U+0000 (the store cannot hold it).",
+            "span 0102030405060704: http.request.body.size: Must be a whole number from 0 to 1,099,511,627,776 (1 TiB).",
+            "span 0102030405060705: http.response.body.size: Must be a whole number from 0 to 1,099,511,627,776 (1 TiB).",
+            "span 0102030405060706: enduser.id: Must not contain U+0000 (the store cannot hold it).",
+            "span 0102030405060707: http.target: Must not contain U+0000 (the store cannot hold it).",
+            "span 0102030405060709: deployment.environment: Must not contain U+0000 (the store cannot hold it).",
+        ], result.RejectionReasons);
+    }
+
+    [Fact]
+    public void A_span_route_derived_from_a_long_path_is_cut_to_fit_and_a_service_name_the_store_cannot_hold_is_left_out()
+    {
+        var path = "/v1/" + string.Join("/", Enumerable.Range(0, 30).Select(i => $"s{i}{new string('\u8def', 20)}"));
+        var export = Export([Attr("service.name", "api\0")],
+            ServerSpan(1, 1, Attr("http.request.method", "GET"), Attr("http.response.status_code", 200), Attr("url.path", path)));
+        var e = Assert.Single(_spans.Convert(export, HttpServerSpans.DefaultConsumerAttribute).Events);
+        Assert.Equal(path, e.Path);
+        Assert.True(EventRules.FitsRouteBytes(e.Route));
+        Assert.EndsWith(RouteTemplates.Rest, e.Route, StringComparison.Ordinal);
+        Assert.Null(e.Attributes);
+    }
+
+    [Theory]
+    [InlineData("application/x-protobuf", OtlpWireFormat.Protobuf)]
+    [InlineData("Application/X-Protobuf; proto=opentelemetry", OtlpWireFormat.Protobuf)]
+    [InlineData("application/json", OtlpWireFormat.Json)]
+    [InlineData("application/json; charset=utf-8", OtlpWireFormat.Json)]
+    [InlineData("APPLICATION/JSON;charset=\"UTF-8\"", OtlpWireFormat.Json)]
+    [InlineData("application/jsonfoo", null)]
+    [InlineData("application/json-seq", null)]
+    [InlineData("text/json", null)]
+    [InlineData("application/json; charset=iso-8859-1", null)]
+    [InlineData("application/json; charset=utf-16", null)]
+    [InlineData("application/x-protobuffer", null)]
+    [InlineData("application/*", null)]
+    [InlineData("", null)]
+    [InlineData(null, null)]
+    public void The_encoding_is_read_from_the_parsed_media_type(string? contentType, OtlpWireFormat? format) =>
+        Assert.Equal(format, OtlpEncoding.FromContentType(contentType));
 
     private static async Task<byte[]> WriteAsync(IActionResult result)
     {

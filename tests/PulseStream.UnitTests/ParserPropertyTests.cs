@@ -119,6 +119,8 @@ public class ParserPropertyTests
                 Assert.StartsWith("/", e.Path);
                 Assert.InRange(e.Path.Length, 1, EventValidator.MaxPathLength);
                 Assert.InRange(e.LatencyMs, 0, EventValidator.MaxLatencyMs);
+                Assert.True(EventRules.FitsRouteBytes(e.Route));
+                Assert.DoesNotContain('\0', e.Path + e.Route + e.ConsumerId + e.Environment);
             });
         }, iter: 2_000);
     }

@@ -31,8 +31,7 @@ public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, Tenan
         var (read, failure) = await AuthenticateAndReadAsync(request, ct);
         if (failure is not null) return failure;
         using var document = read.Document;
-        if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("events", out var items) || items.ValueKind != JsonValueKind.Array)
-            return ApiResults.BadRequest("invalid-batch", "The body must be an object with an 'events' array.");
+        if (BatchBody.Events(document.RootElement, out var items) is { } notABatch) return notABatch;
         var count = items.GetArrayLength();
         if (count == 0) return ApiResults.BadRequest("invalid-batch", "The batch has no events.");
         if (count > read.Caller.Limits.MaxBatchEvents) return ApiResults.TooLarge($"A batch may hold at most {read.Caller.Limits.MaxBatchEvents} events.");

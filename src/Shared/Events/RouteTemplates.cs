@@ -5,10 +5,14 @@ namespace PulseStream.Events;
 /// <summary>
 /// Derives a route template from a concrete path when the client sends none, by replacing id-like segments
 /// (numbers, UUIDs, long hex, base64-ish tokens, e-mail addresses) with <c>{id}</c>, so metrics group by endpoint
-/// instead of by resource.
+/// instead of by resource. A derived route always fits the store (<see cref="EventRules.MaxRouteBytes"/>): one that
+/// would not keeps its leading whole segments that fit and ends in <see cref="Rest"/>.
 /// </summary>
 public static class RouteTemplates
 {
+    /// <summary>The last segment of a derived route cut to fit the store: the path went on.</summary>
+    public const string Rest = "/{rest}";
+
     private static readonly System.Buffers.SearchValues<char> Digits = System.Buffers.SearchValues.Create("0123456789");
     private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF");
     private static readonly System.Buffers.SearchValues<char> Letters = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
@@ -35,9 +39,30 @@ public static class RouteTemplates
             else builder?.Append('/').Append(segment);
             start += length + 1;
         }
-        if (builder is not null) return builder.ToString();
+        if (builder is not null) return FitToStore(builder.ToString());
         if (span.Length == 0) return "/";
-        return query >= 0 ? span.ToString() : path;
+        return FitToStore(query >= 0 ? span.ToString() : path);
+    }
+
+    /// <summary>
+    /// The route itself when it is within <see cref="EventRules.MaxRouteBytes"/>; otherwise its longest run of leading
+    /// whole segments that leaves room for <see cref="Rest"/>, then <see cref="Rest"/> (<c>/{rest}</c> alone when even
+    /// the first segment is too long).
+    /// </summary>
+    internal static string FitToStore(string route)
+    {
+        if (EventRules.FitsRouteBytes(route)) return route;
+        var budget = EventRules.MaxRouteBytes - Rest.Length;
+        int kept = 0, bytes = 0;
+        while (kept < route.Length)
+        {
+            var next = route.IndexOf('/', kept + 1);
+            if (next < 0) next = route.Length;
+            bytes += Encoding.UTF8.GetByteCount(route.AsSpan(kept, next - kept));
+            if (bytes > budget) break;
+            kept = next;
+        }
+        return string.Concat(route.AsSpan(0, kept), Rest);
     }
 
     internal static bool IsIdLike(ReadOnlySpan<char> segment)

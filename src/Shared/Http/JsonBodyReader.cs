@@ -6,6 +6,7 @@ namespace PulseStream.Http;
 
 /// <summary>
 /// Reads a JSON request body within the limits of <see cref="RequestBodyReader"/> and parses it with bounded depth.
+/// Every route that takes JSON reads it here, so every one takes the same content types (<see cref="MediaTypes.IsJson"/>).
 /// </summary>
 public static class JsonBodyReader
 {
@@ -13,9 +14,8 @@ public static class JsonBodyReader
 
     public static async Task<Outcome> ReadAsync(HttpRequest request, long maxBytes, CancellationToken ct, long? maxDecompressedBytes = null, int maxDepth = 16)
     {
-        var contentType = request.ContentType;
-        if (contentType is null || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-            return new(null, ApiResults.UnsupportedMediaType("Send the body as application/json."));
+        if (!MediaTypes.IsJson(request.ContentType))
+            return new(null, ApiResults.UnsupportedMediaType("Send the body as application/json (UTF-8)."));
         var read = await RequestBodyReader.ReadAsync(request, maxBytes, maxDecompressedBytes, ct);
         return read.Failure is not null ? new(null, read.Failure) : Parse(read.Body, maxDepth);
     }

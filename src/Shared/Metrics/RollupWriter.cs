@@ -8,8 +8,9 @@ public readonly record struct RollupKey(Guid TenantId, DateTimeOffset Bucket, st
 
 /// <summary>
 /// Counters and a latency histogram for one rollup key. Counts are checked (a wrap would be a wrong number, so it
-/// fails instead); byte sums saturate at <see cref="long.MaxValue"/>, as the upsert does, so large values can never
-/// wrap or fail.
+/// fails instead); byte sums saturate at <see cref="long.MaxValue"/>, as the upsert does: each event adds at most
+/// 2^40 (<see cref="EventRules.MaxByteCount"/>), so a sum reaches 2^63 − 1 only after more than 2^23 maximal events
+/// in one cell, which a tenant could aim at one past minute; such a cell shows the bound instead of wrapping.
 /// </summary>
 public sealed class RollupCell
 {

@@ -25,16 +25,17 @@ public sealed class HttpServerSpans(EventValidator validator)
         int ignored = 0, rejected = 0;
         foreach (var resourceSpans in request.ResourceSpans)
         {
-            var resource = resourceSpans.Resource?.Attributes ?? [];
-            var environment = Text(resource, "deployment.environment.name") ?? Text(resource, "deployment.environment") ?? "production";
-            var service = Text(resource, "service.name");
+            var attributes = resourceSpans.Resource?.Attributes ?? [];
+            var resource = Text(attributes, "deployment.environment.name") is { } name
+                ? new ResourceFacts(name, "deployment.environment.name", Text(attributes, "service.name"))
+                : new ResourceFacts(Text(attributes, "deployment.environment"), "deployment.environment", Text(attributes, "service.name"));
             foreach (var span in resourceSpans.ScopeSpans.SelectMany(s => s.Spans))
             {
                 var method = span.Kind == Span.Types.SpanKind.Server
                     ? Text(span.Attributes, "http.request.method") ?? Text(span.Attributes, "http.method")
                     : null;
                 if (method is null) { ignored++; continue; }
-                var (apiEvent, problem) = ToEvent(span, method, environment, service, consumerAttribute);
+                var (apiEvent, problem) = ToEvent(span, method, resource, consumerAttribute);
                 if (apiEvent is not null) { events.Add(apiEvent); continue; }
                 rejected++;
                 if (reasons.Count < MaxReasons) reasons.Add($"span {SpanName(span)}: {problem}");
@@ -43,42 +44,55 @@ public sealed class HttpServerSpans(EventValidator validator)
         return new SpanConversion(events, ignored, rejected, reasons);
     }
 
-    private (ApiEvent? Event, string? Problem) ToEvent(Span span, string method, string environment, string? service, string consumerAttribute)
+    /// <summary>
+    /// The span as an event, or why it is rejected: the same field rules as a JSON event (<see cref="EventRules"/>),
+    /// each reason naming the attribute it came from.
+    /// </summary>
+    private (ApiEvent? Event, string? Problem) ToEvent(Span span, string method, ResourceFacts resource, string consumerAttribute)
     {
-        method = method.ToUpperInvariant();
-        if (!EventValidator.IsKnownMethod(method)) return (null, $"http.request.method '{Clip(method)}' is not one PulseStream records.");
+        if (EventRules.KnownMethod(method) is not { } knownMethod) return (null, $"http.request.method '{Clip(method)}' is not one PulseStream records.");
         if ((Integer(span.Attributes, "http.response.status_code") ?? Integer(span.Attributes, "http.status_code")) is not { } status)
             return (null, "no http.response.status_code.");
         if (status is < 100 or > 599) return (null, $"http.response.status_code {status} is not from 100 to 599.");
 
         var route = Rooted(Text(span.Attributes, "http.route"));
-        var path = Rooted(Text(span.Attributes, "url.path") ?? WithoutQuery(Text(span.Attributes, "http.target"))) ?? route;
+        var (pathSource, pathText) = Text(span.Attributes, "url.path") is { } urlPath ? ("url.path", urlPath)
+            : Text(span.Attributes, "http.target") is { } target ? ("http.target", WithoutQuery(target)) : ("http.route", null);
+        var path = Rooted(pathText) ?? route;
         if (path is null) return (null, "no url.path, http.target or http.route.");
-        if (path.Length > EventValidator.MaxPathLength || route?.Length > EventValidator.MaxPathLength)
-            return (null, $"the path or route is longer than {EventValidator.MaxPathLength} characters.");
+        if (EventRules.PathProblem(path) is { } pathProblem) return (null, $"{pathSource}: {pathProblem}");
+        if (route is not null && EventRules.RouteProblem(route) is { } routeProblem) return (null, $"http.route: {routeProblem}");
 
         if (span.StartTimeUnixNano == 0 || span.EndTimeUnixNano < span.StartTimeUnixNano)
             return (null, "the start and end times are missing or out of order.");
         var latencyMs = (span.EndTimeUnixNano - span.StartTimeUnixNano) / 1_000_000d;
-        if (latencyMs > EventValidator.MaxLatencyMs) return (null, "the span lasted longer than an hour.");
+        if (latencyMs > EventRules.MaxLatencyMs) return (null, "the span lasted longer than an hour.");
         var timestamp = DateTimeOffset.UnixEpoch.AddTicks((long)(span.StartTimeUnixNano / 100));
         if (validator.TimestampProblem(timestamp) is { } tooOldOrNew) return (null, $"start time: {tooOldOrNew}");
 
         var consumer = Text(span.Attributes, consumerAttribute) ?? Integer(span.Attributes, consumerAttribute)?.ToString(CultureInfo.InvariantCulture);
-        if (consumer?.Length > EventValidator.MaxConsumerIdLength)
-            return (null, $"{consumerAttribute} is longer than {EventValidator.MaxConsumerIdLength} characters.");
-        if (environment.Length > EventValidator.MaxEnvironmentLength)
-            return (null, $"deployment.environment.name is longer than {EventValidator.MaxEnvironmentLength} characters.");
+        if (consumer is not null && EventRules.TextProblem(consumer, EventRules.MaxConsumerIdLength) is { } consumerProblem)
+            return (null, $"{consumerAttribute}: {consumerProblem}");
+        if (resource.Environment is not null && EventRules.TextProblem(resource.Environment, EventRules.MaxEnvironmentLength) is { } environmentProblem)
+            return (null, $"{resource.EnvironmentSource}: {environmentProblem}");
+        var requestBytes = Integer(span.Attributes, "http.request.body.size");
+        if (requestBytes is { } rq && EventRules.ByteCount(rq) is { } requestProblem) return (null, $"http.request.body.size: {requestProblem}");
+        var responseBytes = Integer(span.Attributes, "http.response.body.size");
+        if (responseBytes is { } rs && EventRules.ByteCount(rs) is { } responseProblem) return (null, $"http.response.body.size: {responseProblem}");
 
-        var attributes = service is { Length: > 0 and <= EventValidator.MaxAttributeValueLength }
+        // service.name is a convenience copied from the resource: kept when it keeps the attribute rule, else left out.
+        var attributes = resource.Service is { Length: > 0 } service && EventRules.TextProblem(service, EventRules.MaxAttributeValueLength) is null
             ? new Dictionary<string, string> { ["service.name"] = service }
             : null;
+        var environment = string.IsNullOrEmpty(resource.Environment) ? "production" : resource.Environment;
         var apiEvent = new ApiEvent(
-            EventId(span), timestamp, method, path, route ?? RouteTemplates.Derive(path), (int)status, latencyMs,
-            NonNegative(span.Attributes, "http.request.body.size"), NonNegative(span.Attributes, "http.response.body.size"),
-            string.IsNullOrEmpty(consumer) ? null : consumer, environment.Length == 0 ? "production" : environment, attributes);
+            EventId(span), timestamp, knownMethod, path, route ?? RouteTemplates.Derive(path), (int)status, latencyMs,
+            requestBytes, responseBytes, string.IsNullOrEmpty(consumer) ? null : consumer, environment, attributes);
         return (apiEvent, null);
     }
+
+    /// <summary>What a span takes from its resource: the environment (and which attribute named it) and the service.</summary>
+    private sealed record ResourceFacts(string? Environment, string EnvironmentSource, string? Service);
 
     /// <summary>Trace id + span id: an exporter that retries an export sends the same spans, which are then stored once.</summary>
     private static string? EventId(Span span) =>
@@ -109,6 +123,4 @@ public sealed class HttpServerSpans(EventValidator validator)
             when long.TryParse(value.StringValue, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) => parsed,
         _ => null,
     };
-
-    private static long? NonNegative(IEnumerable<KeyValue> attributes, string key) => Integer(attributes, key) is >= 0 and var n ? n : null;
 }

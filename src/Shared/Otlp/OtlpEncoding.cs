@@ -31,13 +31,9 @@ public static class OtlpEncoding
 
     private static string SpansWere(int count) => count == 1 ? "1 span was" : $"{count} spans were";
 
-    public static OtlpWireFormat? FromContentType(string? contentType)
-    {
-        var mediaType = contentType?.Split(';')[0].Trim();
-        if (string.Equals(mediaType, "application/x-protobuf", StringComparison.OrdinalIgnoreCase)) return OtlpWireFormat.Protobuf;
-        if (string.Equals(mediaType, "application/json", StringComparison.OrdinalIgnoreCase)) return OtlpWireFormat.Json;
-        return null;
-    }
+    /// <summary>The encoding of a content type, by the same media-type rule as the JSON routes (<see cref="MediaTypes"/>).</summary>
+    public static OtlpWireFormat? FromContentType(string? contentType) =>
+        MediaTypes.IsProtobuf(contentType) ? OtlpWireFormat.Protobuf : MediaTypes.IsJson(contentType) ? OtlpWireFormat.Json : null;
 
     public static (ExportTraceServiceRequest? Export, IActionResult? Failure) Parse(OtlpWireFormat format, ReadOnlyMemory<byte> body)
     {
