@@ -168,7 +168,7 @@ public class EdgeStoreContractTests(HostFixture fixture, ITestOutputHelper outpu
             accepted.Aggregate(BigInteger.Zero, (sum, e) => sum + (e.ResponseBytes ?? 0)));
         if (requestBytes != sentRequestBytes || responseBytes != sentResponseBytes)
             problems.Insert(0, $"the rollups sum {requestBytes}/{responseBytes} bytes; the accepted events carry {sentRequestBytes}/{sentResponseBytes}");
-        await using (var deadLetters = new NpgsqlCommand("SELECT count(*), coalesce(left(min(error), 400), '') FROM dead_letters", connection))
+        await using (var deadLetters = new NpgsqlCommand("SELECT count(*), coalesce(left(min(last_error), 400), '') FROM dead_letters", connection))
         {
             await using var reader = await deadLetters.ExecuteReaderAsync();
             await reader.ReadAsync();

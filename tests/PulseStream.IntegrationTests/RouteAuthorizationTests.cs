@@ -19,6 +19,7 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
     private const string Anyone = "anyone";
     private const string ApiKey = "api-key";
     private const string ServiceSignature = "signalr-service-signature";
+    private const string OperatorKey = "operator-key";
 
     /// <summary>The contract's access rule per route: who may call it.</summary>
     private static readonly Dictionary<string, string> Expected = new()
@@ -51,6 +52,8 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["POST /api/v1/alert-rules"] = "admin",
         ["GET /api/v1/alerts"] = "viewer",
         ["POST /api/v1/alerts/{id}/ack"] = "viewer",
+        ["GET /api/admin/dead-letters"] = OperatorKey,
+        ["POST /api/admin/dead-letters/replay"] = OperatorKey,
     };
 
     private static readonly string[] RoleOrder = ["viewer", "admin", "owner"];
@@ -111,9 +114,9 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         {
             var rule = Expected[$"{method} {route}"];
             if (rule is Anyone) continue;
-            if (rule is ApiKey or ServiceSignature)
+            if (rule is ApiKey or ServiceSignature or OperatorKey)
             {
-                // A bearer token is neither an API key nor the SignalR Service's signature.
+                // A bearer token is neither an API key, the SignalR Service's signature nor the operator's key.
                 Check(await CallAsync(method, route, Token("owner", Host.Demo.TenantId, members["owner"])), HttpStatusCode.Unauthorized, "owner token");
                 Check(await CallAsync(method, route, null), HttpStatusCode.Unauthorized, "no credential");
                 continue;
