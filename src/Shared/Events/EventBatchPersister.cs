@@ -62,6 +62,8 @@ public sealed class EventBatchPersister(Database database, IEventStore eventStor
                 await eventStore.AppendAsync(connection, transaction, kept, ct);
                 await RollupWriter.ApplyAsync(connection, transaction, RollupWriter.Aggregate(kept.Select(r => (r.TenantId, r.Event))), ct);
             }
+            // Rules are evaluated off this path (the EvaluateDueRules timer): the batch only marks its tenants due.
+            await Alerting.RuleEvaluationSchedule.MarkDueAsync(connection, transaction, rows.Select(r => r.TenantId), ct);
             await SavePositionAsync(connection, transaction, batch.ConsumerGroup, batch.PartitionId, fresh[^1].SequenceNumber, ct);
             return rows.Select(r => r.TenantId).ToHashSet();
         }, ct);
