@@ -91,28 +91,26 @@ public sealed class AlertEvaluator(Database database, TimeProvider time, IRealti
             var open = await OpenAlertsAsync(connection, transaction, tenantId, rule.Id, ct);
             var answer = await RuleMetricQuery.ComputeAsync(connection, transaction, tenantId, rule, now, open.Keys, bound + 1, ct);
             var selection = RuleGroupSelection.From(answer, open.Keys, bound);
-            var changed = new List<AlertView>();
-            foreach (var measured in selection.Measured)
-                if (await DecideAsync(connection, transaction, tenantId, rule, measured.GroupKey, measured, open, now, ct) is { } view) changed.Add(view);
-            foreach (var group in selection.WithoutData)
-                if (await DecideAsync(connection, transaction, tenantId, rule, group, null, open, now, ct) is { } view) changed.Add(view);
+            var decisions = selection.Measured.Select(m => Decide(rule, m.GroupKey, m, open, now))
+                .Concat(selection.WithoutData.Select(group => Decide(rule, group, null, open, now)))
+                .Where(d => d.Transition != AlertTransition.None).ToList();
+            var changed = await ApplyAsync(connection, transaction, tenantId, rule, decisions, now, ct);
             await AlertRuleStore.SaveEvaluationAsync(connection, transaction, tenantId, rule.Id,
                 new RuleEvaluationStatus(now, selection.Measured.Count, bound, selection.LimitHit, null, null), ct);
             return changed;
         }, ct);
     }
 
-    private static async Task<AlertView?> DecideAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule, string group,
-        GroupValue? measured, Dictionary<string, OpenAlert> open, DateTimeOffset now, CancellationToken ct)
+    /// <summary>What evaluation decided for one group of a rule.</summary>
+    private sealed record Decision(string Group, OpenAlert? Current, AlertTransition Transition, double? Value);
+
+    private static Decision Decide(AlertRule rule, string group, GroupValue? measured, Dictionary<string, OpenAlert> open, DateTimeOffset now)
     {
         var condition = rule.Body.Condition;
         var met = measured is { Value: { } value } && measured.Requests >= (condition.MinRequests ?? 0)
             && AlertStateMachine.Compare(value, condition.Operator, condition.Threshold);
         open.TryGetValue(group, out var current);
-        var transition = AlertStateMachine.Next(current, met, now, rule.For);
-        return transition == AlertTransition.None
-            ? null
-            : await ApplyAsync(connection, transaction, tenantId, rule, group, current, transition, measured?.Value, now, ct);
+        return new Decision(group, current, AlertStateMachine.Next(current, met, now, rule.For), measured?.Value);
     }
 
     /// <summary>Keeps the rule's last good figures and says why this attempt did not complete (no internal detail).</summary>
@@ -160,59 +158,80 @@ public sealed class AlertEvaluator(Database database, TimeProvider time, IRealti
         return open;
     }
 
-    private static async Task<AlertView> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule, string group,
-        OpenAlert? current, AlertTransition transition, double? value, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Writes a rule's transitions with one statement each for new alerts, changed alerts and their timeline (a rule
+    /// may change up to its group bound at once), then enqueues the notifications of those that fired or resolved.
+    /// </summary>
+    private static async Task<List<AlertView>> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule,
+        List<Decision> decisions, DateTimeOffset now, CancellationToken ct)
     {
-        var id = current?.Id ?? Guid.CreateVersion7();
-        var startedAt = current?.StartedAt ?? now;
-        var state = transition switch
-        {
-            AlertTransition.StartPending => AlertState.Pending,
-            AlertTransition.StartFiring or AlertTransition.Fire => AlertState.Firing,
-            _ => AlertState.Resolved,
-        };
-        var stateText = AlertStateMachine.ToText(state);
+        if (decisions.Count == 0) return [];
+        var rows = decisions.Select(d => (Decision: d, Id: d.Current?.Id ?? Guid.CreateVersion7(), StartedAt: d.Current?.StartedAt ?? now,
+            State: AlertStateMachine.ToText(d.Transition switch
+            {
+                AlertTransition.StartPending => AlertState.Pending,
+                AlertTransition.StartFiring or AlertTransition.Fire => AlertState.Firing,
+                _ => AlertState.Resolved,
+            }))).ToList();
 
-        var sql = current is null
-            ? """
-              INSERT INTO alerts (tenant_id, id, rule_id, group_key, state, severity, value, started_at, firing_at, updated_at)
-              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $5 = 'firing' THEN $9 END, $9)
-              """
-            : """
-              UPDATE alerts SET state = $5, value = coalesce($7, value), updated_at = $9,
-                  firing_at = CASE WHEN $5 = 'firing' THEN $9 ELSE firing_at END,
-                  resolved_at = CASE WHEN $5 = 'resolved' THEN $9 ELSE resolved_at END
-              WHERE tenant_id = $1 AND id = $2
-              """;
-        await using (var command = new NpgsqlCommand(sql, connection, transaction))
+        var created = rows.Where(r => r.Decision.Current is null).ToList();
+        if (created.Count > 0)
         {
-            command.Parameters.AddWithValue(tenantId);
-            command.Parameters.AddWithValue(id);
-            command.Parameters.AddWithValue(rule.Id);
-            command.Parameters.AddWithValue(group);
-            command.Parameters.AddWithValue(stateText);
-            command.Parameters.AddWithValue(rule.Body.Severity);
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
-            command.Parameters.AddWithValue(startedAt);
-            command.Parameters.AddWithValue(now);
-            await command.ExecuteNonQueryAsync(ct);
+            await using var insert = new NpgsqlCommand("""
+                INSERT INTO alerts (tenant_id, id, rule_id, group_key, state, severity, value, started_at, firing_at, updated_at)
+                SELECT $1, u.id, $2, u.group_key, u.state, $3, u.value, $4, CASE WHEN u.state = 'firing' THEN $4 END, $4
+                FROM unnest($5::uuid[], $6::text[], $7::text[], $8::float8[]) AS u(id, group_key, state, value)
+                """, connection, transaction);
+            insert.Parameters.AddWithValue(tenantId);
+            insert.Parameters.AddWithValue(rule.Id);
+            insert.Parameters.AddWithValue(rule.Body.Severity);
+            insert.Parameters.AddWithValue(now);
+            insert.Parameters.AddWithValue(created.Select(r => r.Id).ToArray());
+            insert.Parameters.AddWithValue(created.Select(r => r.Decision.Group).ToArray());
+            insert.Parameters.AddWithValue(created.Select(r => r.State).ToArray());
+            insert.Parameters.AddWithValue(created.Select(r => r.Decision.Value).ToArray());
+            await insert.ExecuteNonQueryAsync(ct);
         }
-        await using (var timeline = new NpgsqlCommand(
-            "INSERT INTO alert_timeline (tenant_id, alert_id, at, state, value) VALUES ($1, $2, $3, $4, $5)", connection, transaction))
+        var updated = rows.Where(r => r.Decision.Current is not null).ToList();
+        if (updated.Count > 0)
+        {
+            await using var update = new NpgsqlCommand("""
+                UPDATE alerts a SET state = u.state, value = coalesce(u.value, a.value), updated_at = $2,
+                    firing_at = CASE WHEN u.state = 'firing' THEN $2 ELSE a.firing_at END,
+                    resolved_at = CASE WHEN u.state = 'resolved' THEN $2 ELSE a.resolved_at END
+                FROM unnest($3::uuid[], $4::text[], $5::float8[]) AS u(id, state, value)
+                WHERE a.tenant_id = $1 AND a.id = u.id
+                """, connection, transaction);
+            update.Parameters.AddWithValue(tenantId);
+            update.Parameters.AddWithValue(now);
+            update.Parameters.AddWithValue(updated.Select(r => r.Id).ToArray());
+            update.Parameters.AddWithValue(updated.Select(r => r.State).ToArray());
+            update.Parameters.AddWithValue(updated.Select(r => r.Decision.Value).ToArray());
+            await update.ExecuteNonQueryAsync(ct);
+        }
+        await using (var timeline = new NpgsqlCommand("""
+            INSERT INTO alert_timeline (tenant_id, alert_id, at, state, value)
+            SELECT $1, u.id, $2, u.state, u.value FROM unnest($3::uuid[], $4::text[], $5::float8[]) AS u(id, state, value)
+            """, connection, transaction))
         {
             timeline.Parameters.AddWithValue(tenantId);
-            timeline.Parameters.AddWithValue(id);
             timeline.Parameters.AddWithValue(now);
-            timeline.Parameters.AddWithValue(transition == AlertTransition.DropPending ? "dropped" : stateText);
-            timeline.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
+            timeline.Parameters.AddWithValue(rows.Select(r => r.Id).ToArray());
+            timeline.Parameters.AddWithValue(rows.Select(r => r.Decision.Transition == AlertTransition.DropPending ? "dropped" : r.State).ToArray());
+            timeline.Parameters.AddWithValue(rows.Select(r => r.Decision.Value).ToArray());
             await timeline.ExecuteNonQueryAsync(ct);
         }
 
-        var view = new AlertView(id, rule.Id, rule.Body.Name, stateText, rule.Body.Severity, startedAt, value, group);
-        // Pending alerts that never fired notify nobody; firing and its resolution do.
-        var notify = transition is AlertTransition.StartFiring or AlertTransition.Fire or AlertTransition.Resolve;
-        if (notify && rule.Body.ChannelIds is { Count: > 0 } channels)
-            await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, id, $"alert.{stateText}", JsonSerializer.SerializeToElement(view, Json.Options), now, ct);
-        return view;
+        var views = new List<AlertView>(rows.Count);
+        foreach (var row in rows)
+        {
+            var view = new AlertView(row.Id, rule.Id, rule.Body.Name, row.State, rule.Body.Severity, row.StartedAt, row.Decision.Value, row.Decision.Group);
+            views.Add(view);
+            // Pending alerts that never fired notify nobody; firing and its resolution do.
+            var notify = row.Decision.Transition is AlertTransition.StartFiring or AlertTransition.Fire or AlertTransition.Resolve;
+            if (notify && rule.Body.ChannelIds is { Count: > 0 } channels)
+                await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, row.Id, $"alert.{row.State}", JsonSerializer.SerializeToElement(view, Json.Options), now, ct);
+        }
+        return views;
     }
 }
