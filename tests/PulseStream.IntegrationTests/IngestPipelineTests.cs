@@ -9,7 +9,9 @@ namespace PulseStream.IntegrationTests;
 public sealed class HostFixture : IAsyncLifetime
 {
     public LocalHostProcess Host { get; private set; } = null!;
-    public async Task InitializeAsync() => Host = await LocalHostProcess.StartAsync("pulse_it");
+    // The tests sign up many tenants, all from 127.0.0.1: the per-address signup limit is lifted here
+    // (SignupThrottleTests checks it on a host with the defaults).
+    public async Task InitializeAsync() => Host = await LocalHostProcess.StartAsync("pulse_it", settings => settings["Auth__Signup__PerAddressPerHour"] = "1000");
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
