@@ -66,6 +66,20 @@ public static class NoisyTenantScenario
             throw new InvalidOperationException($"Ingest answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
 
+    /// <summary>
+    /// Keeps the noisy tenant's rule due until cancelled: 100 events every 500 ms across its existing consumers, so its
+    /// rule is evaluated about every second over all its groups while what it stores stays modest (the scenario
+    /// measures its rules' effect on others, not a heavy neighbour's storing).
+    /// </summary>
+    public static async Task KeepRuleDueAsync(LocalHostProcess host, ScenarioTenant tenant, int consumers, CancellationToken ct)
+    {
+        for (var round = 0; !ct.IsCancellationRequested; round++)
+        {
+            await SendAsync(host, tenant, Enumerable.Range(round * 100, 100).Select(i => Payloads.Event("/v1/orders/{id}", 200, 12, consumerId: $"consumer-{i % consumers:D6}")));
+            try { await Task.Delay(500, ct); } catch (OperationCanceledException) { return; }
+        }
+    }
+
     /// <summary>Whether an event with this consumer id is queryable through the events API.</summary>
     public static async Task<bool> QueryableAsync(LocalHostProcess host, ScenarioTenant tenant, string consumerId)
     {
