@@ -9,9 +9,14 @@ namespace PulseStream.IntegrationTests;
 public sealed class HostFixture : IAsyncLifetime
 {
     public LocalHostProcess Host { get; private set; } = null!;
-    // The tests sign up many tenants, all from 127.0.0.1: the per-address signup limit is lifted here
-    // (SignupThrottleTests checks it on a host with the defaults).
-    public async Task InitializeAsync() => Host = await LocalHostProcess.StartAsync("pulse_it", settings => settings["Auth__Signup__PerAddressPerHour"] = "1000");
+    // The tests sign up many tenants, quickly and all from 127.0.0.1: the signup limits are lifted here
+    // (SignupThrottleTests checks them on hosts of their own).
+    public async Task InitializeAsync() => Host = await LocalHostProcess.StartAsync("pulse_it", settings =>
+    {
+        settings["Auth__Signup__PerAddressPerHour"] = "1000";
+        settings["Auth__Signup__PerMinute"] = "1000";
+        settings["Auth__Signup__Burst"] = "1000";
+    });
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
