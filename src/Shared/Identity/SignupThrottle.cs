@@ -34,6 +34,13 @@ public sealed class SignupThrottleOptions
     [Range(1, 64)]
     public int ConcurrentHashes { get; set; } = 1;
 
+    /// <summary>
+    /// Signup hashes on one instance start at least this far apart, so that even a flood within the limits takes
+    /// only a fraction of one core (a hash is about 0.25 s of CPU) and never runs them back to back.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan HashSpacing { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long a signup waits for a hashing slot before it is refused.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
     public TimeSpan SlotWait { get; set; } = TimeSpan.FromSeconds(2);
@@ -50,8 +57,8 @@ public sealed class SignupThrottleOptions
 /// <summary>
 /// Throttles anonymous signup before anything costly runs (the e-mail lookup and the 600,000-iteration password
 /// hash): a token bucket per client address and one for all addresses, kept in Postgres (<c>signup_throttle</c>) so
-/// the limits hold across instances, and a bound on the signup hashes one instance computes at once, so logins keep
-/// CPU during a flood. A refusal is <c>429 too-many-signups</c> with <c>Retry-After</c>, answered after a short hold
+/// the limits hold across instances, and per instance one signup hash at a time, started at least a second apart, so
+/// logins keep CPU during a flood. A refusal is <c>429 too-many-signups</c> with <c>Retry-After</c>, answered after a short hold
 /// (<see cref="SignupThrottleOptions.RefusalDelay"/>) so clients that ignore it cannot spin. A refusal's wait is also
 /// remembered in memory: no token can appear before it, so later signups in that wait are refused without a database
 /// round trip, and a flood costs the database almost nothing.
@@ -63,6 +70,7 @@ public sealed class SignupThrottle(Database database, IOptions<SignupThrottleOpt
     private readonly TimeSpan _fullRefill = TimeSpan.FromSeconds(Math.Max(3600.0, options.Value.Burst * 60.0 / options.Value.PerMinute));
     private readonly SemaphoreSlim _hashing = new(options.Value.ConcurrentHashes, options.Value.ConcurrentHashes);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _refusedUntil = new(StringComparer.Ordinal);
+    private long _nextHashAtTicks = DateTimeOffset.MinValue.UtcTicks;
 
     /// <summary>
     /// Admits one signup or refuses it. An admission holds a hashing slot until disposed: dispose it when the signup
@@ -81,6 +89,9 @@ public sealed class SignupThrottle(Database database, IOptions<SignupThrottleOpt
         TimeSpan? refusedFor;
         try
         {
+            // The slot is held while waiting for the spacing: the waiting costs nothing, the next hash waits its turn.
+            var nextHashAt = new DateTimeOffset(Interlocked.Read(ref _nextHashAtTicks), TimeSpan.Zero);
+            if (nextHashAt > time.GetUtcNow()) await Task.Delay(nextHashAt - time.GetUtcNow(), time, ct);
             refusedFor = await TakeTokensAsync(buckets, ct);
         }
         catch
@@ -88,7 +99,11 @@ public sealed class SignupThrottle(Database database, IOptions<SignupThrottleOpt
             _hashing.Release();
             throw;
         }
-        if (refusedFor is null) return SignupAdmission.Admitted(_hashing);
+        if (refusedFor is null)
+        {
+            Interlocked.Exchange(ref _nextHashAtTicks, (time.GetUtcNow() + settings.HashSpacing).UtcTicks);
+            return SignupAdmission.Admitted(_hashing);
+        }
         _hashing.Release();
         return await RefuseAsync(refusedFor.Value, ct);
     }
