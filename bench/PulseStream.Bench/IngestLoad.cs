@@ -96,6 +96,8 @@ public static class IngestLoad
                 $"p50 {single.P50:N2} ms, p99 {single.P99:N2} ms, max {single.Max:N1} ms", ""]);
         }
 
+        if (only is null or "noisy") Report(await NoisyNeighbourAsync(duration));
+
         Console.WriteLine();
         Console.WriteLine($"PulseStream ingest benchmark — {Environment.ProcessorCount} cores, {duration.TotalSeconds:N0} s per run ({singleDuration.TotalSeconds:N0} s for single events) after {warmup.TotalSeconds:N0} s of warm-up, {Workers} client connections");
         Console.WriteLine();
@@ -103,6 +105,34 @@ public static class IngestLoad
         Console.WriteLine("|---|---|---|---|");
         foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", row)} |");
         return 0;
+    }
+
+    /// <summary>
+    /// The issue's noisy neighbour (NoisyTenantTests measures the same): on a host with one partition, tenant A has a
+    /// rule grouped by consumer over 20,000 consumers and keeps it due (200 events a second); tenant B sends a small batch every
+    /// 500 ms and polls the events API every 50 ms for each. B's accepted → queryable lag, first without A's traffic.
+    /// </summary>
+    private static async Task<string[]> NoisyNeighbourAsync(TimeSpan duration)
+    {
+        await using var host = await LocalHostProcess.StartAsync("pulse_bench_noisy", settings => settings["Pulse__Partitions"] = "1");
+        var noisy = await NoisyTenantScenario.CreateTenantAsync(host, "Noisy");
+        var quiet = await NoisyTenantScenario.CreateTenantAsync(host, "Quiet");
+        await NoisyTenantScenario.CreateRuleAsync(host, noisy, NoisyTenantScenario.PerConsumerRule());
+        await NoisyTenantScenario.SendDistinctConsumersAsync(host, noisy, 20_000);
+        await LocalHostProcess.EventuallyAsync(async () => await host.UnconsumedMessagesAsync() == 0, TimeSpan.FromMinutes(5));
+
+        var batches = (int)(duration.TotalSeconds * 2);
+        var poll = TimeSpan.FromMilliseconds(50);
+        var alone = await NoisyTenantScenario.MeasureStoreLagAsync(host, quiet, batches, TimeSpan.FromMilliseconds(500), poll, TimeSpan.FromSeconds(60));
+        using var stop = new CancellationTokenSource();
+        var noise = NoisyTenantScenario.KeepRuleDueAsync(host, noisy, 20_000, stop.Token);
+        var beside = await NoisyTenantScenario.MeasureStoreLagAsync(host, quiet, batches, TimeSpan.FromMilliseconds(500), poll, TimeSpan.FromSeconds(60));
+        await stop.CancelAsync();
+        await noise;
+        string Figures(double[] lags) => string.Create(CultureInfo.InvariantCulture,
+            $"p50 {NoisyTenantScenario.Quantile(lags, 0.5):N2} s, p99 {NoisyTenantScenario.Quantile(lags, 0.99):N2} s");
+        return ["another tenant's store lag beside a 20,000-group rule (one partition)", Figures(beside),
+            $"{batches} batches at 2/s, polled every 50 ms, while the noisy tenant's rule is evaluated about every second", $"without the noisy tenant's traffic (rule idle): {Figures(alone)}"];
     }
 
     /// <summary>

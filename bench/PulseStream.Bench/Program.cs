@@ -8,7 +8,7 @@ if (args.Contains("--micro"))
     return 0;
 }
 var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).FirstOrDefault(10);
-// --only batched|single|edge: one part of the load run, for iterating on one figure.
+// --only batched|single|edge|noisy: one part of the load run, for iterating on one figure.
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(30);
 return await IngestLoad.RunAsync(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), only);

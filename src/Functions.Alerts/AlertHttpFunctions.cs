@@ -14,6 +14,10 @@ public sealed class AlertHttpFunctions(CallerAuthenticator auth, AlertRuleEndpoi
     public Task<IActionResult> ListAlertRules([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alert-rules")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => rules.ListAsync(caller, request.HttpContext.RequestAborted));
 
+    [Function(nameof(GetAlertRule))]
+    public Task<IActionResult> GetAlertRule([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alert-rules/{id}")] HttpRequest request, string id) =>
+        auth.RunAsync(request, Role.Viewer, caller => rules.GetAsync(caller, id, request.HttpContext.RequestAborted));
+
     [Function(nameof(CreateAlertRule))]
     public Task<IActionResult> CreateAlertRule([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/alert-rules")] HttpRequest request) =>
         auth.RunAsync(request, Role.Admin, caller => rules.CreateAsync(caller, request, request.HttpContext.RequestAborted));

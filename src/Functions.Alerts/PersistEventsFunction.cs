@@ -1,5 +1,4 @@
 using Microsoft.Azure.Functions.Worker;
-using PulseStream.Alerting;
 using PulseStream.Events;
 using PulseStream.Functions.EventHubs;
 using PulseStream.Messaging;
@@ -7,11 +6,12 @@ using PulseStream.Messaging;
 namespace PulseStream.Functions.Alerts;
 
 /// <summary>
-/// Consumer group <c>alerts</c>: persists each batch exactly once (events, rollups, position in one transaction),
-/// then evaluates the rules of the tenants it touched (each at most once a second). Failures are retried and dead-lettered inside the persister,
-/// because the host checkpoints the batch whatever the function does (AZURE.md).
+/// Consumer group <c>alerts</c>: persists each batch exactly once (events, rollups, position in one transaction) and
+/// marks the batch's tenants' rules due in that transaction; it never evaluates rules, so no tenant's rules delay
+/// any tenant's storing (the <c>EvaluateDueRules</c> timer evaluates them). Failures are retried and dead-lettered
+/// inside the persister, because the host checkpoints the batch whatever the function does (AZURE.md).
 /// </summary>
-public sealed class PersistEventsFunction(EventBatchPersister persister, AlertEvaluator evaluator, RuleEvaluationThrottle throttle)
+public sealed class PersistEventsFunction(EventBatchPersister persister)
 {
     [Function(nameof(PersistEvents))]
     public async Task PersistEvents(
@@ -19,7 +19,6 @@ public sealed class PersistEventsFunction(EventBatchPersister persister, AlertEv
         long[] sequenceNumberArray, DateTime[] enqueuedTimeUtcArray, TriggerPartitionContext partitionContext, CancellationToken cancellationToken)
     {
         var batch = ConsumedBatch.FromTrigger(EventHubNames.AlertsConsumerGroup, partitionContext.PartitionId, messages, sequenceNumberArray, enqueuedTimeUtcArray);
-        var tenants = await persister.PersistAsync(batch, cancellationToken);
-        await evaluator.EvaluateTenantsAsync(throttle.Due(tenants), cancellationToken);
+        await persister.PersistAsync(batch, cancellationToken);
     }
 }

@@ -65,7 +65,7 @@ public class AlertingTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         Assert.True(await LocalHostProcess.EventuallyAsync(async () =>
         {
-            // Keep a little traffic flowing so evaluation also runs on the consumer path.
+            // Keep a little traffic flowing: each batch marks the tenant's rules due for the EvaluateDueRules timer.
             await Post(tenant.ApiKey, [Payloads.Event("/v1/checkout", 503, 900)]);
             return await Host.ScalarAsync("SELECT count(*) FROM alerts WHERE tenant_id = $1 AND state = 'firing'", tenant.TenantId) == 1;
         }, TimeSpan.FromSeconds(45)), "the alert did not fire\n" + Host.Output);
@@ -75,6 +75,19 @@ public class AlertingTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal("Checkout errors", alert.GetProperty("ruleName").GetString());
         Assert.Equal("route=/v1/checkout", alert.GetProperty("group").GetString());
         Assert.True(alert.GetProperty("value").GetDouble() > 0.2);
+
+        // The rule shows its last evaluation: one group, within the bound, no error. Another tenant cannot read it.
+        var ruleId = alert.GetProperty("ruleId").GetGuid();
+        using (var rule = JsonDocument.Parse(await (await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, $"api/v1/alert-rules/{ruleId}", token))).Content.ReadAsStringAsync()))
+        {
+            var evaluation = rule.RootElement.GetProperty("evaluation");
+            Assert.Equal("Checkout errors", rule.RootElement.GetProperty("name").GetString());
+            Assert.Equal(1, evaluation.GetProperty("groups").GetInt32());
+            Assert.False(evaluation.GetProperty("groupLimitHit").GetBoolean());
+            Assert.Equal(JsonValueKind.Null, evaluation.GetProperty("lastError").ValueKind);
+        }
+        using (var foreignRule = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, $"api/v1/alert-rules/{ruleId}", await Host.LoginAsync())))
+            await IngestPipelineTests.AssertProblem(foreignRule, HttpStatusCode.NotFound, "not-found");
 
         Assert.True(await LocalHostProcess.EventuallyAsync(() => Task.FromResult(!received.IsEmpty), TimeSpan.FromSeconds(30)), "no webhook arrived\n" + Host.Output);
         Assert.True(received.TryPeek(out var delivery));

@@ -9,7 +9,14 @@ namespace PulseStream.IntegrationTests;
 public sealed class HostFixture : IAsyncLifetime
 {
     public LocalHostProcess Host { get; private set; } = null!;
-    public async Task InitializeAsync() => Host = await LocalHostProcess.StartAsync("pulse_it");
+    // The tests sign up many tenants, quickly and all from 127.0.0.1: the signup limits are lifted here
+    // (SignupThrottleTests checks them on hosts of their own).
+    public async Task InitializeAsync() => Host = await LocalHostProcess.StartAsync("pulse_it", settings =>
+    {
+        settings["Auth__Signup__PerAddressPerHour"] = "1000";
+        settings["Auth__Signup__PerMinute"] = "1000";
+        settings["Auth__Signup__Burst"] = "1000";
+    });
     public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 

@@ -50,6 +50,7 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["GET /api/v1/audit"] = "admin",
         ["GET /api/v1/alert-rules"] = "viewer",
         ["POST /api/v1/alert-rules"] = "admin",
+        ["GET /api/v1/alert-rules/{id}"] = "viewer",
         ["GET /api/v1/alerts"] = "viewer",
         ["POST /api/v1/alerts/{id}/ack"] = "viewer",
         ["GET /api/admin/dead-letters"] = OperatorKey,

@@ -1,8 +1,7 @@
-using System.Text.Json;
+using System.Globalization;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
-using PulseStream.Http;
-using PulseStream.Notifications;
 using PulseStream.Realtime;
 using PulseStream.Storage;
 
@@ -12,80 +11,133 @@ namespace PulseStream.Alerting;
 public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string State, string Severity, DateTimeOffset StartedAt, double? Value, string Group);
 
 /// <summary>
-/// Evaluates a tenant's enabled rules against the rollups and applies the state machine. Each tenant is evaluated in
-/// one transaction under a per-tenant advisory lock (the consumer and the timer may both evaluate it); transitions to
-/// firing and resolved enqueue notification deliveries in that same transaction (the outbox), and are pushed to
-/// the tenant's live dashboards after commit.
+/// Evaluates a tenant's enabled rules against the rollups and applies the state machine, within a deadline (the
+/// tenant's time budget, <see cref="DueRuleEvaluator"/>). Each rule is evaluated in its own transaction under the
+/// tenant's advisory lock, with <c>statement_timeout</c> set to what is left of the budget, so a rule that runs out
+/// costs only its own work; rules take turns (least recently evaluated first, the last to fail at the end), so a
+/// tenant whose rules do not all fit in one budget still has each evaluated in turn. A rule evaluates at most
+/// <see cref="RuleEvaluationOptions.MaxGroupsPerRule"/> groups (<see cref="RuleGroupSelection"/>). Transitions to
+/// firing and resolved enqueue notification deliveries in the rule's transaction (the outbox), and are pushed to the
+/// tenant's live dashboards after commit (<see cref="AlertTransitions"/>). How each rule's evaluation went is stored
+/// with the rule.
 /// </summary>
-public sealed class AlertEvaluator(Database database, TimeProvider time, IRealtimePublisher realtime, ILogger<AlertEvaluator> logger)
+public sealed class AlertEvaluator(Database database, TimeProvider time, IRealtimePublisher realtime, IOptions<RuleEvaluationOptions> options, ILogger<AlertEvaluator> logger)
+    : ITenantRuleEvaluator
 {
-    public async Task EvaluateTenantsAsync(IEnumerable<Guid> tenantIds, CancellationToken ct)
+    internal const string BudgetError = "The evaluation ran out of the tenant's time budget; it is retried with backoff.";
+    internal const string FailureError = "The evaluation failed; it is retried with backoff.";
+
+    public async Task<TenantEvaluation> EvaluateTenantAsync(Guid tenantId, DateTimeOffset deadline, CancellationToken ct)
     {
-        foreach (var tenantId in tenantIds)
+        var rules = await database.ForTenantAsync(tenantId, (c, t) => AlertRuleStore.ListAsync(c, t, tenantId, enabledOnly: true, ct), ct);
+        var evaluated = 0;
+        var failed = false;
+        foreach (var rule in InTurn(rules))
         {
+            var remaining = deadline - time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero) return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.OverBudget);
+            List<AlertView> changes;
             try
             {
-                await EvaluateTenantAsync(tenantId, ct);
+                changes = await EvaluateRuleAsync(tenantId, rule, remaining, ct);
+            }
+            catch (Exception e) when (IsBudgetStop(e, deadline))
+            {
+                await RecordErrorAsync(tenantId, rule, BudgetError);
+                return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.OverBudget);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogError(e, "Evaluating the rules of tenant {TenantId} failed", tenantId);
+                logger.LogError(e, "Evaluating rule {RuleId} of tenant {TenantId} failed", rule.Id, tenantId);
+                await RecordErrorAsync(tenantId, rule, FailureError);
+                failed = true;
+                continue;
             }
+            evaluated++;
+            await PublishAsync(tenantId, changes, ct);
         }
+        return new TenantEvaluation(rules.Count, evaluated, failed ? EvaluationOutcome.Failed : EvaluationOutcome.Completed);
     }
 
-    /// <summary>Evaluates every tenant that has an enabled rule (the timer's sweep).</summary>
-    public async Task EvaluateAllTenantsAsync(CancellationToken ct)
-    {
-        var tenants = new List<Guid>();
-        await using (var command = database.DataSource.CreateCommand("SELECT tenants_with_enabled_rules()"))
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct)) tenants.Add(reader.GetGuid(0));
-        }
-        await EvaluateTenantsAsync(tenants, ct);
-    }
+    /// <summary>Rules whose last attempt failed go last; the others least recently evaluated first, then in creation order.</summary>
+    private static IEnumerable<AlertRule> InTurn(List<AlertRule> rules) =>
+        rules.OrderBy(r => r.Evaluation?.LastError is not null).ThenBy(r => r.Evaluation?.LastEvaluatedAt ?? DateTimeOffset.MinValue);
 
-    public async Task<IReadOnlyList<AlertView>> EvaluateTenantAsync(Guid tenantId, CancellationToken ct)
+    /// <summary>The budget stopped the rule: a statement's timeout, or the wall-clock deadline's cancellation.</summary>
+    private bool IsBudgetStop(Exception e, DateTimeOffset deadline) =>
+        e is PostgresException { SqlState: PostgresErrorCodes.QueryCanceled }
+        || e is NpgsqlException { InnerException: PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } }
+        || (e is OperationCanceledException && time.GetUtcNow() >= deadline);
+
+    private async Task<List<AlertView>> EvaluateRuleAsync(Guid tenantId, AlertRule rule, TimeSpan remaining, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        var changes = await database.ForTenantAsync(tenantId, async (connection, transaction) =>
+        var bound = options.Value.MaxGroupsPerRule;
+        return await database.ForTenantAsync(tenantId, async (connection, transaction) =>
         {
+            // Every statement of this transaction, the lock wait included, ends by the tenant's deadline (0 would mean none).
+            await using (var limit = new NpgsqlCommand("SELECT set_config('statement_timeout', $1, true)", connection, transaction))
+            {
+                limit.Parameters.AddWithValue(Math.Max(1L, (long)Math.Ceiling(remaining.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture));
+                await limit.ExecuteNonQueryAsync(ct);
+            }
             await using (var lockTenant = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('alerts:' || $1::text, 0))", connection, transaction))
             {
                 lockTenant.Parameters.AddWithValue(tenantId.ToString());
                 await lockTenant.ExecuteNonQueryAsync(ct);
             }
-            var changed = new List<AlertView>();
-            foreach (var rule in await AlertRuleStore.ListAsync(connection, transaction, tenantId, enabledOnly: true, ct))
-                changed.AddRange(await EvaluateRuleAsync(connection, transaction, tenantId, rule, now, ct));
+            var now = time.GetUtcNow();
+            var open = await OpenAlertsAsync(connection, transaction, tenantId, rule.Id, ct);
+            var answer = await RuleMetricQuery.ComputeAsync(connection, transaction, tenantId, rule, now, open.Keys, bound + 1, ct);
+            var selection = RuleGroupSelection.From(answer, open.Keys, bound);
+            var decisions = selection.Measured.Select(m => Decide(rule, m.GroupKey, m, open, now))
+                .Concat(selection.WithoutData.Select(group => Decide(rule, group, null, open, now)))
+                .Where(d => d.Transition != AlertTransition.None).ToList();
+            var changed = await AlertTransitions.ApplyAsync(connection, transaction, tenantId, rule, decisions, now, ct);
+            await AlertRuleStore.SaveEvaluationAsync(connection, transaction, tenantId, rule.Id,
+                new RuleEvaluationStatus(now, selection.Measured.Count, bound, selection.LimitHit, null, null), ct);
             return changed;
         }, ct);
-
-        foreach (var alert in changes)
-            await realtime.SendToTenantAsync(tenantId, RealtimeTargets.Alert, alert, ct);
-        return changes;
     }
 
-    private static async Task<List<AlertView>> EvaluateRuleAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule, DateTimeOffset now, CancellationToken ct)
+
+    private static AlertDecision Decide(AlertRule rule, string group, GroupValue? measured, Dictionary<string, OpenAlert> open, DateTimeOffset now)
     {
         var condition = rule.Body.Condition;
-        var values = (await RuleMetricQuery.ComputeAsync(connection, transaction, tenantId, rule, now, ct)).ToDictionary(v => v.GroupKey);
-        var open = await OpenAlertsAsync(connection, transaction, tenantId, rule.Id, ct);
-        var changed = new List<AlertView>();
-        foreach (var group in values.Keys.Union(open.Keys))
-        {
-            values.TryGetValue(group, out var measured);
-            var met = measured is { Value: { } value } && measured.Requests >= (condition.MinRequests ?? 0)
-                && AlertStateMachine.Compare(value, condition.Operator, condition.Threshold);
-            open.TryGetValue(group, out var current);
-            var transition = AlertStateMachine.Next(current, met, now, rule.For);
-            if (transition == AlertTransition.None) continue;
+        var met = measured is { Value: { } value } && measured.Requests >= (condition.MinRequests ?? 0)
+            && AlertStateMachine.Compare(value, condition.Operator, condition.Threshold);
+        open.TryGetValue(group, out var current);
+        return new AlertDecision(group, current, AlertStateMachine.Next(current, met, now, rule.For), measured?.Value);
+    }
 
-            var view = await ApplyAsync(connection, transaction, tenantId, rule, group, current, transition, measured?.Value, now, ct);
-            changed.Add(view);
+    /// <summary>Keeps the rule's last good figures and says why this attempt did not complete (no internal detail).</summary>
+    private async Task RecordErrorAsync(Guid tenantId, AlertRule rule, string error)
+    {
+        var now = time.GetUtcNow();
+        var status = (rule.Evaluation ?? new RuleEvaluationStatus(null, 0, options.Value.MaxGroupsPerRule, false, null, null)) with { LastError = error, LastErrorAt = now };
+        try
+        {
+            // Not the evaluation's token: that one has run out. A short limit of its own instead.
+            using var recording = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await database.ForTenantAsync(tenantId, (c, t) => AlertRuleStore.SaveEvaluationAsync(c, t, tenantId, rule.Id, status, recording.Token), recording.Token);
         }
-        return changed;
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException)
+        {
+            logger.LogWarning(e, "Recording the evaluation error of rule {RuleId} of tenant {TenantId} failed", rule.Id, tenantId);
+        }
+    }
+
+    private async Task PublishAsync(Guid tenantId, List<AlertView> changes, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var alert in changes)
+                await realtime.SendToTenantAsync(tenantId, RealtimeTargets.Alert, alert, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            // The transitions are committed and notified through the outbox; only the live push is lost.
+            logger.LogWarning(e, "Pushing {Count} alert transitions of tenant {TenantId} live failed", changes.Count, tenantId);
+        }
     }
 
     private static async Task<Dictionary<string, OpenAlert>> OpenAlertsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid ruleId, CancellationToken ct)
@@ -100,61 +152,5 @@ public sealed class AlertEvaluator(Database database, TimeProvider time, IRealti
         while (await reader.ReadAsync(ct))
             open[reader.GetString(0)] = new OpenAlert(reader.GetGuid(1), AlertStateMachine.Parse(reader.GetString(2)), reader.GetFieldValue<DateTimeOffset>(3));
         return open;
-    }
-
-    private static async Task<AlertView> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule, string group,
-        OpenAlert? current, AlertTransition transition, double? value, DateTimeOffset now, CancellationToken ct)
-    {
-        var id = current?.Id ?? Guid.CreateVersion7();
-        var startedAt = current?.StartedAt ?? now;
-        var state = transition switch
-        {
-            AlertTransition.StartPending => AlertState.Pending,
-            AlertTransition.StartFiring or AlertTransition.Fire => AlertState.Firing,
-            _ => AlertState.Resolved,
-        };
-        var stateText = AlertStateMachine.ToText(state);
-
-        var sql = current is null
-            ? """
-              INSERT INTO alerts (tenant_id, id, rule_id, group_key, state, severity, value, started_at, firing_at, updated_at)
-              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $5 = 'firing' THEN $9 END, $9)
-              """
-            : """
-              UPDATE alerts SET state = $5, value = coalesce($7, value), updated_at = $9,
-                  firing_at = CASE WHEN $5 = 'firing' THEN $9 ELSE firing_at END,
-                  resolved_at = CASE WHEN $5 = 'resolved' THEN $9 ELSE resolved_at END
-              WHERE tenant_id = $1 AND id = $2
-              """;
-        await using (var command = new NpgsqlCommand(sql, connection, transaction))
-        {
-            command.Parameters.AddWithValue(tenantId);
-            command.Parameters.AddWithValue(id);
-            command.Parameters.AddWithValue(rule.Id);
-            command.Parameters.AddWithValue(group);
-            command.Parameters.AddWithValue(stateText);
-            command.Parameters.AddWithValue(rule.Body.Severity);
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
-            command.Parameters.AddWithValue(startedAt);
-            command.Parameters.AddWithValue(now);
-            await command.ExecuteNonQueryAsync(ct);
-        }
-        await using (var timeline = new NpgsqlCommand(
-            "INSERT INTO alert_timeline (tenant_id, alert_id, at, state, value) VALUES ($1, $2, $3, $4, $5)", connection, transaction))
-        {
-            timeline.Parameters.AddWithValue(tenantId);
-            timeline.Parameters.AddWithValue(id);
-            timeline.Parameters.AddWithValue(now);
-            timeline.Parameters.AddWithValue(transition == AlertTransition.DropPending ? "dropped" : stateText);
-            timeline.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Double });
-            await timeline.ExecuteNonQueryAsync(ct);
-        }
-
-        var view = new AlertView(id, rule.Id, rule.Body.Name, stateText, rule.Body.Severity, startedAt, value, group);
-        // Pending alerts that never fired notify nobody; firing and its resolution do.
-        var notify = transition is AlertTransition.StartFiring or AlertTransition.Fire or AlertTransition.Resolve;
-        if (notify && rule.Body.ChannelIds is { Count: > 0 } channels)
-            await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, id, $"alert.{stateText}", JsonSerializer.SerializeToElement(view, Json.Options), now, ct);
-        return view;
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using PulseStream.Http;
 using PulseStream.Metrics;
 
@@ -14,7 +15,18 @@ public sealed record AlertRuleBody(
     string Name, bool Enabled, string Severity, RuleCondition Condition, string? For,
     IReadOnlyList<Guid>? ChannelIds, Guid? EscalationPolicyId);
 
-public sealed record AlertRule(Guid Id, AlertRuleBody Body, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+/// <summary>
+/// How a rule's last evaluation went, as its GET shows it (<c>evaluation</c>): when it last completed, how many groups
+/// it evaluated, whether the rule has more groups than the bound (those beyond it are not evaluated), and the last
+/// error, if the latest attempt failed or ran out of the tenant's time budget.
+/// </summary>
+public sealed record RuleEvaluationStatus(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? LastEvaluatedAt,
+    int Groups, int GroupLimit, bool GroupLimitHit,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastError,
+    DateTimeOffset? LastErrorAt);
+
+public sealed record AlertRule(Guid Id, AlertRuleBody Body, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, RuleEvaluationStatus? Evaluation = null)
 {
     public TimeSpan Window => Durations.TryParse(Body.Condition.Window, out var w) ? w : TimeSpan.FromMinutes(5);
     public TimeSpan For => Durations.TryParse(Body.For ?? "0s", out var f) ? f : TimeSpan.Zero;

@@ -5,13 +5,19 @@ using PulseStream.Identity;
 
 namespace PulseStream.Alerting;
 
-/// <summary>The alert-rule routes' application logic: list and create, scoped to the caller's tenant.</summary>
+/// <summary>The alert-rule routes' application logic: list, read and create, scoped to the caller's tenant.</summary>
 public sealed class AlertRuleEndpoints(AlertRuleStore rules)
 {
     public async Task<IActionResult> ListAsync(Caller caller, CancellationToken ct)
     {
         var items = await rules.ListAsync(caller.TenantId, enabledOnly: false, ct);
         return ApiResults.Ok(new { items = items.Select(ToView) });
+    }
+
+    public async Task<IActionResult> GetAsync(Caller caller, string id, CancellationToken ct)
+    {
+        var rule = Guid.TryParse(id, out var ruleId) ? await rules.FindAsync(caller.TenantId, ruleId, ct) : null;
+        return rule is null ? ApiResults.NotFound("No such rule.") : ApiResults.Ok(ToView(rule));
     }
 
     public async Task<IActionResult> CreateAsync(Caller caller, HttpRequest request, CancellationToken ct)
@@ -41,5 +47,7 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules)
         rule.Body.EscalationPolicyId,
         rule.CreatedAt,
         rule.UpdatedAt,
+        // How the last evaluation went (null until the rule was first evaluated).
+        rule.Evaluation,
     };
 }

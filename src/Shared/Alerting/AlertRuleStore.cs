@@ -11,28 +11,53 @@ public sealed class AlertRuleStore(Database database, TimeProvider time)
     public Task<List<AlertRule>> ListAsync(Guid tenantId, bool enabledOnly, CancellationToken ct) =>
         database.ForTenantAsync(tenantId, (c, t) => ListAsync(c, t, tenantId, enabledOnly, ct), ct);
 
-    internal static async Task<List<AlertRule>> ListAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, bool enabledOnly, CancellationToken ct)
+    internal static async Task<List<AlertRule>> ListAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, bool enabledOnly, CancellationToken ct,
+        Guid? ruleId = null)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT id, definition::text, created_at, updated_at FROM alert_rules
-            WHERE tenant_id = $1 AND (NOT $2 OR enabled) ORDER BY created_at, id
+            SELECT id, definition::text, created_at, updated_at, evaluation::text FROM alert_rules
+            WHERE tenant_id = $1 AND (NOT $2 OR enabled) AND ($3::uuid IS NULL OR id = $3) ORDER BY created_at, id
             """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);
         command.Parameters.AddWithValue(enabledOnly);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)ruleId ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         var rules = new List<AlertRule>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             var body = JsonSerializer.Deserialize<AlertRuleBody>(reader.GetString(1), Json.Options)!;
-            rules.Add(new AlertRule(reader.GetGuid(0), body, reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3)));
+            var evaluation = reader.IsDBNull(4) ? null : JsonSerializer.Deserialize<RuleEvaluationStatus>(reader.GetString(4), Json.Options);
+            rules.Add(new AlertRule(reader.GetGuid(0), body, reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3), evaluation));
         }
         return rules;
     }
 
-    /// <summary>Creates a rule; null when the tenant is at its rule limit.</summary>
+    /// <summary>One rule of the tenant, or null.</summary>
+    public async Task<AlertRule?> FindAsync(Guid tenantId, Guid ruleId, CancellationToken ct) =>
+        (await database.ForTenantAsync(tenantId, (c, t) => ListAsync(c, t, tenantId, enabledOnly: false, ct, ruleId), ct)).SingleOrDefault();
+
+    /// <summary>Records how a rule's evaluation went, in the evaluation's transaction.</summary>
+    internal static async Task SaveEvaluationAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid ruleId, RuleEvaluationStatus status, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("UPDATE alert_rules SET evaluation = $3::jsonb WHERE tenant_id = $1 AND id = $2", connection, transaction);
+        command.Parameters.AddWithValue(tenantId);
+        command.Parameters.AddWithValue(ruleId);
+        command.Parameters.AddWithValue(JsonSerializer.Serialize(status, Json.Options));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Creates a rule; null when the tenant is at its rule limit. Creates of one tenant are serialised by a
+    /// transaction-scoped advisory lock taken before counting, so concurrent creates cannot both see room for one more.
+    /// </summary>
     public Task<AlertRule?> CreateAsync(Guid tenantId, AlertRuleBody body, CancellationToken ct, Identity.AuditEntry? audit = null) =>
         database.ForTenantAsync<AlertRule?>(tenantId, async (connection, transaction) =>
         {
+            await using (var serialise = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('alert_rules:' || $1::text, 0))", connection, transaction))
+            {
+                serialise.Parameters.AddWithValue(tenantId.ToString());
+                await serialise.ExecuteNonQueryAsync(ct);
+            }
             await using (var count = new NpgsqlCommand("SELECT count(*) FROM alert_rules WHERE tenant_id = $1", connection, transaction))
             {
                 count.Parameters.AddWithValue(tenantId);

@@ -76,6 +76,8 @@ public sealed class EventBatchPersister(Database database, IsolatingEventWriter 
                     r.Pending.ReceivedAt, [r.Pending.Event], 1, StoreFailures.Describe(r.Error))))
                 .ToList();
             await DeadLetterStore.InsertAsync(connection, transaction, letters, ct);
+            // Rules are evaluated off this path (the EvaluateDueRules timer): the batch only marks its tenants due.
+            await Alerting.RuleEvaluationSchedule.MarkDueAsync(connection, transaction, outcome.StoredTenants, ct);
             await SavePositionAsync(connection, transaction, batch.ConsumerGroup, batch.PartitionId, fresh[^1].SequenceNumber, ct);
             return (outcome.StoredTenants, letters);
         }, ct);

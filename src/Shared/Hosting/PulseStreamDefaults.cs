@@ -62,6 +62,8 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<PasswordPolicy>();
         services.TryAddSingleton<RefreshTokens>();
         services.TryAddSingleton<LoginThrottle>();
+        services.AddOptions<SignupThrottleOptions>().BindConfiguration(SignupThrottleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<SignupThrottle>();
         services.TryAddSingleton<AuthService>();
         services.TryAddSingleton<MemberService>();
         return services;
@@ -95,8 +97,12 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<AlertRuleStore>();
         services.TryAddSingleton<AlertQueries>();
         services.TryAddSingleton<AlertLifecycle>();
+        services.AddOptions<RuleEvaluationOptions>().BindConfiguration(RuleEvaluationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<AlertEvaluator>();
-        services.TryAddSingleton<RuleEvaluationThrottle>();
+        services.TryAddSingleton<ITenantRuleEvaluator>(sp => sp.GetRequiredService<AlertEvaluator>());
+        services.TryAddSingleton<RuleEvaluationSchedule>();
+        services.TryAddSingleton<IDueTenantQueue>(sp => sp.GetRequiredService<RuleEvaluationSchedule>());
+        services.TryAddSingleton<DueRuleEvaluator>();
         services.TryAddSingleton<AlertRuleEndpoints>();
         services.TryAddSingleton<NotificationDispatcher>();
         services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))

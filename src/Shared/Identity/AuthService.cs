@@ -15,7 +15,8 @@ public sealed record SessionResponse(string AccessToken, string RefreshToken, in
 
 /// <summary>Signup, login, refresh and logout: sessions of people, audited, throttled, never logging a secret.</summary>
 public sealed class AuthService(Database database, PasswordHasher hasher, PasswordPolicy policy, TokenService tokens, RefreshTokens refreshTokens,
-    LoginThrottle throttle, TimeProvider time, ILogger<AuthService> logger)
+    LoginThrottle throttle, TimeProvider time, ILogger<AuthService> logger,
+    SignupThrottle signupThrottle)
 {
     public async Task<IActionResult> SignupAsync(HttpRequest request, CancellationToken ct)
     {
@@ -28,6 +29,9 @@ public sealed class AuthService(Database database, PasswordHasher hasher, Passwo
         if (!Emails.IsValid(email)) errors.Add(new("email", "A valid e-mail address is required."));
         if (policy.Check(body.Password, email) is { } passwordProblem) errors.Add(new("password", passwordProblem));
         if (errors.Count > 0) return ApiResults.BadRequest("invalid-signup", "The signup is not valid.", errors);
+        // Throttled before anything costly runs (the e-mail lookup, the 600,000-iteration hash): per address, overall, per instance.
+        using var admission = await signupThrottle.AdmitAsync(AuditLog.ClientAddress(request), ct);
+        if (admission.Refusal is { } refused) return refused;
 
         await using (var taken = database.DataSource.CreateCommand("SELECT auth_email_taken($1)"))
         {

@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace PulseStream.Alerting;
+
+/// <summary>What one tenant's evaluation did: how many of its enabled rules it evaluated, and how it ended.</summary>
+public sealed record TenantEvaluation(int Rules, int Evaluated, EvaluationOutcome Outcome);
+
+/// <summary>Evaluates one tenant's rules, stopping at <c>deadline</c> (and when the token is cancelled).</summary>
+public interface ITenantRuleEvaluator
+{
+    Task<TenantEvaluation> EvaluateTenantAsync(Guid tenantId, DateTimeOffset deadline, CancellationToken ct);
+}
+
+/// <summary>
+/// The <c>EvaluateDueRules</c> timer's work: a few lanes (<see cref="RuleEvaluationOptions.Parallelism"/>) each claim
+/// the tenant due longest, evaluate it within the tenant budget, and record the outcome, until no tenant is due or
+/// the invocation's run budget is spent (the next tick goes on). A slow tenant holds one lane for at most its budget,
+/// and one that overruns is backed off rather than claimed again on the next round; storing events never waits for
+/// any of this.
+/// </summary>
+public sealed class DueRuleEvaluator(IDueTenantQueue queue, ITenantRuleEvaluator evaluator, IOptions<RuleEvaluationOptions> options, TimeProvider time,
+    ILogger<DueRuleEvaluator> logger)
+{
+    /// <summary>Runs one round; returns how many tenant evaluations it made.</summary>
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var settings = options.Value;
+        var stopClaimingAt = time.GetUtcNow() + settings.RunBudget;
+        var evaluations = 0;
+        await Task.WhenAll(Enumerable.Range(0, settings.Parallelism).Select(_ => Task.Run(LaneAsync, CancellationToken.None)));
+        return evaluations;
+
+        async Task LaneAsync()
+        {
+            while (!ct.IsCancellationRequested && time.GetUtcNow() < stopClaimingAt)
+            {
+                var tenant = await queue.ClaimAsync(time.GetUtcNow(), RuleEvaluationPolicy.Lease(settings), ct);
+                if (tenant is null) return;
+                var started = time.GetUtcNow();
+                var outcome = await EvaluateWithinBudgetAsync(tenant, started, settings, ct);
+                var update = RuleEvaluationPolicy.After(tenant, outcome, started, time.GetUtcNow(), settings);
+                if (outcome is EvaluationOutcome.OverBudget or EvaluationOutcome.Failed)
+                    logger.LogWarning("Evaluating the rules of tenant {TenantId} {Outcome} after {DurationMs} ms (budget {BudgetMs} ms, {Overruns} in a row); next attempt in {BackoffSeconds} s",
+                        tenant.TenantId, outcome == EvaluationOutcome.OverBudget ? "ran out of its time budget" : "failed", (long)update.Duration.TotalMilliseconds,
+                        (long)settings.TenantBudget.TotalMilliseconds, update.Overruns, (long)(update.NextAt - time.GetUtcNow()).TotalSeconds);
+                // Recorded even while the host stops, so the tenant stays due instead of waiting out its lease.
+                using var recording = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await queue.CompleteAsync(tenant, update, recording.Token);
+                Interlocked.Increment(ref evaluations);
+            }
+        }
+    }
+
+    private async Task<EvaluationOutcome> EvaluateWithinBudgetAsync(DueTenant tenant, DateTimeOffset started, RuleEvaluationOptions settings, CancellationToken ct)
+    {
+        using var budget = new CancellationTokenSource(settings.TenantBudget, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, budget.Token);
+        try
+        {
+            var outcome = (await evaluator.EvaluateTenantAsync(tenant.TenantId, started + settings.TenantBudget, linked.Token)).Outcome;
+            return outcome != EvaluationOutcome.Completed && ct.IsCancellationRequested ? EvaluationOutcome.Interrupted : outcome;
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            return EvaluationOutcome.Interrupted;
+        }
+        catch (OperationCanceledException) when (budget.IsCancellationRequested)
+        {
+            return EvaluationOutcome.OverBudget;
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Evaluating the rules of tenant {TenantId} failed", tenant.TenantId);
+            return EvaluationOutcome.Failed;
+        }
+    }
+}

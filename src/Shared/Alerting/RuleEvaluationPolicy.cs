@@ -1,0 +1,51 @@
+namespace PulseStream.Alerting;
+
+/// <summary>How one tenant's evaluation ended.</summary>
+public enum EvaluationOutcome
+{
+    /// <summary>Every enabled rule was evaluated within the budget.</summary>
+    Completed,
+    /// <summary>The tenant's time budget ran out (wall clock or a statement's timeout); the rest waits.</summary>
+    OverBudget,
+    /// <summary>An error other than the budget; logged.</summary>
+    Failed,
+    /// <summary>The host stopped during the evaluation: the tenant stays due, and this does not count as an overrun.</summary>
+    Interrupted,
+}
+
+/// <summary>
+/// When a tenant is evaluated next. A completed tenant waits at least the per-tenant interval from the start of its
+/// evaluation (a busy tenant is marked due by every batch); a tenant that overran or failed stays due and is backed
+/// off, doubling from the first backoff up to the maximum, so it costs the others its budget at most once per backoff
+/// rather than on every round.
+/// </summary>
+public static class RuleEvaluationPolicy
+{
+    public static ScheduleUpdate After(DueTenant tenant, EvaluationOutcome outcome, DateTimeOffset startedAt, DateTimeOffset finishedAt, RuleEvaluationOptions options)
+    {
+        var duration = finishedAt - startedAt;
+        if (outcome == EvaluationOutcome.Completed)
+        {
+            var next = startedAt + options.TenantInterval;
+            return new ScheduleUpdate(next > finishedAt ? next : finishedAt, 0, null, outcome, duration);
+        }
+        if (outcome == EvaluationOutcome.Interrupted)
+            return new ScheduleUpdate(finishedAt, tenant.Overruns, tenant.DueSince, outcome, duration);
+        var overruns = tenant.Overruns + 1;
+        return new ScheduleUpdate(finishedAt + Backoff(overruns, options), overruns, tenant.DueSince, outcome, duration);
+    }
+
+    /// <summary>The wait after the <paramref name="overruns"/>-th consecutive overrun (1-based).</summary>
+    public static TimeSpan Backoff(int overruns, RuleEvaluationOptions options)
+    {
+        var doublings = Math.Clamp(overruns - 1, 0, 30);
+        var wait = options.FirstBackoff.TotalMilliseconds * Math.Pow(2, doublings);
+        return wait >= options.MaxBackoff.TotalMilliseconds ? options.MaxBackoff : TimeSpan.FromMilliseconds(wait);
+    }
+
+    /// <summary>
+    /// How long a claim is leased: longer than any evaluation can run (its budget, plus the time a cancelled
+    /// statement takes to stop), so no two evaluators run one tenant; an evaluator that dies frees it when it ends.
+    /// </summary>
+    public static TimeSpan Lease(RuleEvaluationOptions options) => options.TenantBudget * 2 + TimeSpan.FromSeconds(10);
+}
