@@ -124,7 +124,7 @@ public class NoisyTenantTests(SinglePartitionFixture fixture, ITestOutputHelper 
         var p50 = NoisyTenantScenario.Quantile(lags, 0.50);
         var p99 = NoisyTenantScenario.Quantile(lags, 0.99);
         output.WriteLine($"quiet tenant's accepted -> queryable lag with the 20,000-group rule active: p50 {p50:F3} s, p99 {p99:F3} s ({lags.Length} batches: {string.Join(' ', lags.Select(l => l.ToString("F2", System.Globalization.CultureInfo.InvariantCulture)))})");
-        output.WriteLine($"the noisy tenant's last evaluation took {await Host.ScalarAsync("SELECT last_duration_ms FROM rule_evaluation_schedule WHERE tenant_id = $1", noisy.TenantId)} ms");
+        output.WriteLine($"the noisy tenant's last evaluation took {await Host.ScalarAsync("SELECT last_duration_ms FROM rule_evaluation_schedule WHERE tenant_id = $1", noisy.TenantId)} ms; overruns {await Host.ScalarAsync("SELECT overruns FROM rule_evaluation_schedule WHERE tenant_id = $1", noisy.TenantId)}; its alerts fired {await Host.ScalarAsync("SELECT (extract(epoch FROM max(firing_at) - $2::timestamptz) * 1000)::bigint FROM alerts WHERE tenant_id = $1", noisy.TenantId, measuring)} ms from the start of the measurement");
         var evaluation = (await RuleAsync(noisy, noisyRule)).GetProperty("evaluation");
         Assert.True(evaluation.GetProperty("lastEvaluatedAt").GetDateTimeOffset() > measuring, "the noisy rule was not evaluated during the measurement: " + evaluation);
         Assert.True(evaluation.GetProperty("groupLimitHit").GetBoolean());
