@@ -13,10 +13,20 @@ public sealed class Database(NpgsqlDataSource dataSource)
     public async Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken ct)
     {
         await using var connection = await DataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-        var result = await work(connection, transaction);
-        await transaction.CommitAsync(ct);
-        return result;
+        try
+        {
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            var result = await work(connection, transaction);
+            await transaction.CommitAsync(ct);
+            return result;
+        }
+        catch (Exception) when (connection.FullState.HasFlag(System.Data.ConnectionState.Broken))
+        {
+            // The server ended this connection (a restart, a terminated backend): its idle siblings in the pool are
+            // most likely dead too, and each would fail the next attempt in turn. Drop them, so a retry connects anew.
+            DataSource.Clear();
+            throw;
+        }
     }
 
     public Task InTransactionAsync(Func<NpgsqlConnection, NpgsqlTransaction, Task> work, CancellationToken ct) =>
