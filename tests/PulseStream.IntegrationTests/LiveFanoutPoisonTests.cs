@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -22,12 +20,9 @@ public class LiveFanoutPoisonTests(SharedPartitionFixture fixture)
         const string password = "a long password 123";
         var tenant = await Provisioning.For(Host).CreateTenantAsync("Live Poison Co", $"lp-{Guid.NewGuid():N}@example.com", password, default);
         var token = await Host.LoginAsync(tenant.OwnerEmail, password);
-        using var negotiate = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Post, "api/negotiate", token));
-        Assert.Equal(HttpStatusCode.OK, negotiate.StatusCode);
-        var body = await negotiate.Content.ReadFromJsonAsync<JsonElement>();
-        var accessToken = body.GetProperty("accessToken").GetString()!;
+        var (url, accessToken) = await Host.NegotiateAsync(token);
         var connection = new HubConnectionBuilder()
-            .WithUrl(body.GetProperty("url").GetString()!, o => o.AccessTokenProvider = () => Task.FromResult<string?>(accessToken))
+            .WithUrl(url, o => o.AccessTokenProvider = () => Task.FromResult<string?>(accessToken))
             .Build();
         await using var _ = connection;
         var received = Channel.CreateUnbounded<string>();

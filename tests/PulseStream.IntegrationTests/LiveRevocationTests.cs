@@ -39,13 +39,7 @@ public class LiveRevocationTests(HostFixture fixture, ITestOutputHelper output) 
         return new Tenant(provisioned.TenantId, provisioned.ApiKey, new Member(provisioned.TenantId, provisioned.OwnerId, email, token, ""));
     }
 
-    private async Task<(string Url, string AccessToken)> NegotiateAsync(string bearer)
-    {
-        using var response = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Post, "api/negotiate", bearer));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return (body.GetProperty("url").GetString()!, body.GetProperty("accessToken").GetString()!);
-    }
+    private Task<(string Url, string AccessToken)> NegotiateAsync(string bearer) => Host.NegotiateAsync(bearer);
 
     /// <summary>Connects with a client token; refused connections are returned too (check <see cref="Live.Closed"/>).</summary>
     private static async Task<Live> ConnectAsync((string Url, string AccessToken) negotiated)

@@ -14,12 +14,8 @@ public class RealtimeTests(HostFixture fixture) : IClassFixture<HostFixture>
 
     private async Task<(HubConnection Connection, Channel<JsonElement> Events, Channel<JsonElement> Metrics)> ConnectAsync(string token)
     {
-        using var response = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Post, "api/negotiate", token));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var negotiate = await response.Content.ReadFromJsonAsync<JsonElement>();
-        var url = negotiate.GetProperty("url").GetString()!;
+        var (url, accessToken) = await Host.NegotiateAsync(token);
         Assert.StartsWith(Host.BaseUrl.ToString(), url);
-        var accessToken = negotiate.GetProperty("accessToken").GetString()!;
 
         var connection = new HubConnectionBuilder()
             .WithUrl(url, options => options.AccessTokenProvider = () => Task.FromResult<string?>(accessToken))

@@ -130,6 +130,16 @@ public sealed class LocalHostProcess : IAsyncDisposable
     /// <summary>The user id (<c>sub</c>) an access token was issued to.</summary>
     public static Guid SubjectOf(string accessToken) => Guid.Parse(new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(accessToken).Subject);
 
+    /// <summary>Negotiates a live connection as the dashboard does: the client URL and token, or an exception unless 200.</summary>
+    public async Task<(string Url, string AccessToken)> NegotiateAsync(string bearer)
+    {
+        using var response = await Http.SendAsync(Authorized(HttpMethod.Post, "api/negotiate", bearer));
+        if (response.StatusCode != System.Net.HttpStatusCode.OK)
+            throw new InvalidOperationException($"negotiate answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (body.RootElement.GetProperty("url").GetString()!, body.RootElement.GetProperty("accessToken").GetString()!);
+    }
+
     public HttpRequestMessage Authorized(HttpMethod method, string path, string token, object? body = null)
     {
         var request = new HttpRequestMessage(method, path);
