@@ -22,6 +22,8 @@ public static class RealtimeExtensions
         services.TryAddSingleton<ConnectionUpstream>();
         services.TryAddSingleton<LiveFanout>();
         services.TryAddSingleton<DashboardQueries>();
+        services.TryAddSingleton<BreakdownQueries>();
+        services.TryAddSingleton<RawEventRollup>();
         services.AddEventStore();
         services.TryAddSingleton<RecentEventsQuery>();
         services.TryAddSingleton<DashboardFiles>();

@@ -14,7 +14,7 @@ namespace PulseStream.Functions.Realtime;
 /// The Realtime app's triggers. Its host.json sets an empty route prefix so the dashboard can live at
 /// <c>/dashboard/</c>; API routes spell out their <c>api/</c> prefix.
 /// </summary>
-public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard,
+public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard, BreakdownQueries breakdowns,
     RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, MemberService members, Health health,
     ConnectionUpstream upstream)
 {
@@ -59,7 +59,11 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sess
 
     [Function(nameof(RouteMetrics))]
     public Task<IActionResult> RouteMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/routes")] HttpRequest request) =>
-        auth.RunAsync(request, Role.Viewer, caller => dashboard.RoutesAsync(caller, request, request.HttpContext.RequestAborted));
+        auth.RunAsync(request, Role.Viewer, caller => breakdowns.RoutesAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(ConsumerMetrics))]
+    public Task<IActionResult> ConsumerMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/consumers")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => breakdowns.ConsumersAsync(caller, request, request.HttpContext.RequestAborted));
 
     [Function(nameof(RecentEvents))]
     public Task<IActionResult> RecentEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/events")] HttpRequest request) =>

@@ -108,7 +108,7 @@ public class DeadLetterTests(SharedPartitionFixture fixture)
         // The fixed one and the good half of the mixed one are stored and counted, once.
         Assert.Equal(3, await Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", tenant));
         Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1 AND event_id = 'fixed-1'", tenant));
-        Assert.Equal(3, await Host.ScalarAsync("SELECT sum(request_count) FROM rollups_minute WHERE tenant_id = $1", tenant));
+        Assert.Equal(3, await Host.ScalarAsync("SELECT sum(requests) FROM rollup_totals_minute WHERE tenant_id = $1", tenant));
         var states = await fixture.RowsAsync("SELECT id, state, attempts, event_count, replayed_at FROM dead_letters WHERE tenant_id = $1", tenant);
         Assert.Equal("replayed", states.Single(s => (long)s["id"]! == fixedId)["state"]);
         Assert.NotNull(states.Single(s => (long)s["id"]! == fixedId)["replayed_at"]);

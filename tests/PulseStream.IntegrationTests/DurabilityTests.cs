@@ -51,6 +51,6 @@ public class DurabilityTests : IAsyncLifetime
             $"stored {await _host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", _host.Demo.TenantId)} of {accepted}");
         await Task.Delay(2000);
         Assert.Equal(accepted, await _host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", _host.Demo.TenantId));
-        Assert.Equal(accepted, await _host.ScalarAsync("SELECT sum(request_count) FROM rollups_minute WHERE tenant_id = $1", _host.Demo.TenantId));
+        Assert.Equal(accepted, await _host.ScalarAsync("SELECT sum(requests) FROM rollup_totals_minute WHERE tenant_id = $1", _host.Demo.TenantId));
     }
 }

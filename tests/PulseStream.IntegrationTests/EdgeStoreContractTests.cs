@@ -180,7 +180,7 @@ public class EdgeStoreContractTests(HostFixture fixture, ITestOutputHelper outpu
     private static async Task<(BigInteger Count, BigInteger RequestBytes, BigInteger ResponseBytes)> RollupTotalsAsync(NpgsqlConnection connection, Guid tenantId)
     {
         await using var rollups = new NpgsqlCommand(
-            "SELECT coalesce(sum(request_count), 0)::text, coalesce(sum(request_bytes), 0)::text, coalesce(sum(response_bytes), 0)::text FROM rollups_minute WHERE tenant_id = $1",
+            "SELECT coalesce(sum(requests), 0)::text, coalesce(sum(request_bytes), 0)::text, coalesce(sum(response_bytes), 0)::text FROM rollup_totals_minute WHERE tenant_id = $1",
             connection);
         rollups.Parameters.AddWithValue(tenantId);
         await using var reader = await rollups.ExecuteReaderAsync();
@@ -194,14 +194,14 @@ public class EdgeStoreContractTests(HostFixture fixture, ITestOutputHelper outpu
     {
         await using var command = new NpgsqlCommand("""
             WITH e AS (
-                SELECT date_trunc('minute', ts AT TIME ZONE 'UTC') AS b, route, method, (status_code / 100)::smallint AS sc,
-                       coalesce(consumer_id, '') AS c, environment AS env, count(*) AS n, min(event_id) AS example
-                FROM events WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4, 5, 6),
+                SELECT date_trunc('minute', ts AT TIME ZONE 'UTC') AS b, route, method,
+                       environment AS env, count(*) AS n, min(event_id) AS example
+                FROM events WHERE tenant_id = $1 GROUP BY 1, 2, 3, 4),
             r AS (
-                SELECT bucket AT TIME ZONE 'UTC' AS b, route, method, status_class AS sc, consumer_id AS c, environment AS env, request_count AS n
-                FROM rollups_minute WHERE tenant_id = $1)
+                SELECT bucket AT TIME ZONE 'UTC' AS b, route, method, environment AS env, requests AS n
+                FROM rollup_routes_minute WHERE tenant_id = $1)
             SELECT b::text, left(route, 80), method, coalesce(e.n, 0), coalesce(r.n, 0), coalesce(example, '')
-            FROM e FULL JOIN r USING (b, route, method, sc, c, env)
+            FROM e FULL JOIN r USING (b, route, method, env)
             WHERE e.n IS DISTINCT FROM r.n
             LIMIT 10
             """, connection);
@@ -319,9 +319,9 @@ public class EdgeStoreContractTests(HostFixture fixture, ITestOutputHelper outpu
         {
             await connection.OpenAsync();
             await using var insert = new NpgsqlCommand("""
-                INSERT INTO rollups_minute (tenant_id, bucket, route, method, status_class, consumer_id, environment, request_count,
-                    latency_sum, latency_max, request_bytes, response_bytes, histogram)
-                VALUES ($1, $2, '/v1/full', 'GET', 2, '', 'production', 8388607, 8388607, 1, 9223372036854775000, 0, '{}')
+                INSERT INTO rollup_routes_minute (tenant_id, bucket, environment, route, method, requests, status_1xx, status_2xx, status_3xx,
+                    status_4xx, status_5xx, latency_sum, latency_max, request_bytes, response_bytes, last_seen, sketch)
+                VALUES ($1, $2, 'production', '/v1/full', 'GET', 8388607, 0, 8388607, 0, 0, 0, 8388607, 1, 9223372036854775000, 0, $2, '\x010000')
                 """, connection);
             insert.Parameters.AddWithValue(tenant.TenantId);
             insert.Parameters.AddWithValue(bucket);
@@ -334,8 +334,8 @@ public class EdgeStoreContractTests(HostFixture fixture, ITestOutputHelper outpu
 
         Assert.True(await LocalHostProcess.EventuallyAsync(async () => await Host.UnconsumedMessagesAsync() == 0, TimeSpan.FromSeconds(45)));
         Assert.Equal(3, await Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", tenant.TenantId));
-        Assert.Equal(8388610, await Host.ScalarAsync("SELECT request_count FROM rollups_minute WHERE tenant_id = $1", tenant.TenantId));
-        Assert.Equal(long.MaxValue, await Host.ScalarAsync("SELECT request_bytes FROM rollups_minute WHERE tenant_id = $1", tenant.TenantId));
+        Assert.Equal(8388610, await Host.ScalarAsync("SELECT requests FROM rollup_routes_minute WHERE tenant_id = $1", tenant.TenantId));
+        Assert.Equal(long.MaxValue, await Host.ScalarAsync("SELECT request_bytes FROM rollup_routes_minute WHERE tenant_id = $1", tenant.TenantId));
         Assert.Equal(0, await Host.ScalarAsync("SELECT count(*) FROM dead_letters"));
     }
 
@@ -406,6 +406,6 @@ public class EdgeStoreContractTests(HostFixture fixture, ITestOutputHelper outpu
         Assert.EndsWith("/{rest}", cut, StringComparison.Ordinal);
         Assert.StartsWith(cut[..^"/{rest}".Length] + "/", longPath, StringComparison.Ordinal);
         Assert.Equal(0, await Host.ScalarAsync("SELECT count(*) FROM dead_letters"));
-        Assert.Equal(3, await Host.ScalarAsync("SELECT coalesce(sum(request_count), 0) FROM rollups_minute WHERE tenant_id = $1", tenant.TenantId));
+        Assert.Equal(3, await Host.ScalarAsync("SELECT coalesce(sum(requests), 0) FROM rollup_totals_minute WHERE tenant_id = $1", tenant.TenantId));
     }
 }

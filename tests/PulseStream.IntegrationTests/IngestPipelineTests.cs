@@ -47,9 +47,9 @@ public class IngestPipelineTests(HostFixture fixture) : IClassFixture<HostFixtur
 
         Assert.True(await LocalHostProcess.EventuallyAsync(async () =>
             await Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", tenant.TenantId) == 600, TimeSpan.FromSeconds(30)));
-        Assert.Equal(600, await Host.ScalarAsync("SELECT sum(request_count) FROM rollups_minute WHERE tenant_id = $1", tenant.TenantId));
+        Assert.Equal(600, await Host.ScalarAsync("SELECT sum(requests) FROM rollup_totals_minute WHERE tenant_id = $1", tenant.TenantId));
         Assert.Equal(events.Count(e => e.status == 503),
-            await Host.ScalarAsync("SELECT sum(request_count) FROM rollups_minute WHERE tenant_id = $1 AND status_class = 5", tenant.TenantId));
+            await Host.ScalarAsync("SELECT sum(status_5xx) FROM rollup_totals_minute WHERE tenant_id = $1", tenant.TenantId));
 
         var token = await Host.LoginAsync(tenant.OwnerEmail, "a long password 123");
         using var overviewResponse = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, "api/v1/dashboard/overview?window=15m", token));
@@ -91,7 +91,7 @@ public class IngestPipelineTests(HostFixture fixture) : IClassFixture<HostFixtur
             await Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", tenant.TenantId) == 4, TimeSpan.FromSeconds(30)));
         await Task.Delay(1000);
         Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1 AND event_id = $2", tenant.TenantId, id));
-        Assert.Equal(4, await Host.ScalarAsync("SELECT sum(request_count) FROM rollups_minute WHERE tenant_id = $1", tenant.TenantId));
+        Assert.Equal(4, await Host.ScalarAsync("SELECT sum(requests) FROM rollup_totals_minute WHERE tenant_id = $1", tenant.TenantId));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Npgsql;
 using PulseStream.Events;
 using PulseStream.Messaging;
+using PulseStream.Metrics;
 using PulseStream.Testing;
 
 namespace PulseStream.IntegrationTests;
@@ -115,7 +116,7 @@ public class PoisonIsolationTests(SharedPartitionFixture fixture)
         foreach (var (tenant, expected) in new[] { (a, 50L), (b, 50L), (c, 39L) })
         {
             Assert.Equal(expected, await Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", tenant));
-            Assert.Equal(expected, await Host.ScalarAsync("SELECT coalesce(sum(request_count), 0) FROM rollups_minute WHERE tenant_id = $1", tenant));
+            Assert.Equal(expected, await Host.ScalarAsync("SELECT coalesce(sum(requests), 0) FROM rollup_totals_minute WHERE tenant_id = $1", tenant));
         }
         Assert.Equal(50, await Host.ScalarAsync("SELECT count(DISTINCT event_id) FROM events WHERE tenant_id = $1", a));
 
@@ -158,8 +159,8 @@ public class PoisonIsolationTests(SharedPartitionFixture fixture)
         Assert.Equal(3, await Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", tenant));
         Assert.Equal(3, await Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1 AND request_bytes = $2", tenant, Big));
         var rollup = Assert.Single(await fixture.RowsAsync(
-            "SELECT request_count, request_bytes, response_bytes FROM rollups_minute WHERE tenant_id = $1", tenant));
-        Assert.Equal(3L, rollup["request_count"]);
+            "SELECT requests, request_bytes, response_bytes FROM rollup_routes_minute WHERE tenant_id = $1", tenant));
+        Assert.Equal(3L, rollup["requests"]);
         Assert.Equal(long.MaxValue, rollup["request_bytes"]);
         Assert.Equal(600L, rollup["response_bytes"]);
         Assert.Equal(0, await Host.ScalarAsync("SELECT count(*) FROM dead_letters WHERE tenant_id = $1", tenant));
@@ -217,20 +218,31 @@ public class PoisonIsolationTests(SharedPartitionFixture fixture)
             "the rule was not evaluated\n" + Host.Output);
     }
 
-    /// <summary>Two rollup rows of one route whose counts, bytes and histogram buckets each sum past 2^63.</summary>
+    /// <summary>Two rollup rows of one route (and its consumer, and the totals) whose counts, bytes and sketch buckets each sum past 2^63.</summary>
     private async Task InsertHugeRollupsAsync(Guid tenantId)
     {
+        const long Huge = 9223372036854775797;
+        var sketch = new LatencyHistogram();
+        sketch.Add(54, Huge);
         await using var connection = new NpgsqlConnection(Host.ConnectionString);
         await connection.OpenAsync();
-        await using var insert = new NpgsqlCommand("""
-            INSERT INTO rollups_minute (tenant_id, bucket, route, method, status_class, consumer_id, environment,
-                request_count, latency_sum, latency_max, request_bytes, response_bytes, histogram)
-            SELECT $1, date_trunc('minute', now()) - m * interval '1 minute', '/v1/huge', 'GET', s, 'c1', 'production',
-                   9223372036854775797, 1e9, 100, 9223372036854775807, 9223372036854775807, '{"200": 9223372036854775797}'::jsonb
-            FROM (VALUES (1, 2), (2, 5)) AS v(m, s)
-            """, connection);
-        insert.Parameters.AddWithValue(tenantId);
-        await insert.ExecuteNonQueryAsync();
+        foreach (var (table, dimensions, values) in new[]
+        {
+            ("rollup_routes_minute", ", route, method", ", '/v1/huge', 'GET'"), ("rollup_consumers_minute", ", consumer_id", ", 'c1'"), ("rollup_totals_minute", "", ""),
+        })
+        {
+            await using var insert = new NpgsqlCommand($"""
+                INSERT INTO {table} (tenant_id, bucket, environment{dimensions}, requests, status_1xx, status_2xx, status_3xx, status_4xx, status_5xx,
+                    latency_sum, latency_max, request_bytes, response_bytes, last_seen, sketch)
+                SELECT $1, date_trunc('minute', now()) - m * interval '1 minute', 'production'{values}, $2, 0, CASE WHEN s = 2 THEN $2 ELSE 0 END, 0, 0,
+                       CASE WHEN s = 5 THEN $2 ELSE 0 END, 1e9, 100, 9223372036854775807, 9223372036854775807, now(), $3
+                FROM (VALUES (1, 2), (2, 5)) AS v(m, s)
+                """, connection);
+            insert.Parameters.AddWithValue(tenantId);
+            insert.Parameters.AddWithValue(Huge);
+            insert.Parameters.AddWithValue(sketch.ToBytes());
+            await insert.ExecuteNonQueryAsync();
+        }
     }
 
     private async Task<JsonDocument> GetJsonAsync(string path, string token)

@@ -35,11 +35,11 @@ public class RouteCardinalityTests(HostFixture fixture) : IClassFixture<HostFixt
         Assert.True(await LocalHostProcess.EventuallyAsync(async () =>
             await Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", tenant.TenantId) == 100_000, TimeSpan.FromSeconds(120)));
         Assert.Equal(2000, await Host.ScalarAsync("SELECT count(*) FROM tenant_routes WHERE tenant_id = $1", tenant.TenantId));
-        var other = await Host.ScalarAsync("SELECT coalesce(sum(request_count), 0) FROM rollups_minute WHERE tenant_id = $1 AND route = '/{other}'", tenant.TenantId);
-        var named = await Host.ScalarAsync("SELECT coalesce(sum(request_count), 0) FROM rollups_minute WHERE tenant_id = $1 AND route <> '/{other}'", tenant.TenantId);
+        var other = await Host.ScalarAsync("SELECT coalesce(sum(requests), 0) FROM rollup_routes_minute WHERE tenant_id = $1 AND route = '/{other}'", tenant.TenantId);
+        var named = await Host.ScalarAsync("SELECT coalesce(sum(requests), 0) FROM rollup_routes_minute WHERE tenant_id = $1 AND route <> '/{other}'", tenant.TenantId);
         Assert.Equal(100_000, other + named);
         Assert.True(other > 90_000, $"only {other} events were recorded as /{{other}}");
-        Assert.Equal(2000, await Host.ScalarAsync("SELECT count(DISTINCT route) FROM rollups_minute WHERE tenant_id = $1 AND route <> '/{other}'", tenant.TenantId));
+        Assert.Equal(2000, await Host.ScalarAsync("SELECT count(DISTINCT route) FROM rollup_routes_minute WHERE tenant_id = $1 AND route <> '/{other}'", tenant.TenantId));
 
         var token = await Host.LoginAsync(tenant.OwnerEmail, password);
         var overview = await (await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, "api/v1/dashboard/overview?window=15m", token))).Content.ReadFromJsonAsync<JsonElement>();

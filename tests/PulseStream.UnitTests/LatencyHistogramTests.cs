@@ -50,7 +50,7 @@ public class LatencyHistogramTests
         histogram.Add(0);
         histogram.Add(5);
         histogram.Add(500);
-        var copy = LatencyHistogram.FromJson(histogram.ToJson());
+        var copy = LatencyHistogram.FromBytes(histogram.ToBytes());
         Assert.Equal(4, copy.Count);
         Assert.Equal(0, copy.Quantile(0.0));
         Assert.Equal(histogram.Quantile(1.0), copy.Quantile(1.0));

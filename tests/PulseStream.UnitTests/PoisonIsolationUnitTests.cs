@@ -118,22 +118,34 @@ public class PoisonIsolationUnitTests
     {
         var at = DateTimeOffset.UtcNow;
         var big = new ApiEvent(null, at, "GET", "/x", "/x", 200, 5, (1L << 62) + 5, long.MaxValue, null, "production", null);
-        var cells = RollupWriter.Aggregate([(Guid.Empty, big), (Guid.Empty, big), (Guid.Empty, big with { ResponseBytes = 7 })]);
-        var cell = Assert.Single(cells).Value;
-        Assert.Equal(3, cell.RequestCount);
-        Assert.Equal(long.MaxValue, cell.RequestBytes);
-        Assert.Equal(long.MaxValue, cell.ResponseBytes);
-        Assert.Equal(3, cell.Histogram.Count);
+        var cells = RollupWriter.Aggregate([big, big, big with { ResponseBytes = 7 }]);
+        foreach (var tier in RollupSet.Routes.Tiers)
+        {
+            var cell = Assert.Single(cells[(RollupSet.Routes, tier)]).Value;
+            Assert.Equal(3, cell.Requests);
+            Assert.Equal(long.MaxValue, cell.RequestBytes);
+            Assert.Equal(long.MaxValue, cell.ResponseBytes);
+            Assert.Equal(3, cell.Histogram.Count);
+        }
     }
 
     [Fact]
-    public void A_histogram_whose_stored_counts_pass_64_bits_reads_as_the_ceiling()
+    public void A_sketch_whose_stored_counts_pass_64_bits_reads_as_the_ceiling()
     {
-        const string Stored = """{"200": 99999999999999999999999, "201": 9223372036854775807, "z": 3}""";
-        var histogram = LatencyHistogram.FromJson(Stored);
+        // Version 1, no zeros, two buckets (200 and 201), the first count 2^64 - 1 and the second 2^63 - 1.
+        byte[] stored = [1, 0, 2, 0x90, 0x03, .. Varint(ulong.MaxValue), 0, .. Varint(long.MaxValue)];
+        var histogram = LatencyHistogram.FromBytes(stored);
         Assert.Equal(long.MaxValue, histogram.Count);
         Assert.NotNull(histogram.Quantile(0.99));
-        histogram.Merge(LatencyHistogram.FromJson(Stored));
+        SketchCodec.MergeInto(histogram, stored);
         Assert.Equal(long.MaxValue, histogram.Count);
+    }
+
+    private static byte[] Varint(ulong value)
+    {
+        var bytes = new List<byte>();
+        for (; value >= 0x80; value >>= 7) bytes.Add((byte)(value | 0x80));
+        bytes.Add((byte)value);
+        return [.. bytes];
     }
 }

@@ -21,7 +21,7 @@ public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string Sta
 /// tenant's live dashboards after commit (<see cref="AlertTransitions"/>). How each rule's evaluation went is stored
 /// with the rule.
 /// </summary>
-public sealed class AlertEvaluator(Database database, TimeProvider time, IRealtimePublisher realtime, IOptions<RuleEvaluationOptions> options, ILogger<AlertEvaluator> logger)
+public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, TimeProvider time, IRealtimePublisher realtime, IOptions<RuleEvaluationOptions> options, ILogger<AlertEvaluator> logger)
     : ITenantRuleEvaluator
 {
     internal const string BudgetError = "The evaluation ran out of the tenant's time budget; it is retried with backoff.";
@@ -87,7 +87,7 @@ public sealed class AlertEvaluator(Database database, TimeProvider time, IRealti
             }
             var now = time.GetUtcNow();
             var open = await OpenAlertsAsync(connection, transaction, tenantId, rule.Id, ct);
-            var answer = await RuleMetricQuery.ComputeAsync(connection, transaction, tenantId, rule, now, open.Keys, bound + 1, ct);
+            var answer = await metrics.ComputeAsync(connection, transaction, tenantId, rule, now, open.Keys, bound + 1, ct);
             var selection = RuleGroupSelection.From(answer, open.Keys, bound);
             var decisions = selection.Measured.Select(m => Decide(rule, m.GroupKey, m, open, now))
                 .Concat(selection.WithoutData.Select(group => Decide(rule, group, null, open, now)))

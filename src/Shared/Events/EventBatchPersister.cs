@@ -60,8 +60,8 @@ public sealed class EventBatchPersister(Database database, IsolatingEventWriter 
                 undecodable.Add((message, e));
             }
         }
-        var maxRoutes = new Dictionary<Guid, int>();
-        foreach (var tenant in events.Select(e => e.TenantId).Distinct()) maxRoutes[tenant] = (await limits.GetAsync(tenant, ct)).MaxRoutes;
+        var tenantLimits = new Dictionary<Guid, Tenancy.TenantLimits>();
+        foreach (var tenant in events.Select(e => e.TenantId).Distinct()) tenantLimits[tenant] = await limits.GetAsync(tenant, ct);
 
         var (stored, letters) = await database.InTransactionAsync(async (connection, transaction) =>
         {
@@ -69,7 +69,7 @@ public sealed class EventBatchPersister(Database database, IsolatingEventWriter 
             var fresh = batch.Messages.Where(m => m.SequenceNumber > applied).ToList();
             if (fresh.Count == 0) return ((IReadOnlySet<Guid>)new HashSet<Guid>(), new List<NewDeadLetter>());
 
-            var outcome = await writer.WriteAsync(connection, transaction, events.Where(e => e.Source > applied).ToList(), maxRoutes, ct);
+            var outcome = await writer.WriteAsync(connection, transaction, events.Where(e => e.Source > applied).ToList(), tenantLimits, ct);
             var letters = undecodable.Where(u => u.Message.SequenceNumber > applied)
                 .Select(u => NewDeadLetter.ForMessage(batch.ConsumerGroup, batch.PartitionId, u.Message.SequenceNumber, u.Message.Body, 1, StoreFailures.Describe(u.Error)))
                 .Concat(outcome.Rejected.Select(r => NewDeadLetter.ForEvents(batch.ConsumerGroup, batch.PartitionId, r.Pending.Source, r.Pending.TenantId,

@@ -27,9 +27,9 @@ public sealed class IsolatingEventWriter(IEventStore eventStore)
 {
     private const string Savepoint = "event_rows";
 
-    /// <param name="maxRoutes">Each tenant's route limit, read before the transaction (a lookup failure is not the data's fault).</param>
+    /// <param name="limits">Each tenant's limits (routes, consumers), read before the transaction (a lookup failure is not the data's fault).</param>
     public async Task<WriteOutcome> WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingEvent> events,
-        IReadOnlyDictionary<Guid, int> maxRoutes, CancellationToken ct)
+        IReadOnlyDictionary<Guid, Tenancy.TenantLimits> limits, CancellationToken ct)
     {
         var stored = new HashSet<Guid>();
         if (events.Count == 0) return new(stored, []);
@@ -39,7 +39,7 @@ public sealed class IsolatingEventWriter(IEventStore eventStore)
             await transaction.SaveAsync(Savepoint, ct);
             try
             {
-                await ApplyAsync(connection, transaction, attempt, maxRoutes, ct);
+                await ApplyAsync(connection, transaction, attempt, limits, ct);
             }
             catch (Exception e) when (StoreFailures.IsCausedByData(e, connection))
             {
@@ -65,19 +65,25 @@ public sealed class IsolatingEventWriter(IEventStore eventStore)
     }
 
     private async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<PendingEvent> events,
-        IReadOnlyDictionary<Guid, int> maxRoutes, CancellationToken ct)
+        IReadOnlyDictionary<Guid, Tenancy.TenantLimits> limits, CancellationToken ct)
     {
         // A set may hold several tenants: each tenant's rows are written with that tenant set, so row-level security
         // checks every insert. The setting is inside the savepoint too: a rollback reverts it.
         foreach (var tenant in events.GroupBy(e => e.TenantId))
         {
+            var tenantLimits = limits.TryGetValue(tenant.Key, out var l) ? l : Tenancy.TenantLimits.Default;
             await Database.SetTenantAsync(connection, transaction, tenant.Key, ct);
             var rows = tenant.Select(e => (e.TenantId, e.ReceivedAt, e.Event)).ToList();
             var kept = await DropSeenEventIdsAsync(connection, transaction, rows, ct);
-            kept = await RouteCardinality.ApplyAsync(connection, transaction, tenant.Key, kept,
-                maxRoutes.TryGetValue(tenant.Key, out var limit) ? limit : Tenancy.TenantLimits.Default.MaxRoutes, ct);
+            var overRoutes = await CardinalityBound.Routes.OverLimitAsync(connection, transaction, tenant.Key, kept.Select(r => r.Event.Route).ToList(), tenantLimits.MaxRoutes, ct);
+            if (overRoutes.Count > 0)
+                kept = kept.Select(r => overRoutes.Contains(r.Event.Route) ? r with { Event = r.Event with { Route = CardinalityBound.Routes.Other } } : r).ToList();
             await eventStore.AppendAsync(connection, transaction, kept, ct);
-            await RollupWriter.ApplyAsync(connection, transaction, RollupWriter.Aggregate(kept.Select(r => (r.TenantId, r.Event))), ct);
+            // Raw events keep the consumer as sent; only the rollups fold consumers beyond the bound into one.
+            var consumers = kept.Where(r => r.Event.ConsumerId is not null).Select(r => r.Event.ConsumerId!).ToList();
+            var overConsumers = await CardinalityBound.Consumers.OverLimitAsync(connection, transaction, tenant.Key, consumers, tenantLimits.MaxConsumers, ct);
+            var rolled = kept.Select(r => r.Event.ConsumerId is { } c && overConsumers.Contains(c) ? r.Event with { ConsumerId = CardinalityBound.Consumers.Other } : r.Event);
+            await RollupWriter.ApplyAsync(connection, transaction, tenant.Key, RollupWriter.Aggregate(rolled), ct);
         }
     }
 

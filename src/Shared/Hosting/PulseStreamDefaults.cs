@@ -98,6 +98,8 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<AlertQueries>();
         services.TryAddSingleton<AlertLifecycle>();
         services.AddOptions<RuleEvaluationOptions>().BindConfiguration(RuleEvaluationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<Metrics.RawEventRollup>();
+        services.TryAddSingleton<RuleMetricQuery>();
         services.TryAddSingleton<AlertEvaluator>();
         services.TryAddSingleton<ITenantRuleEvaluator>(sp => sp.GetRequiredService<AlertEvaluator>());
         services.TryAddSingleton<RuleEvaluationSchedule>();

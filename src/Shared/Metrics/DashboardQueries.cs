@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
-using NpgsqlTypes;
 using PulseStream.Alerting;
 using PulseStream.Http;
 using PulseStream.Identity;
@@ -9,199 +8,102 @@ using PulseStream.Storage;
 
 namespace PulseStream.Metrics;
 
-public sealed record Totals(long Requests, long Errors4xx, long Errors5xx, double ErrorRate, double Rpm, double? P50, double? P95, double? P99);
+public sealed record Totals(long Requests, long Errors4xx, long Errors5xx, double ErrorRate, double Rpm, double? P50, double? P95, double? P99,
+    long RequestBytes, long ResponseBytes);
 public sealed record RouteSummary(string Route, string Method, long Requests, double ErrorRate, double? P95);
-public sealed record Overview(string Window, DateTimeOffset From, DateTimeOffset To, Totals Totals, IReadOnlyList<RouteSummary> TopRoutes,
-    IReadOnlyDictionary<string, long> StatusClasses, IReadOnlyList<AlertView> FiringAlerts, RouteUsage Routes);
-/// <summary>How many distinct routes the tenant has, its limit, and how much traffic went to <c>/{other}</c> beyond it.</summary>
-public sealed record RouteUsage(long Distinct, int Limit, long OverflowEvents, long OverflowRoutes);
-public sealed record RouteReport(string Route, string Method, long Requests, double ErrorRate, double? P50, double? P95, double? P99);
+public sealed record Overview(string Window, DateTimeOffset From, DateTimeOffset To, string? Environment, Totals Totals, IReadOnlyList<RouteSummary> TopRoutes,
+    IReadOnlyDictionary<string, long> StatusClasses, IReadOnlyList<AlertView> FiringAlerts, DimensionUsage Routes, DimensionUsage Consumers);
+/// <summary>How many distinct values (routes or consumers) the tenant has, its limit, and how much traffic went to the overflow value beyond it.</summary>
+public sealed record DimensionUsage(long Distinct, int Limit, long OverflowEvents, long OverflowValues, string OverflowAs);
 public sealed record SeriesPoint(DateTimeOffset Ts, double? Value);
-public sealed record Series(string Metric, string Window, string Step, IReadOnlyList<SeriesPoint> Points);
+public sealed record Series(string Metric, string Window, string Step, DateTimeOffset From, DateTimeOffset To, string Source, IReadOnlyList<SeriesPoint> Points);
 
 /// <summary>
-/// The dashboard's read API over the per-minute rollups (and raw events for sub-minute steps). Sums are clamped to
-/// bigint in SQL (<c>clamp_bigint</c>: <c>sum()</c> over bigint is numeric) and added with saturation here, so no
-/// size of stored counter can fail a query.
+/// The dashboard's overview and series over the rollup sets and tiers (<see cref="RollupReader"/>); the per-route and
+/// per-consumer tables are <see cref="BreakdownQueries"/>. Every answer states the window it covers.
 /// </summary>
-public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStore limits, TimeProvider time)
+public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStore limits, RawEventRollup rawEvents, TimeProvider time)
 {
-    public static readonly string[] SeriesMetrics = ["request_count", "error_rate", "latency_p50", "latency_p95", "latency_p99", "latency_avg"];
-    private const int MaxPoints = 1500;
+    /// <summary>The most points a series answers: 30 days at 10 seconds, the contract's largest window over its smallest step.</summary>
+    public const int MaxPoints = 30 * 24 * 360 + 1;
 
     public async Task<IActionResult> OverviewAsync(Caller caller, HttpRequest request, CancellationToken ct)
     {
-        var (windowText, window, invalid) = Window(request, "1h");
+        var (query, invalid) = MetricsRequest.Parse(request, time.GetUtcNow(), "1h", "environment");
         if (invalid is not null) return invalid;
-        var to = time.GetUtcNow();
-        var from = Durations.FloorToMinute(to - window);
-
-        var overview = await database.ForTenantAsync(caller.TenantId, async (connection, transaction) =>
+        var (from, to, filter) = (query!.From, query.To, query.Filter);
+        var tenantLimits = await limits.GetAsync(caller.TenantId, ct);
+        return await QueryBudget.RunAsync(database, caller.TenantId, async (connection, transaction, budget) =>
         {
-            var classes = new Dictionary<string, long> { ["2xx"] = 0, ["3xx"] = 0, ["4xx"] = 0, ["5xx"] = 0 };
-            var all = new LatencyHistogram();
-            var routes = new Dictionary<(string Route, string Method), (long Requests, long Errors, LatencyHistogram Histogram)>();
-            await using var command = new NpgsqlCommand("""
-                SELECT route, method, status_class, clamp_bigint(sum(request_count)), histogram_sum(histogram)::text
-                FROM rollups_minute WHERE tenant_id = $1 AND bucket >= $2 AND bucket <= $3
-                GROUP BY route, method, status_class
-                """, connection, transaction);
-            command.Parameters.AddWithValue(caller.TenantId);
-            command.Parameters.AddWithValue(from);
-            command.Parameters.AddWithValue(to);
-            await using (var reader = await command.ExecuteReaderAsync(ct))
-            {
-                while (await reader.ReadAsync(ct))
-                {
-                    var (route, method, statusClass, count) = (reader.GetString(0), reader.GetString(1), reader.GetInt16(2), reader.GetInt64(3));
-                    var histogram = LatencyHistogram.FromJson(reader.GetString(4));
-                    var label = $"{statusClass}xx";
-                    classes[label] = Saturating.Add(classes.GetValueOrDefault(label), count);
-                    all.Merge(histogram);
-                    var current = routes.GetValueOrDefault((route, method), (0, 0, new LatencyHistogram()));
-                    current.Histogram.Merge(histogram);
-                    routes[(route, method)] = (Saturating.Add(current.Requests, count), Saturating.Add(current.Errors, statusClass == 5 ? count : 0), current.Histogram);
-                }
-            }
-            var requests = Saturating.Sum(classes.Values);
-            var totals = new Totals(requests, classes["4xx"], classes["5xx"], requests == 0 ? 0 : (double)classes["5xx"] / requests,
-                requests / Math.Max(1, window.TotalMinutes), all.Quantile(0.50), all.Quantile(0.95), all.Quantile(0.99));
-            var top = routes.OrderByDescending(r => r.Value.Requests).Take(10)
-                .Select(r => new RouteSummary(r.Key.Route, r.Key.Method, r.Value.Requests, (double)r.Value.Errors / r.Value.Requests, r.Value.Histogram.Quantile(0.95)))
-                .ToList();
-            var firing = await AlertQueries.ListAsync(connection, transaction, caller.TenantId, "firing", 50, ct);
-            return new Overview(windowText, from, to, totals, top, classes, firing, await RouteUsageAsync(connection, transaction, caller.TenantId, ct));
+            var totals = (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
+                new RollupRead(RollupSet.Totals, from, to, filter, [], Sketches: true), budget)).SingleOrDefault()?.Cell ?? new RollupCell();
+            var routes = await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
+                new RollupRead(RollupSet.Routes, from, to, filter, ["route", "method"]), budget);
+            var top = routes.OrderByDescending(r => r.Cell.Requests).ThenBy(r => r.Key[0], StringComparer.Ordinal).ThenBy(r => r.Key[1], StringComparer.Ordinal)
+                .Take(10).ToList();
+            // Percentiles only for the routes shown: their sketches, not every route's.
+            var sketched = (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
+                    new RollupRead(RollupSet.Routes, from, to, filter, ["route", "method"], Sketches: true, OnlyFirst: top.Select(r => r.Key[0]).Distinct().ToList()), budget))
+                .ToDictionary(r => (r.Key[0], r.Key[1]), r => r.Cell);
+            var topRoutes = top.Select(r => new RouteSummary(r.Key[0], r.Key[1], r.Cell.Requests, r.Cell.ErrorRate,
+                sketched.TryGetValue((r.Key[0], r.Key[1]), out var s) ? s.Histogram.Quantile(0.95) : null)).ToList();
+
+            var classes = new Dictionary<string, long>();
+            for (var i = 0; i < 5; i++)
+                if (i > 0 || totals.StatusClasses[i] > 0) classes[$"{i + 1}xx"] = totals.StatusClasses[i];
+            var summary = new Totals(totals.Requests, totals.Errors4xx, totals.Errors5xx, totals.ErrorRate, totals.Requests / query.Window.TotalMinutes,
+                totals.Histogram.Quantile(0.50), totals.Histogram.Quantile(0.95), totals.Histogram.Quantile(0.99), totals.RequestBytes, totals.ResponseBytes);
+            var firing = await AlertQueries.ListAsync(connection, transaction, caller.TenantId, "firing", 50, budget);
+            return ApiResults.Ok(new Overview(query.WindowText, from, to, filter.Environment, summary, topRoutes, classes, firing,
+                await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Routes, tenantLimits.MaxRoutes, budget),
+                await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Consumers, tenantLimits.MaxConsumers, budget)));
         }, ct);
-        return ApiResults.Ok(overview);
     }
 
-    /// <summary>The <c>window</c> query parameter: one of the contract's windows, or a 400.</summary>
-    private static (string Text, TimeSpan Window, IActionResult? Failure) Window(HttpRequest request, string defaultWindow)
+    internal static async Task<DimensionUsage> UsageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        CardinalityBound bound, int limit, CancellationToken ct)
     {
-        var text = request.Query["window"].FirstOrDefault() ?? defaultWindow;
-        return Durations.Windows.Contains(text) && Durations.TryParse(text, out var window)
-            ? (text, window, null)
-            : (text, default, ApiResults.BadRequest("invalid-window", $"window must be one of {string.Join(", ", Durations.Windows)}."));
+        var (distinct, events, values) = await bound.UsageAsync(connection, transaction, tenantId, ct);
+        return new DimensionUsage(distinct, limit, events, values, bound.Other);
     }
 
-    private async Task<RouteUsage> RouteUsageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, CancellationToken ct)
-    {
-        long distinct, overflowEvents, overflowRoutes;
-        await using (var command = new NpgsqlCommand("""
-            SELECT (SELECT count(*) FROM tenant_routes WHERE tenant_id = $1),
-                   coalesce((SELECT events FROM route_overflow WHERE tenant_id = $1), 0),
-                   coalesce((SELECT routes FROM route_overflow WHERE tenant_id = $1), 0)
-            """, connection, transaction))
-        {
-            command.Parameters.AddWithValue(tenantId);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            await reader.ReadAsync(ct);
-            (distinct, overflowEvents, overflowRoutes) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
-        }
-        return new RouteUsage(distinct, (await limits.GetAsync(tenantId, ct)).MaxRoutes, overflowEvents, overflowRoutes);
-    }
-
-    /// <summary><c>GET /api/v1/routes?window=</c>: per route and method, the count, error rate and percentiles.</summary>
-    public async Task<IActionResult> RoutesAsync(Caller caller, HttpRequest request, CancellationToken ct)
-    {
-        var (windowText, window, invalid) = Window(request, "24h");
-        if (invalid is not null) return invalid;
-        var to = time.GetUtcNow();
-        var from = Durations.FloorToMinute(to - window);
-        var (items, usage) = await database.ForTenantAsync(caller.TenantId, async (connection, transaction) =>
-        {
-            var reports = new List<RouteReport>();
-            await using (var command = new NpgsqlCommand("""
-                SELECT route, method, clamp_bigint(sum(request_count)), clamp_bigint(coalesce(sum(request_count) FILTER (WHERE status_class = 5), 0)),
-                       histogram_sum(histogram)::text
-                FROM rollups_minute WHERE tenant_id = $1 AND bucket >= $2 AND bucket <= $3
-                GROUP BY route, method ORDER BY 3 DESC LIMIT 5000
-                """, connection, transaction))
-            {
-                command.Parameters.AddWithValue(caller.TenantId);
-                command.Parameters.AddWithValue(from);
-                command.Parameters.AddWithValue(to);
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    var histogram = LatencyHistogram.FromJson(reader.GetString(4));
-                    var count = reader.GetInt64(2);
-                    reports.Add(new RouteReport(reader.GetString(0), reader.GetString(1), count, count == 0 ? 0 : (double)reader.GetInt64(3) / count,
-                        histogram.Quantile(0.50), histogram.Quantile(0.95), histogram.Quantile(0.99)));
-                }
-            }
-            return (reports, await RouteUsageAsync(connection, transaction, caller.TenantId, ct));
-        }, ct);
-        return ApiResults.Ok(new { window = windowText, from, to, items, routes = usage });
-    }
-
+    /// <summary>
+    /// <c>GET /api/v1/metrics/timeseries</c>: one metric per step over exactly the window. Points start at the window's
+    /// start and then at each UTC multiple of the step, so the first and last may be partial steps; each point is
+    /// answered by the coarsest tier that holds it exactly. A route or method filter together with a consumer, and
+    /// 10-second steps with a route, method or consumer filter, are answered from raw events (<c>source: "events"</c>).
+    /// </summary>
     public async Task<IActionResult> TimeseriesAsync(Caller caller, HttpRequest request, CancellationToken ct)
     {
-        var q = request.Query;
-        var metric = q["metric"].FirstOrDefault() ?? "request_count";
-        var stepText = q["step"].FirstOrDefault() ?? "1m";
-        if (!SeriesMetrics.Contains(metric))
-            return ApiResults.BadRequest("invalid-metric", $"metric must be one of {string.Join(", ", SeriesMetrics)}.");
-        var (windowText, window, invalidWindow) = Window(request, "1h");
-        if (invalidWindow is not null) return invalidWindow;
+        var metric = request.Query["metric"].FirstOrDefault() ?? "request_count";
+        if (!MetricValue.Names.Contains(metric))
+            return ApiResults.BadRequest("invalid-metric", $"metric must be one of {string.Join(", ", MetricValue.Names)}.");
+        var (query, invalid) = MetricsRequest.Parse(request, time.GetUtcNow(), "1h", "route", "method", "consumerId", "environment");
+        if (invalid is not null) return invalid;
+        var stepText = request.Query["step"].FirstOrDefault() ?? DefaultStep(query!.Window);
         if (!Durations.Steps.Contains(stepText) || !Durations.TryParse(stepText, out var step))
             return ApiResults.BadRequest("invalid-step", $"step must be one of {string.Join(", ", Durations.Steps)}.");
-        if (window / step > MaxPoints)
-            return ApiResults.BadRequest("too-many-points", $"window / step may give at most {MaxPoints} points; use a larger step.");
+        if (query!.Window / step + 1 > MaxPoints)
+            return ApiResults.BadRequest("too-many-points", $"window / step may give at most {MaxPoints} points.");
 
-        var filters = (Route: q["route"].FirstOrDefault(), Consumer: q["consumerId"].FirstOrDefault(), Environment: q["environment"].FirstOrDefault());
-        var to = time.GetUtcNow();
-        var from = Durations.Floor(to - window, step);
-        // Sub-minute steps read raw events (short windows only); the rest read the per-minute rollups.
-        var fromRaw = step < TimeSpan.FromMinutes(1);
-        var sql = fromRaw
-            ? """
-              SELECT date_bin($4::interval, ts, $2) AS t, count(*)::bigint, count(*) FILTER (WHERE status_code >= 500)::bigint,
-                     sum(latency_ms), NULL::text, array_agg(latency_ms)
-              FROM events WHERE tenant_id = $1 AND ts >= $2 AND ts <= $3
-                AND ($5::text IS NULL OR route = $5) AND ($6::text IS NULL OR consumer_id = $6) AND ($7::text IS NULL OR environment = $7)
-              GROUP BY 1 ORDER BY 1
-              """
-            : """
-              SELECT date_bin($4::interval, bucket, $2) AS t, clamp_bigint(sum(request_count)),
-                     clamp_bigint(coalesce(sum(request_count) FILTER (WHERE status_class = 5), 0)), sum(latency_sum), histogram_sum(histogram)::text, NULL::float8[]
-              FROM rollups_minute WHERE tenant_id = $1 AND bucket >= $2 AND bucket <= $3
-                AND ($5::text IS NULL OR route = $5) AND ($6::text IS NULL OR consumer_id = $6) AND ($7::text IS NULL OR environment = $7)
-              GROUP BY 1 ORDER BY 1
-              """;
-        var byTime = await database.ForTenantAsync(caller.TenantId, async (connection, transaction) =>
+        var (from, to, filter) = (query.From, query.To, query.Filter);
+        var starts = new List<DateTimeOffset> { from };
+        for (var t = Durations.Floor(from, step) + step; t < to; t += step) starts.Add(t);
+        var set = filter.SetFor([]);
+        var fromEvents = set is null || (step < RollupTier.Minute.Width && set != RollupSet.Totals);
+
+        return await QueryBudget.RunAsync(database, caller.TenantId, async (connection, transaction, budget) =>
         {
-            await using var command = new NpgsqlCommand(sql, connection, transaction);
-            command.Parameters.AddWithValue(caller.TenantId);
-            command.Parameters.AddWithValue(from);
-            command.Parameters.AddWithValue(to);
-            command.Parameters.AddWithValue(step);
-            foreach (var value in new[] { filters.Route, filters.Consumer, filters.Environment })
-                command.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            var values = new Dictionary<DateTimeOffset, double?>();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                var count = reader.GetInt64(1);
-                var histogram = new LatencyHistogram();
-                if (!reader.IsDBNull(4)) histogram = LatencyHistogram.FromJson(reader.GetString(4));
-                else if (!reader.IsDBNull(5)) foreach (var latency in reader.GetFieldValue<double[]>(5)) histogram.Add(latency);
-                values[reader.GetFieldValue<DateTimeOffset>(0)] = metric switch
-                {
-                    "request_count" => count,
-                    "error_rate" => count == 0 ? null : (double)reader.GetInt64(2) / count,
-                    "latency_avg" => count == 0 ? null : reader.GetDouble(3) / count,
-                    "latency_p50" => histogram.Quantile(0.50),
-                    "latency_p95" => histogram.Quantile(0.95),
-                    _ => histogram.Quantile(0.99),
-                };
-            }
-            return values;
+            var read = new RollupRead(set ?? RollupSet.Totals, from, to, filter, [], step, MetricValue.NeedsSketch(metric));
+            var byPoint = (fromEvents
+                ? await rawEvents.ReadAsync(connection, transaction, caller.TenantId, read, budget)
+                : await RollupReader.ReadAsync(connection, transaction, caller.TenantId, read, budget)).ToDictionary(g => g.Point!.Value, g => g.Cell);
+            var points = starts.Select(t => new SeriesPoint(t, MetricValue.Of(metric, byPoint.TryGetValue(t, out var cell) ? cell : new RollupCell()))).ToList();
+            return ApiResults.Ok(new Series(metric, query.WindowText, stepText, from, to, fromEvents ? "events" : "rollups", points));
         }, ct);
-
-        var points = new List<SeriesPoint>();
-        for (var t = from; t <= to; t += step)
-            points.Add(new SeriesPoint(t, byTime.TryGetValue(t, out var v) ? v : metric == "request_count" ? 0 : null));
-        return ApiResults.Ok(new Series(metric, windowText, stepText, points));
     }
+
+    /// <summary>The step a series gets when none is asked: about 60-360 points.</summary>
+    private static string DefaultStep(TimeSpan window) =>
+        window <= TimeSpan.FromHours(1) ? (window <= TimeSpan.FromMinutes(15) ? "10s" : "1m") : window <= TimeSpan.FromHours(24) ? "5m" : "1h";
 }

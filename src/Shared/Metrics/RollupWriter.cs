@@ -1,88 +1,148 @@
 using Npgsql;
+using NpgsqlTypes;
 using PulseStream.Events;
 
 namespace PulseStream.Metrics;
 
-/// <summary>The dimensions of a per-minute rollup row.</summary>
-public readonly record struct RollupKey(Guid TenantId, DateTimeOffset Bucket, string Route, string Method, short StatusClass, string ConsumerId, string Environment);
-
 /// <summary>
-/// Counters and a latency histogram for one rollup key. Counts are checked (a wrap would be a wrong number, so it
-/// fails instead); byte sums saturate at <see cref="long.MaxValue"/>, as the upsert does: each event adds at most
-/// 2^40 (<see cref="EventRules.MaxByteCount"/>), so a sum reaches 2^63 − 1 only after more than 2^23 maximal events
-/// in one cell, which a tenant could aim at one past minute; such a cell shows the bound instead of wrapping.
-/// </summary>
-public sealed class RollupCell
-{
-    public long RequestCount;
-    public double LatencySum;
-    public double LatencyMax;
-    public long RequestBytes;
-    public long ResponseBytes;
-    public readonly LatencyHistogram Histogram = new();
-
-    public void Add(ApiEvent e)
-    {
-        RequestCount = checked(RequestCount + 1);
-        LatencySum += e.LatencyMs;
-        LatencyMax = Math.Max(LatencyMax, e.LatencyMs);
-        RequestBytes = Saturating.Add(RequestBytes, e.RequestBytes ?? 0);
-        ResponseBytes = Saturating.Add(ResponseBytes, e.ResponseBytes ?? 0);
-        Histogram.Add(e.LatencyMs);
-    }
-}
-
-/// <summary>
-/// Maintains per-minute rollups from consumed events (DESIGN.md §4.2): aggregates a batch in memory, then applies
-/// one upsert per key that adds counts and merges histograms, in the caller's transaction. Byte sums saturate at
-/// bigint's maximum (<c>saturating_add</c>): the edge bounds each event's byte counts, this is the backstop.
+/// Maintains every rollup set and tier from one tenant's consumed events, in the consumer's transaction (DESIGN.md
+/// §4.2), so each tier is written exactly once with the events and their position, and a late event (up to 7 days
+/// old) lands in every tier at once. The batch is aggregated in memory at each set's finest tier and folded into the
+/// coarser ones; then, under the tenant's rollup lock, the keys' stored sketches are read, merged here (a binary
+/// sketch merges in microseconds in .NET, while a SQL merge would parse it row by row), and every row is upserted
+/// with its counts added in SQL. Two round trips per tenant and batch, whatever the number of tables.
 /// </summary>
 public static class RollupWriter
 {
-    public static Dictionary<RollupKey, RollupCell> Aggregate(IEnumerable<(Guid TenantId, ApiEvent Event)> events)
+    /// <summary>The batch's cells per set and tier.</summary>
+    public static Dictionary<(RollupSet Set, RollupTier Tier), Dictionary<RollupKey, RollupCell>> Aggregate(IEnumerable<ApiEvent> events)
     {
-        var cells = new Dictionary<RollupKey, RollupCell>();
-        foreach (var (tenantId, e) in events)
+        var routes = new Dictionary<RollupKey, RollupCell>();
+        var consumers = new Dictionary<RollupKey, RollupCell>();
+        var totals = new Dictionary<RollupKey, RollupCell>();
+        foreach (var e in events)
         {
             var ts = e.Timestamp.ToUniversalTime();
-            var minute = new DateTimeOffset(ts.Year, ts.Month, ts.Day, ts.Hour, ts.Minute, 0, TimeSpan.Zero);
-            var key = new RollupKey(tenantId, minute, e.Route, e.Method, (short)e.StatusClass, e.ConsumerId ?? "", e.Environment);
-            if (!cells.TryGetValue(key, out var cell)) cells[key] = cell = new RollupCell();
-            cell.Add(e);
+            var minute = RollupTier.Minute.Floor(ts);
+            Cell(routes, new RollupKey(minute, e.Environment, e.Route, e.Method)).Add(e);
+            if (e.ConsumerId is { } consumer) Cell(consumers, new RollupKey(minute, e.Environment, consumer)).Add(e);
+            Cell(totals, new RollupKey(RollupTier.TenSeconds.Floor(ts), e.Environment)).Add(e);
+        }
+        var cells = new Dictionary<(RollupSet, RollupTier), Dictionary<RollupKey, RollupCell>>();
+        foreach (var (set, finest) in new[] { (RollupSet.Routes, routes), (RollupSet.Consumers, consumers), (RollupSet.Totals, totals) })
+        {
+            if (finest.Count == 0) continue;
+            // The finest tier's cells are already keyed by its buckets; each coarser tier folds the one before it.
+            var current = finest;
+            for (var i = 0; i < set.Tiers.Length; i++)
+            {
+                if (i > 0) current = FoldInto(current, set.Tiers[i]);
+                cells[(set, set.Tiers[i])] = current;
+            }
         }
         return cells;
     }
 
-    public static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Dictionary<RollupKey, RollupCell> cells, CancellationToken ct)
+    private static RollupCell Cell(Dictionary<RollupKey, RollupCell> cells, RollupKey key)
     {
-        if (cells.Count == 0) return;
-        var keys = cells.Keys.ToArray();
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO rollups_minute AS r (tenant_id, bucket, route, method, status_class, consumer_id, environment,
-                request_count, latency_sum, latency_max, request_bytes, response_bytes, histogram)
-            SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::smallint[], $6::text[], $7::text[],
-                $8::bigint[], $9::float8[], $10::float8[], $11::bigint[], $12::bigint[], $13::jsonb[])
-            ON CONFLICT (tenant_id, bucket, route, method, status_class, consumer_id, environment) DO UPDATE SET
-                request_count = r.request_count + excluded.request_count,
+        if (!cells.TryGetValue(key, out var cell)) cells[key] = cell = new RollupCell();
+        return cell;
+    }
+
+    private static Dictionary<RollupKey, RollupCell> FoldInto(Dictionary<RollupKey, RollupCell> finer, RollupTier tier)
+    {
+        var coarser = new Dictionary<RollupKey, RollupCell>();
+        foreach (var (key, cell) in finer) Cell(coarser, key with { Bucket = tier.Floor(key.Bucket) }).Merge(cell);
+        return coarser;
+    }
+
+    public static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        Dictionary<(RollupSet Set, RollupTier Tier), Dictionary<RollupKey, RollupCell>> cells, CancellationToken ct)
+    {
+        var targets = cells.Where(c => c.Value.Count > 0).Select(c => (c.Key.Set, c.Key.Tier, Keys: c.Value.Keys.ToArray(), Cells: c.Value)).ToList();
+        if (targets.Count == 0) return;
+
+        // The sketch is read, merged and written back: the lock keeps two writers of one tenant (a replay beside the
+        // consumer, two instances during a rebalance) from both merging into the sketch the other is replacing.
+        await using (var batch = new NpgsqlBatch(connection, transaction))
+        {
+            var lockCommand = new NpgsqlBatchCommand("SELECT pg_advisory_xact_lock(hashtextextended('rollups:' || $1::text, 0))");
+            lockCommand.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+            batch.BatchCommands.Add(lockCommand);
+            foreach (var (set, tier, keys, _) in targets) batch.BatchCommands.Add(ReadSketches(set, tier, tenantId, keys));
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            foreach (var (_, _, keys, byKey) in targets)
+            {
+                await reader.NextResultAsync(ct);
+                while (await reader.ReadAsync(ct))
+                    SketchCodec.MergeInto(byKey[keys[reader.GetInt64(0) - 1]].Histogram, reader.GetFieldValue<byte[]>(1));
+            }
+        }
+
+        await using var upserts = new NpgsqlBatch(connection, transaction);
+        foreach (var (set, tier, keys, byKey) in targets) upserts.BatchCommands.Add(Upsert(set, tier, tenantId, keys, byKey));
+        await upserts.ExecuteNonQueryAsync(ct);
+    }
+
+    private static string DimensionMatch(RollupSet set) =>
+        string.Concat(set.Dimensions.Select((d, i) => $" AND r.{d} = k.d{i + 1}"));
+
+    private static NpgsqlBatchCommand ReadSketches(RollupSet set, RollupTier tier, Guid tenantId, RollupKey[] keys)
+    {
+        var command = new NpgsqlBatchCommand($"""
+            SELECT k.i, r.sketch
+            FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS k(bucket, environment, d1, d2, i)
+            JOIN {set.Table(tier)} r ON r.tenant_id = $1 AND r.bucket = k.bucket AND r.environment = k.environment{DimensionMatch(set)}
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        AddKeyParameters(command, keys);
+        return command;
+    }
+
+    private static void AddKeyParameters(NpgsqlBatchCommand command, RollupKey[] keys)
+    {
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Bucket.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Environment).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.First).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Second).ToArray() });
+    }
+
+    private static NpgsqlBatchCommand Upsert(RollupSet set, RollupTier tier, Guid tenantId, RollupKey[] keys, Dictionary<RollupKey, RollupCell> byKey)
+    {
+        var dimensions = string.Concat(set.Dimensions.Select(d => $", {d}"));
+        var dimensionValues = string.Concat(set.Dimensions.Select((_, i) => $", d{i + 1}"));
+        var command = new NpgsqlBatchCommand($"""
+            INSERT INTO {set.Table(tier)} AS r (tenant_id, bucket, environment{dimensions}, requests, status_1xx, status_2xx, status_3xx,
+                status_4xx, status_5xx, latency_sum, latency_max, request_bytes, response_bytes, last_seen, sketch)
+            SELECT $1, bucket, environment{dimensionValues}, requests, s1, s2, s3, s4, s5, latency_sum, latency_max, request_bytes, response_bytes, last_seen, sketch
+            FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
+                        $11::bigint[], $12::float8[], $13::float8[], $14::bigint[], $15::bigint[], $16::timestamptz[], $17::bytea[])
+                 AS k(bucket, environment, d1, d2, requests, s1, s2, s3, s4, s5, latency_sum, latency_max, request_bytes, response_bytes, last_seen, sketch)
+            ON CONFLICT (tenant_id, bucket, environment{dimensions}) DO UPDATE SET
+                requests = r.requests + excluded.requests,
+                status_1xx = r.status_1xx + excluded.status_1xx,
+                status_2xx = r.status_2xx + excluded.status_2xx,
+                status_3xx = r.status_3xx + excluded.status_3xx,
+                status_4xx = r.status_4xx + excluded.status_4xx,
+                status_5xx = r.status_5xx + excluded.status_5xx,
                 latency_sum = r.latency_sum + excluded.latency_sum,
                 latency_max = greatest(r.latency_max, excluded.latency_max),
                 request_bytes = saturating_add(r.request_bytes, excluded.request_bytes),
                 response_bytes = saturating_add(r.response_bytes, excluded.response_bytes),
-                histogram = histogram_merge(r.histogram, excluded.histogram)
-            """, connection, transaction);
-        command.Parameters.AddWithValue(keys.Select(k => k.TenantId).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => k.Bucket.UtcDateTime).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => k.Route).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => k.Method).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => k.StatusClass).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => k.ConsumerId).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => k.Environment).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => cells[k].RequestCount).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => cells[k].LatencySum).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => cells[k].LatencyMax).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => cells[k].RequestBytes).ToArray());
-        command.Parameters.AddWithValue(keys.Select(k => cells[k].ResponseBytes).ToArray());
-        command.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => cells[k].Histogram.ToJson()).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Jsonb });
-        await command.ExecuteNonQueryAsync(ct);
+                last_seen = greatest(r.last_seen, excluded.last_seen),
+                sketch = excluded.sketch
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
+        AddKeyParameters(command, keys);
+        var cells = keys.Select(k => byKey[k]).ToArray();
+        command.Parameters.Add(new NpgsqlParameter { Value = cells.Select(c => c.Requests).ToArray() });
+        for (var i = 0; i < 5; i++) command.Parameters.Add(new NpgsqlParameter { Value = cells.Select(c => c.StatusClasses[i]).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = cells.Select(c => c.LatencySum).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = cells.Select(c => c.LatencyMax).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = cells.Select(c => c.RequestBytes).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = cells.Select(c => c.ResponseBytes).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = cells.Select(c => c.LastSeen.UtcDateTime).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = cells.Select(c => c.Histogram.ToBytes()).ToArray() });
+        return command;
     }
 }

@@ -85,8 +85,8 @@ public sealed class DeadLetterReplayer(Database database, IsolatingEventWriter w
         {
             decodeError = e;
         }
-        var maxRoutes = new Dictionary<Guid, int>();
-        if (envelope is not null) maxRoutes[envelope.TenantId] = (await limits.GetAsync(envelope.TenantId, ct)).MaxRoutes;
+        var tenantLimits = new Dictionary<Guid, Tenancy.TenantLimits>();
+        if (envelope is not null) tenantLimits[envelope.TenantId] = await limits.GetAsync(envelope.TenantId, ct);
 
         try
         {
@@ -97,7 +97,7 @@ public sealed class DeadLetterReplayer(Database database, IsolatingEventWriter w
                 if (envelope is null) return new Result(await StayDeadAsync(connection, transaction, id, null, StoreFailures.Describe(decodeError!), ct));
 
                 var events = envelope.Events.Select(e => new PendingEvent(id, envelope.TenantId, envelope.ReceivedAt, e)).ToList();
-                var outcome = await writer.WriteAsync(connection, transaction, events, maxRoutes, ct);
+                var outcome = await writer.WriteAsync(connection, transaction, events, tenantLimits, ct);
                 if (outcome.Rejected.Count == 0)
                 {
                     await MarkReplayedAsync(connection, transaction, id, envelope, ct);

@@ -5,9 +5,9 @@ namespace PulseStream.Tenancy;
 
 /// <summary>A tenant's ingest limits (CONTRACT.md defaults), kept with the tenant's edge record so an operator can raise
 /// one tenant's limits in Table storage without a deploy.</summary>
-public sealed record TenantLimits(int EventsPerSecond, int Burst, int MaxBodyBytes, int MaxDecompressedBytes, int MaxBatchEvents, int MaxRoutes = 2000)
+public sealed record TenantLimits(int EventsPerSecond, int Burst, int MaxBodyBytes, int MaxDecompressedBytes, int MaxBatchEvents, int MaxRoutes = 2000, int MaxConsumers = 10_000)
 {
-    public static readonly TenantLimits Default = new(10_000, 20_000, 1024 * 1024, 8 * 1024 * 1024, 1000, 2000);
+    public static readonly TenantLimits Default = new(10_000, 20_000, 1024 * 1024, 8 * 1024 * 1024, 1000, 2000, 10_000);
 }
 
 /// <summary>
@@ -42,7 +42,8 @@ public sealed class TenantLimitsStore
                 limits = new TenantLimits(
                     Positive(e.GetInt32("EventsPerSecond"), d.EventsPerSecond), Positive(e.GetInt32("Burst"), d.Burst),
                     Positive(e.GetInt32("MaxBodyBytes"), d.MaxBodyBytes), Positive(e.GetInt32("MaxDecompressedBytes"), d.MaxDecompressedBytes),
-                    Positive(e.GetInt32("MaxBatchEvents"), d.MaxBatchEvents), Positive(e.GetInt32("MaxRoutes"), d.MaxRoutes));
+                    Positive(e.GetInt32("MaxBatchEvents"), d.MaxBatchEvents), Positive(e.GetInt32("MaxRoutes"), d.MaxRoutes),
+                    Positive(e.GetInt32("MaxConsumers"), d.MaxConsumers));
             }
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -60,6 +61,7 @@ public sealed class TenantLimitsStore
         {
             ["EventsPerSecond"] = limits.EventsPerSecond, ["Burst"] = limits.Burst, ["MaxBodyBytes"] = limits.MaxBodyBytes,
             ["MaxDecompressedBytes"] = limits.MaxDecompressedBytes, ["MaxBatchEvents"] = limits.MaxBatchEvents, ["MaxRoutes"] = limits.MaxRoutes,
+            ["MaxConsumers"] = limits.MaxConsumers,
         }, TableUpdateMode.Replace, ct);
         _cache.Invalidate(tenantId);
     }

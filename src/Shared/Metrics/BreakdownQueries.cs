@@ -1,0 +1,143 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using PulseStream.Http;
+using PulseStream.Identity;
+using PulseStream.Storage;
+
+namespace PulseStream.Metrics;
+
+public sealed record RouteReport(string Route, string Method, long Requests, double ErrorRate, double? P50, double? P95, double? P99,
+    long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen);
+public sealed record ConsumerReport(string ConsumerId, long Requests, double ErrorRate, double? P50, double? P95, double? P99,
+    long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen);
+
+/// <summary>
+/// <c>GET /api/v1/routes</c> and <c>GET /api/v1/consumers</c>: one row per route and method (or per consumer) over the
+/// window, sortable and paged. Counts for every group come first (cheap, no sketches); percentiles are read only for
+/// the page shown, unless the sort itself is a percentile. The cursor is opaque: it carries the sort and the offset,
+/// so a page is the next one of the same ordering (over a moving window, a group may move between pages).
+/// </summary>
+public sealed class BreakdownQueries(Database database, Tenancy.TenantLimitsStore limits, TimeProvider time)
+{
+    public const int MaxLimit = 1000;
+    private static readonly string[] Metrics = ["requests", "errorRate", "p50", "p95", "p99", "requestBytes", "responseBytes", "lastSeen"];
+
+    /// <summary>A breakdown's groups, sorted, with the percentiles filled in for the ones returned.</summary>
+    public sealed record Breakdown(MetricsRequest Query, IReadOnlyList<RollupGroup> Groups, string? Next, DimensionUsage Usage);
+
+    public Task<IActionResult> RoutesAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
+        RespondAsync(caller, request, RollupSet.Routes, ct, b => new
+        {
+            window = b.Query.WindowText, from = b.Query.From, to = b.Query.To, environment = b.Query.Filter.Environment,
+            items = b.Groups.Select(ToRoute).ToList(), b.Next, routes = b.Usage,
+        });
+
+    public Task<IActionResult> ConsumersAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
+        RespondAsync(caller, request, RollupSet.Consumers, ct, b => new
+        {
+            window = b.Query.WindowText, from = b.Query.From, to = b.Query.To, environment = b.Query.Filter.Environment,
+            items = b.Groups.Select(ToConsumer).ToList(), b.Next, consumers = b.Usage,
+        });
+
+    public static RouteReport ToRoute(RollupGroup g) => new(g.Key[0], g.Key[1], g.Cell.Requests, g.Cell.ErrorRate,
+        g.Cell.Histogram.Quantile(0.50), g.Cell.Histogram.Quantile(0.95), g.Cell.Histogram.Quantile(0.99), g.Cell.RequestBytes, g.Cell.ResponseBytes, g.Cell.LastSeen);
+
+    public static ConsumerReport ToConsumer(RollupGroup g) => new(g.Key[0], g.Cell.Requests, g.Cell.ErrorRate,
+        g.Cell.Histogram.Quantile(0.50), g.Cell.Histogram.Quantile(0.95), g.Cell.Histogram.Quantile(0.99), g.Cell.RequestBytes, g.Cell.ResponseBytes, g.Cell.LastSeen);
+
+    private async Task<IActionResult> RespondAsync(Caller caller, HttpRequest request, RollupSet set, CancellationToken ct, Func<Breakdown, object> body)
+    {
+        var (limit, invalidLimit) = QueryParameters.Int(request, "limit", 100, 1, MaxLimit);
+        if (invalidLimit is not null) return invalidLimit;
+        return await QueryAsync(caller, request, set, limit, ct, b => ApiResults.Ok(body(b)));
+    }
+
+    /// <summary>Validates the request and computes one page (<paramref name="limit"/> groups, all when null) of a breakdown.</summary>
+    public async Task<IActionResult> QueryAsync(Caller caller, HttpRequest request, RollupSet set, int? limit, CancellationToken ct, Func<Breakdown, IActionResult> respond)
+    {
+        var (query, invalid) = MetricsRequest.Parse(request, time.GetUtcNow(), "24h", "environment");
+        if (invalid is not null) return invalid;
+        var names = set == RollupSet.Routes ? new[] { "route", "method" } : ["consumerId"];
+        var sort = request.Query["sort"].FirstOrDefault() ?? "requests";
+        if (!Metrics.Contains(sort) && !names.Contains(sort))
+            return ApiResults.BadRequest("invalid-sort", $"sort must be one of {string.Join(", ", Metrics.Concat(names))}.");
+        var order = request.Query["order"].FirstOrDefault() ?? (names.Contains(sort) ? "asc" : "desc");
+        if (order is not ("asc" or "desc")) return ApiResults.BadRequest("invalid-order", "order must be asc or desc.");
+        var offset = 0;
+        if (request.Query["cursor"].FirstOrDefault() is { } cursor && !TryDecodeCursor(cursor, sort, order, out offset))
+            return ApiResults.BadRequest("invalid-cursor", "cursor is not one this query returned for the same sort and order.");
+
+        var tenantLimits = await limits.GetAsync(caller.TenantId, ct);
+        var columns = set == RollupSet.Routes ? new[] { "route", "method" } : ["consumer_id"];
+        return await QueryBudget.RunAsync(database, caller.TenantId, async (connection, transaction, budget) =>
+        {
+            var bySketch = sort is "p50" or "p95" or "p99";
+            var all = await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
+                new RollupRead(set, query!.From, query.To, query.Filter, columns, Sketches: bySketch), budget);
+            var sorted = Sort(all, sort, order == "desc", names).ToList();
+            var page = sorted.Skip(offset).Take(limit ?? int.MaxValue).ToList();
+            if (!bySketch && page.Count > 0)
+            {
+                var sketched = (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
+                        new RollupRead(set, query.From, query.To, query.Filter, columns, Sketches: true, OnlyFirst: page.Select(g => g.Key[0]).Distinct().ToList()), budget))
+                    .ToDictionary(g => string.Join('\0', g.Key), g => g.Cell);
+                page = page.Select(g => sketched.TryGetValue(string.Join('\0', g.Key), out var cell) ? g with { Cell = cell } : g).ToList();
+            }
+            var next = offset + page.Count < sorted.Count && limit is not null ? EncodeCursor(sort, order, offset + page.Count) : null;
+            var bound = set == RollupSet.Routes ? CardinalityBound.Routes : CardinalityBound.Consumers;
+            var usage = await DashboardQueries.UsageAsync(connection, transaction, caller.TenantId, bound,
+                set == RollupSet.Routes ? tenantLimits.MaxRoutes : tenantLimits.MaxConsumers, budget);
+            return respond(new Breakdown(query, page, next, usage));
+        }, ct);
+    }
+
+    private static IEnumerable<RollupGroup> Sort(List<RollupGroup> groups, string sort, bool descending, string[] names)
+    {
+        Func<RollupGroup, double> metric = sort switch
+        {
+            "requests" => g => g.Cell.Requests,
+            "errorRate" => g => g.Cell.ErrorRate,
+            "p50" => g => g.Cell.Histogram.Quantile(0.50) ?? double.NegativeInfinity,
+            "p95" => g => g.Cell.Histogram.Quantile(0.95) ?? double.NegativeInfinity,
+            "p99" => g => g.Cell.Histogram.Quantile(0.99) ?? double.NegativeInfinity,
+            "requestBytes" => g => g.Cell.RequestBytes,
+            "responseBytes" => g => g.Cell.ResponseBytes,
+            "lastSeen" => g => g.Cell.LastSeen.UtcTicks,
+            _ => _ => 0,
+        };
+        var nameIndex = Array.IndexOf(names, sort);
+        // Ties are broken by the group's names, so pages never overlap or skip a group of the same data.
+        IOrderedEnumerable<RollupGroup> ordered = nameIndex >= 0
+            ? (descending ? groups.OrderByDescending(g => g.Key[nameIndex], StringComparer.Ordinal) : groups.OrderBy(g => g.Key[nameIndex], StringComparer.Ordinal))
+            : (descending ? groups.OrderByDescending(metric) : groups.OrderBy(metric));
+        for (var i = 0; i < names.Length; i++)
+        {
+            var index = i;
+            ordered = ordered.ThenBy(g => g.Key[index], StringComparer.Ordinal);
+        }
+        return ordered;
+    }
+
+    private static string EncodeCursor(string sort, string order, int offset) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"v1|{sort}|{order}|{offset}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static bool TryDecodeCursor(string cursor, string sort, string order, out int offset)
+    {
+        offset = 0;
+        if (cursor.Length > 200) return false;
+        try
+        {
+            var padded = cursor.Replace('-', '+').Replace('_', '/');
+            padded += new string('=', (4 - padded.Length % 4) % 4);
+            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(padded)).Split('|');
+            return parts is ["v1", var s, var o, var n] && s == sort && o == order
+                && int.TryParse(n, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out offset);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using PulseStream.Http;
+using PulseStream.Storage;
+
+namespace PulseStream.Metrics;
+
+/// <summary>
+/// Every read of the query API runs under a time budget: the transaction's <c>statement_timeout</c> and a
+/// cancellation of the work around it. A read that runs out answers 503 with <c>Retry-After</c> (the caller may try a
+/// shorter window, or again when the server is less busy) instead of holding a connection and the caller's request.
+/// </summary>
+public static class QueryBudget
+{
+    public static readonly TimeSpan Budget = TimeSpan.FromSeconds(5);
+    private const int RetryAfterSeconds = 5;
+
+    public static async Task<IActionResult> RunAsync(Database database, Guid tenantId,
+        Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<IActionResult>> work, CancellationToken ct)
+    {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        budget.CancelAfter(Budget);
+        try
+        {
+            return await database.ForTenantAsync(tenantId, async (connection, transaction) =>
+            {
+                await using (var timeout = new NpgsqlCommand($"SET LOCAL statement_timeout = {(int)Budget.TotalMilliseconds}", connection, transaction))
+                    await timeout.ExecuteNonQueryAsync(budget.Token);
+                return await work(connection, transaction, budget.Token);
+            }, budget.Token);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && IsBudgetExceeded(e, budget))
+        {
+            return ApiResults.Unavailable($"The query did not finish within its {Budget.TotalSeconds:0} s budget. Try a shorter window or a narrower filter.", RetryAfterSeconds);
+        }
+    }
+
+    private static bool IsBudgetExceeded(Exception e, CancellationTokenSource budget) =>
+        e is PostgresException { SqlState: PostgresErrorCodes.QueryCanceled }
+        || (e is OperationCanceledException or NpgsqlException && budget.IsCancellationRequested)
+        || (e.InnerException is { } inner && IsBudgetExceeded(inner, budget));
+}

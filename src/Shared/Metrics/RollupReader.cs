@@ -1,0 +1,109 @@
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace PulseStream.Metrics;
+
+/// <summary>The API dimensions a read is restricted to (null: all).</summary>
+public sealed record RollupFilter(string? Route = null, string? Method = null, string? ConsumerId = null, string? Environment = null)
+{
+    /// <summary>The set that answers reads with this filter and grouping, or null when none does (route or method with a consumer).</summary>
+    public RollupSet? SetFor(IReadOnlyCollection<string> groupBy) =>
+        RollupSet.For(Route is not null || groupBy.Contains("route"), Method is not null || groupBy.Contains("method"),
+            ConsumerId is not null || groupBy.Contains("consumer_id"));
+}
+
+/// <summary>One group's (and, in a series, one point's) merged rollup.</summary>
+public sealed record RollupGroup(IReadOnlyList<string> Key, DateTimeOffset? Point, RollupCell Cell);
+
+/// <summary>What to read: a set over [From, To), grouped by some of its columns, optionally per step.</summary>
+/// <param name="GroupBy">Columns of the set (<c>route</c>, <c>method</c>, <c>consumer_id</c>, <c>environment</c>).</param>
+/// <param name="Step">For a series: points per step, aligned to UTC multiples of it; the first point starts at From.</param>
+/// <param name="Sketches">Whether latency sketches are needed (percentiles), which costs more to read.</param>
+/// <param name="OnlyFirst">When set, only groups whose first column has one of these values.</param>
+public sealed record RollupRead(RollupSet Set, DateTimeOffset From, DateTimeOffset To, RollupFilter Filter, string[] GroupBy,
+    TimeSpan? Step = null, bool Sketches = false, IReadOnlyCollection<string>? OnlyFirst = null);
+
+/// <summary>
+/// Reads rollups: one SQL statement over the tier tables a range needs (<see cref="RollupRange.Plan"/>), sums counts
+/// in SQL (clamped to bigint: <c>sum()</c> over bigint is numeric) and merges the groups' sketches here. Table and
+/// column names come only from <see cref="RollupSet"/> and <see cref="AllowedColumns"/>, never from a request.
+/// </summary>
+public static class RollupReader
+{
+    private static readonly HashSet<string> AllowedColumns = ["route", "method", "consumer_id", "environment"];
+
+    public static async Task<List<RollupGroup>> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, RollupRead read, CancellationToken ct)
+    {
+        if (read.GroupBy.Any(c => !AllowedColumns.Contains(c) || (c != "environment" && !read.Set.Dimensions.Contains(c))))
+            throw new ArgumentException("A group column is not one of the set's.", nameof(read));
+        var groups = new List<RollupGroup>();
+        if (read.From >= read.To) return groups;
+        var spans = RollupRange.Plan(read.From, read.To, read.Set.Tiers, read.Step ?? TimeSpan.MaxValue);
+
+        var parameters = new List<NpgsqlParameter> { new() { Value = tenantId } };
+        string Parameter(object value, NpgsqlDbType? type = null)
+        {
+            var p = new NpgsqlParameter { Value = value };
+            if (type is { } t) p.NpgsqlDbType = t;
+            parameters.Add(p);
+            return $"${parameters.Count}";
+        }
+        var filters = new StringBuilder();
+        if (read.Filter.Environment is { } environment) filters.Append($" AND environment = {Parameter(environment)}");
+        if (read.Set == RollupSet.Routes && read.Filter.Route is { } route) filters.Append($" AND route = {Parameter(route)}");
+        if (read.Set == RollupSet.Routes && read.Filter.Method is { } method) filters.Append($" AND method = {Parameter(method)}");
+        if (read.Set == RollupSet.Consumers && read.Filter.ConsumerId is { } consumer) filters.Append($" AND consumer_id = {Parameter(consumer)}");
+        if (read.OnlyFirst is { } only) filters.Append($" AND {read.GroupBy[0]} = ANY({Parameter(only.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)})");
+
+        var selected = string.Join(", ", read.GroupBy.Append("bucket").Concat(
+            ["requests", "status_1xx", "status_2xx", "status_3xx", "status_4xx", "status_5xx", "latency_sum", "latency_max", "request_bytes", "response_bytes", "last_seen"])
+            .Concat(read.Sketches ? ["sketch"] : []));
+        var union = string.Join("\n UNION ALL\n", spans.GroupBy(s => s.Tier).Select(tier =>
+        {
+            var ranges = string.Join(" OR ", tier.Select(s =>
+                $"(bucket >= {Parameter(s.From.UtcDateTime, NpgsqlDbType.TimestampTz)} AND bucket < {Parameter(s.To.UtcDateTime, NpgsqlDbType.TimestampTz)})"));
+            return $"SELECT {selected} FROM {read.Set.Table(tier.Key)} WHERE tenant_id = $1 AND ({ranges}){filters}";
+        }));
+        var point = read.Step is { } step
+            ? $"date_bin({Parameter(step, NpgsqlDbType.Interval)}, bucket, timestamptz '2000-01-01 00:00:00+00')"
+            : "NULL::timestamptz";
+        var groupColumns = string.Concat(read.GroupBy.Select(c => c + ", "));
+        var sql = $"""
+            SELECT {groupColumns}{point} AS point,
+                   clamp_bigint(sum(requests)), clamp_bigint(sum(status_1xx)), clamp_bigint(sum(status_2xx)), clamp_bigint(sum(status_3xx)),
+                   clamp_bigint(sum(status_4xx)), clamp_bigint(sum(status_5xx)), sum(latency_sum), max(latency_max),
+                   clamp_bigint(sum(request_bytes)), clamp_bigint(sum(response_bytes)), max(last_seen),
+                   {(read.Sketches ? "array_agg(sketch)" : "NULL::bytea[]")}
+            FROM ({union}) AS rows
+            GROUP BY {groupColumns}point
+            """;
+
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.AddRange(parameters.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var n = read.GroupBy.Length;
+        while (await reader.ReadAsync(ct))
+        {
+            var key = new string[n];
+            for (var i = 0; i < n; i++) key[i] = reader.GetString(i);
+            DateTimeOffset? at = reader.IsDBNull(n) ? null : reader.GetFieldValue<DateTimeOffset>(n);
+            // The first point is clipped to the window's start: its bin may begin before it.
+            if (at is { } bin && bin < read.From) at = read.From;
+            var cell = new RollupCell
+            {
+                Requests = reader.GetInt64(n + 1),
+                LatencySum = reader.GetDouble(n + 7),
+                LatencyMax = reader.GetDouble(n + 8),
+                RequestBytes = reader.GetInt64(n + 9),
+                ResponseBytes = reader.GetInt64(n + 10),
+                LastSeen = reader.GetFieldValue<DateTimeOffset>(n + 11),
+            };
+            for (var i = 0; i < 5; i++) cell.StatusClasses[i] = reader.GetInt64(n + 2 + i);
+            if (read.Sketches)
+                foreach (var sketch in reader.GetFieldValue<byte[][]>(n + 12)) SketchCodec.MergeInto(cell.Histogram, sketch);
+            groups.Add(new RollupGroup(key, at, cell));
+        }
+        return groups;
+    }
+}
