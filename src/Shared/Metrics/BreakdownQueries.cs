@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
@@ -10,6 +11,12 @@ namespace PulseStream.Metrics;
 
 public sealed record RouteReport(string Route, string Method, long Requests, double ErrorRate, double? P50, double? P95, double? P99,
     long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen);
+/// <summary>A page of <c>GET /api/v1/routes</c>; <c>next</c> is null on the last page.</summary>
+public sealed record RoutesPage(string Window, DateTimeOffset From, DateTimeOffset To, string? Environment, IReadOnlyList<RouteReport> Items,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Routes);
+/// <summary>A page of <c>GET /api/v1/consumers</c>; <c>next</c> is null on the last page.</summary>
+public sealed record ConsumersPage(string Window, DateTimeOffset From, DateTimeOffset To, string? Environment, IReadOnlyList<ConsumerReport> Items,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Consumers);
 public sealed record ConsumerReport(string ConsumerId, long Requests, double ErrorRate, double? P50, double? P95, double? P99,
     long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen);
 
@@ -28,18 +35,12 @@ public sealed class BreakdownQueries(Database database, Tenancy.TenantLimitsStor
     public sealed record Breakdown(MetricsRequest Query, IReadOnlyList<RollupGroup> Groups, string? Next, DimensionUsage Usage);
 
     public Task<IActionResult> RoutesAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
-        RespondAsync(caller, request, RollupSet.Routes, ct, b => new
-        {
-            window = b.Query.WindowText, from = b.Query.From, to = b.Query.To, environment = b.Query.Filter.Environment,
-            items = b.Groups.Select(ToRoute).ToList(), b.Next, routes = b.Usage,
-        });
+        RespondAsync(caller, request, RollupSet.Routes, ct, b =>
+            new RoutesPage(b.Query.WindowText, b.Query.From, b.Query.To, b.Query.Filter.Environment, b.Groups.Select(ToRoute).ToList(), b.Next, b.Usage));
 
     public Task<IActionResult> ConsumersAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
-        RespondAsync(caller, request, RollupSet.Consumers, ct, b => new
-        {
-            window = b.Query.WindowText, from = b.Query.From, to = b.Query.To, environment = b.Query.Filter.Environment,
-            items = b.Groups.Select(ToConsumer).ToList(), b.Next, consumers = b.Usage,
-        });
+        RespondAsync(caller, request, RollupSet.Consumers, ct, b =>
+            new ConsumersPage(b.Query.WindowText, b.Query.From, b.Query.To, b.Query.Filter.Environment, b.Groups.Select(ToConsumer).ToList(), b.Next, b.Usage));
 
     public static RouteReport ToRoute(RollupGroup g) => new(g.Key[0], g.Key[1], g.Cell.Requests, g.Cell.ErrorRate,
         g.Cell.Histogram.Quantile(0.50), g.Cell.Histogram.Quantile(0.95), g.Cell.Histogram.Quantile(0.99), g.Cell.RequestBytes, g.Cell.ResponseBytes, g.Cell.LastSeen);

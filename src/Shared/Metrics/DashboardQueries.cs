@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
@@ -8,14 +9,16 @@ using PulseStream.Storage;
 
 namespace PulseStream.Metrics;
 
-public sealed record Totals(long Requests, long Errors4xx, long Errors5xx, double ErrorRate, double Rpm, double? P50, double? P95, double? P99,
-    long RequestBytes, long ResponseBytes);
+public sealed record Totals(long Requests, long Errors4xx, long Errors5xx, double ErrorRate, double Rpm,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? P50, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? P95,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? P99, long RequestBytes, long ResponseBytes);
 public sealed record RouteSummary(string Route, string Method, long Requests, double ErrorRate, double? P95);
 public sealed record Overview(string Window, DateTimeOffset From, DateTimeOffset To, string? Environment, Totals Totals, IReadOnlyList<RouteSummary> TopRoutes,
     IReadOnlyDictionary<string, long> StatusClasses, IReadOnlyList<AlertView> FiringAlerts, DimensionUsage Routes, DimensionUsage Consumers);
 /// <summary>How many distinct values (routes or consumers) the tenant has, its limit, and how much traffic went to the overflow value beyond it.</summary>
 public sealed record DimensionUsage(long Distinct, int Limit, long OverflowEvents, long OverflowValues, string OverflowAs);
-public sealed record SeriesPoint(DateTimeOffset Ts, double? Value);
+/// <summary>A series point; <c>value</c> is null (written, not left out) where the metric has no requests to be computed from.</summary>
+public sealed record SeriesPoint(DateTimeOffset Ts, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Value);
 public sealed record Series(string Metric, string Window, string Step, DateTimeOffset From, DateTimeOffset To, string Source, IReadOnlyList<SeriesPoint> Points);
 
 /// <summary>
