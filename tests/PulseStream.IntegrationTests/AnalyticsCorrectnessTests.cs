@@ -18,6 +18,7 @@ public sealed class AnalyticsDataSetFixture : IAsyncLifetime
     public List<SentEvent> Events { get; } = [];
     public string Token { get; private set; } = "";
     public int Duplicates { get; private set; }
+    public Guid TenantId { get; private set; }
 
     public sealed record SentEvent(string Id, DateTimeOffset Ts, string Method, string Route, int Status, double Latency, string? Consumer, string Environment, long Bytes);
 
@@ -25,6 +26,7 @@ public sealed class AnalyticsDataSetFixture : IAsyncLifetime
     {
         await HostFixture.InitializeAsync();
         var tenant = await Provisioning.For(Host).CreateTenantAsync("Known Answers Co", $"known-{Guid.NewGuid():N}@example.com", "a long password 123", default);
+        TenantId = tenant.TenantId;
         var random = new Random(2026);
         var now = DateTimeOffset.UtcNow;
         string[] routes = ["/v1/orders", "/v1/orders/{id}", "/v1/products", "/v1/checkout", "/v1/search", "/v1/users/{id}"];
@@ -268,5 +270,69 @@ public class AnalyticsCorrectnessTests(AnalyticsDataSetFixture data) : IClassFix
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.EndsWith("/" + type, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("type").GetString(), StringComparison.Ordinal);
         }
+    }
+}
+
+/// <summary>A rule's value is the dashboard's value for the same window and filters: both read the same sets and tiers.</summary>
+public class RuleReadsLikeTheDashboardTests(AnalyticsDataSetFixture data) : IClassFixture<AnalyticsDataSetFixture>
+{
+    private async Task<List<PulseStream.Alerting.GroupValue>> RuleValuesAsync(string metric, string window, DateTimeOffset to,
+        PulseStream.Alerting.RuleFilters? filters, string[] groupBy)
+    {
+        var rule = new PulseStream.Alerting.AlertRule(Guid.NewGuid(), new PulseStream.Alerting.AlertRuleBody("same numbers", true, "warning",
+            new PulseStream.Alerting.RuleCondition("threshold", metric, ">", 0, window, filters, groupBy), null, null, null), to, to);
+        await using var connection = new Npgsql.NpgsqlConnection(data.Host.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        // The rule evaluated half a minute into the last minute of the dashboard's window covers that same window.
+        return await new PulseStream.Alerting.RuleMetricQuery(new PulseStream.Metrics.RawEventRollup())
+            .ComputeAsync(connection, transaction, data.TenantId, rule, to.AddSeconds(-30), [], 1000, default);
+    }
+
+    [Theory]
+    [InlineData("1h", "latency_p95")]
+    [InlineData("24h", "error_rate")]
+    [InlineData("24h", "latency_p99")]
+    public async Task A_rule_grouped_by_route_and_method_sees_the_routes_table_values(string window, string metric)
+    {
+        var routes = await data.GetAsync($"api/v1/routes?window={window}&limit=1000");
+        var to = routes.GetProperty("to").GetDateTimeOffset();
+        var values = (await RuleValuesAsync(metric, window, to, null, ["route", "method"])).ToDictionary(v => v.GroupKey, v => v.Value);
+        var items = routes.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(items.Count, values.Count);
+        foreach (var item in items)
+        {
+            var key = $"route={item.GetProperty("route").GetString()},method={item.GetProperty("method").GetString()}";
+            var expected = metric == "error_rate" ? item.GetProperty("errorRate").GetDouble() : item.GetProperty(metric == "latency_p95" ? "p95" : "p99").GetDouble();
+            Assert.Equal(expected, values[key]!.Value, 12);
+        }
+    }
+
+    [Theory]
+    [InlineData("route=/v1/orders&method=GET&consumerId=customer-3")]
+    [InlineData("consumerId=customer-9")]
+    [InlineData("environment=staging")]
+    [InlineData("route=/v1/checkout")]
+    public async Task A_filtered_rule_counts_what_the_series_counts_over_the_same_window(string query)
+    {
+        var series = await data.GetAsync($"api/v1/metrics/timeseries?metric=request_count&window=24h&step=1h&{query}");
+        var to = series.GetProperty("to").GetDateTimeOffset();
+        var from = series.GetProperty("from").GetDateTimeOffset();
+        var parts = query.Split('&').Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
+        var filters = new PulseStream.Alerting.RuleFilters(parts.GetValueOrDefault("route"), parts.GetValueOrDefault("method"),
+            parts.GetValueOrDefault("environment"), parts.GetValueOrDefault("consumerId"));
+        var count = Assert.Single(await RuleValuesAsync("request_count", "24h", to, filters, []));
+        Assert.Equal(series.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("value").GetDouble()), count.Value);
+
+        bool Matches(AnalyticsDataSetFixture.SentEvent e) => e.Ts >= from && e.Ts < to && (filters.Route is null || e.Route == filters.Route)
+            && (filters.Method is null || e.Method == filters.Method) && (filters.ConsumerId is null || e.Consumer == filters.ConsumerId)
+            && (filters.Environment is null || e.Environment == filters.Environment);
+        var events = data.Events.Where(Matches).ToList();
+        var errorRate = Assert.Single(await RuleValuesAsync("error_rate", "24h", to, filters, []));
+        Assert.Equal((double)events.Count(e => e.Status >= 500) / events.Count, errorRate.Value!.Value, 12);
+        var p50 = Assert.Single(await RuleValuesAsync("latency_p50", "24h", to, filters, []));
+        var sorted = events.Select(e => e.Latency).Order().ToArray();
+        var exact = sorted[(int)Math.Floor(0.5 * (sorted.Length - 1))];
+        Assert.InRange(p50.Value!.Value, exact * 0.99, exact * 1.01);
     }
 }
