@@ -39,7 +39,7 @@ public class LoginEmailTests(HostFixture fixture) : IClassFixture<HostFixture>
         var second = database.ForTenantAsync(secondTenant, (connection, transaction) =>
             LoginEmails.ClaimAsync(connection, transaction, secondTenant, Guid.CreateVersion7(), email.ToUpperInvariant(), default), default);
         Assert.True(await LocalHostProcess.EventuallyAsync(async () => await Host.ScalarAsync(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = $1 AND wait_event_type = 'Lock'", Host.AppRole) == 1,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO login_emails%'") == 1,
             TimeSpan.FromSeconds(20)), "The second claim did not wait for the first");
         Assert.False(second.IsCompleted);
 
