@@ -48,6 +48,8 @@ public sealed class AuthService(Database database, PasswordHasher hasher, Passwo
             var session = await database.ForTenantAsync(tenantId, async (connection, transaction) =>
             {
                 await Execute(connection, transaction, "INSERT INTO tenants (id, name) VALUES ($1, $2)", ct, tenantId, tenantName!);
+                // A concurrent signup with the same address waits here for the other's commit, then fails: 409 below.
+                await LoginEmails.ClaimAsync(connection, transaction, tenantId, userId, email!, ct);
                 await Execute(connection, transaction, "INSERT INTO users (tenant_id, id, email, password_hash, role) VALUES ($1, $2, $3, $4, 'owner')",
                     ct, tenantId, userId, email!, hash);
                 await AuditLog.AppendAsync(connection, transaction, new AuditEntry(tenantId, Actor.User(userId), "tenant.signup", "tenant", tenantId.ToString(),

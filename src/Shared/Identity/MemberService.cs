@@ -68,6 +68,7 @@ public sealed class MemberService(Database database, PasswordHasher hasher, Pass
             var created = await database.ForTenantAsync(caller.TenantId, async (connection, transaction) =>
             {
                 if (await CountAsync(connection, transaction, caller.TenantId, null, ct) >= MaxMembers) return false;
+                await LoginEmails.ClaimAsync(connection, transaction, caller.TenantId, id, email!, ct);
                 await using var insert = new NpgsqlCommand("""
                     INSERT INTO users (tenant_id, id, email, password_hash, role, status, invite_token_hash, invite_expires_at)
                     VALUES ($1, $2, $3, NULL, $4, 'invited', $5, $6)
@@ -139,6 +140,7 @@ public sealed class MemberService(Database database, PasswordHasher hasher, Pass
                 change.Parameters.AddWithValue(userId);
                 await change.ExecuteNonQueryAsync(ct);
             }
+            if (role is null) await LoginEmails.ReleaseAsync(connection, transaction, caller.TenantId, userId, ct);
             await refreshTokens.RevokeUserAsync(connection, transaction, caller.TenantId, userId, ct);
             await AuditLog.AppendAsync(connection, transaction, new AuditEntry(caller.TenantId, Actor.User(caller.UserId), role is null ? "member.remove" : "member.role",
                 "user", userId.ToString(), new { from = current, to = role is { } to ? Roles.ToClaim(to) : null }, AuditLog.ClientAddress(request)), ct);

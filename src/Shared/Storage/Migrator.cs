@@ -65,7 +65,7 @@ public sealed class Migrator(MigrationSettings settings, ILogger<Migrator> logge
     }
 
     /// <summary>Tables the app role may read but never change.</summary>
-    internal static readonly string[] AppendOnlyTables = ["audit_log"];
+    internal static readonly string[] AppendOnlyTables = ["audit_log", "audit_log_anonymous"];
 
     private static async Task EnsureAppRoleAsync(NpgsqlConnection connection, string role, string? password, CancellationToken ct)
     {

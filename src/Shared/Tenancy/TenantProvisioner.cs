@@ -29,6 +29,7 @@ public sealed class TenantProvisioner(Database database, PasswordHasher hasher, 
         await database.ForTenantAsync(tenantId, async (connection, transaction) =>
         {
             await Execute(connection, transaction, "INSERT INTO tenants (id, name) VALUES ($1, $2)", ct, tenantId, name);
+            await LoginEmails.ClaimAsync(connection, transaction, tenantId, ownerId, ownerEmail, ct);
             await Execute(connection, transaction, "INSERT INTO users (tenant_id, id, email, password_hash, role) VALUES ($1, $2, $3, $4, 'owner')",
                 ct, tenantId, ownerId, ownerEmail, passwordHash);
             await Execute(connection, transaction, "INSERT INTO api_keys (tenant_id, id, name, prefix, key_hash) VALUES ($1, $2, $3, $4, $5)",
