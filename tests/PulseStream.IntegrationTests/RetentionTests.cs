@@ -48,13 +48,17 @@ public class RetentionTests(RetentionFixture fixture) : IClassFixture<RetentionF
     private LocalHostProcess Host => fixture.Host;
     private static readonly DateTimeOffset Now = DateTimeOffset.UtcNow;
 
+    /// <summary>Runs one or more statements (each ended by ';' at a line's end) as the owner, each given every argument.</summary>
     private async Task ExecuteAsync(string sql, params object?[] args)
     {
         await using var connection = new NpgsqlConnection(Host.ConnectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var arg in args) command.Parameters.AddWithValue(arg ?? DBNull.Value);
-        await command.ExecuteNonQueryAsync();
+        foreach (var statement in sql.Split(";\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            await using var command = new NpgsqlCommand(statement.TrimEnd(';'), connection);
+            foreach (var arg in args) command.Parameters.AddWithValue(arg ?? DBNull.Value);
+            await command.ExecuteNonQueryAsync();
+        }
     }
 
     private async Task<Guid> TenantAsync(string name) =>
