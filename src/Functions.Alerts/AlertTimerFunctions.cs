@@ -1,14 +1,17 @@
 using Microsoft.Azure.Functions.Worker;
 using PulseStream.Alerting;
 using PulseStream.Notifications;
+using PulseStream.Retention;
 
 namespace PulseStream.Functions.Alerts;
 
 /// <summary>
 /// Timers: dispatch due notifications; evaluate the tenants whose rules are due, each within its budget; and every
-/// 15 s mark every tenant with rules due, so conditions resolve without traffic.
+/// 15 s mark every tenant with rules due, so conditions resolve without traffic; every 5 minutes remove what is past
+/// its retention, within the run's bounds.
 /// </summary>
-public sealed class AlertTimerFunctions(NotificationDispatcher dispatcher, DueRuleEvaluator dueRules, RuleEvaluationSchedule schedule)
+public sealed class AlertTimerFunctions(NotificationDispatcher dispatcher, DueRuleEvaluator dueRules, RuleEvaluationSchedule schedule,
+    RetentionEnforcer retention)
 {
     [Function(nameof(DispatchNotifications))]
     public Task DispatchNotifications([TimerTrigger("*/5 * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
@@ -21,4 +24,8 @@ public sealed class AlertTimerFunctions(NotificationDispatcher dispatcher, DueRu
     [Function(nameof(MarkAllRulesDue))]
     public Task MarkAllRulesDue([TimerTrigger("*/15 * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
         schedule.MarkAllDueAsync(cancellationToken);
+
+    [Function(nameof(EnforceRetention))]
+    public Task EnforceRetention([TimerTrigger("0 */5 * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
+        retention.RunAsync(cancellationToken);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using PulseStream.Events;
 using PulseStream.Hosting;
 using PulseStream.Operations;
+using PulseStream.Retention;
 
 namespace PulseStream.Functions.Alerts;
 
@@ -20,6 +21,7 @@ public static class AlertsExtensions
         services.TryAddSingleton<IsolatingEventWriter>();
         services.TryAddSingleton<EventBatchPersister>();
         services.AddDeadLetterOperations();
+        services.AddRetention();
         return builder;
     }
 

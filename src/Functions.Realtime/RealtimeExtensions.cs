@@ -7,6 +7,7 @@ using PulseStream.Hosting;
 using PulseStream.Identity;
 using PulseStream.Metrics;
 using PulseStream.Realtime;
+using PulseStream.Retention;
 
 namespace PulseStream.Functions.Realtime;
 
@@ -29,6 +30,7 @@ public static class RealtimeExtensions
         services.TryAddSingleton<DashboardFiles>();
         services.TryAddSingleton<PulseStream.Tenancy.ApiKeyService>();
         services.TryAddSingleton<AuditQueries>();
+        services.AddRetention();
         return builder;
     }
 }

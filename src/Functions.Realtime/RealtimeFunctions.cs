@@ -7,6 +7,7 @@ using PulseStream.Identity;
 using PulseStream.Messaging;
 using PulseStream.Metrics;
 using PulseStream.Realtime;
+using PulseStream.Retention;
 
 namespace PulseStream.Functions.Realtime;
 
@@ -16,7 +17,7 @@ namespace PulseStream.Functions.Realtime;
 /// </summary>
 public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard, BreakdownQueries breakdowns,
     RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, MemberService members, Health health,
-    ConnectionUpstream upstream)
+    ConnectionUpstream upstream, RetentionSettingsEndpoints retention)
 {
     [Function(nameof(FanOutEvents))]
     public Task FanOutEvents(
@@ -104,6 +105,14 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sess
     [Function(nameof(ListAudit))]
     public Task<IActionResult> ListAudit([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/audit")] HttpRequest request) =>
         auth.RunAsync(request, Role.Admin, caller => audit.ListAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(GetRetentionSettings))]
+    public Task<IActionResult> GetRetentionSettings([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/settings/retention")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => retention.GetAsync(caller, request.HttpContext.RequestAborted));
+
+    [Function(nameof(PutRetentionSettings))]
+    public Task<IActionResult> PutRetentionSettings([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/settings/retention")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Owner, caller => retention.PutAsync(caller, request, request.HttpContext.RequestAborted));
 
     [Function(nameof(Dashboard))]
     public IActionResult Dashboard([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/{*path}")] HttpRequest request, string? path) =>

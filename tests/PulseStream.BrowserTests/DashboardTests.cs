@@ -55,6 +55,13 @@ public sealed class DashboardTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#kpi-requests")).ToHaveTextAsync((before + 25).ToString("N0", System.Globalization.CultureInfo.InvariantCulture), new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator("#event-list > *")).ToHaveCountAsync(25, new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator("#event-list")).ToContainTextAsync("/v1/browser");
+
+        // The tenant's effective retention per tier (the defaults: the demo tenant set none of its own).
+        await Assertions.Expect(page.Locator("#retention-list > li")).ToHaveCountAsync(5);
+        await Assertions.Expect(page.Locator("#retention-list li[data-tier=raw]")).ToContainTextAsync("14 d");
+        await Assertions.Expect(page.Locator("#retention-list li[data-tier=hour]")).ToContainTextAsync("395 d");
+        await Assertions.Expect(page.Locator("#retention-list li[data-tier=day]")).ToContainTextAsync("1,827 d");
+        await Assertions.Expect(page.Locator("#retention-list li[data-tier=audit]")).ToContainTextAsync("365 d");
     }
 
     [Fact]

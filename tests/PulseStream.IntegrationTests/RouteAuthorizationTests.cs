@@ -38,6 +38,8 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["POST /api/v1/users"] = "owner",
         ["PATCH /api/v1/users/{id}"] = "owner",
         ["DELETE /api/v1/users/{id}"] = "owner",
+        ["GET /api/v1/settings/retention"] = "viewer",
+        ["PUT /api/v1/settings/retention"] = "owner",
         ["POST /api/negotiate"] = "viewer",
         ["POST /api/signalr/upstream/{hub}/{category}/{event}"] = ServiceSignature,
         ["GET /api/v1/dashboard/overview"] = "viewer",

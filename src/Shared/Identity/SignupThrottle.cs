@@ -67,7 +67,11 @@ public sealed class SignupThrottle(Database database, IOptions<SignupThrottleOpt
 {
     private const string GlobalKey = "all";
     private const int MaxRemembered = 10_000;
-    private readonly TimeSpan _fullRefill = TimeSpan.FromSeconds(Math.Max(3600.0, options.Value.Burst * 60.0 / options.Value.PerMinute));
+    private readonly TimeSpan _fullRefill = FullRefill(options.Value);
+
+    /// <summary>After this long untouched every bucket is full again, and its row is the same as no row (retention uses it too).</summary>
+    public static TimeSpan FullRefill(SignupThrottleOptions options) =>
+        TimeSpan.FromSeconds(Math.Max(3600.0, options.Burst * 60.0 / options.PerMinute));
     private readonly SemaphoreSlim _hashing = new(options.Value.ConcurrentHashes, options.Value.ConcurrentHashes);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _refusedUntil = new(StringComparer.Ordinal);
     private long _nextHashAtTicks = DateTimeOffset.MinValue.UtcTicks;

@@ -227,6 +227,19 @@ export type MetricName = "request_count" | "error_rate" | "latency_p95";
 export const getOverview = (window: string) =>
   api<Overview>(`/api/v1/dashboard/overview?window=${encodeURIComponent(window)}`);
 
+/** One tier of GET /api/v1/settings/retention. */
+export interface RetentionTier {
+  days: number;
+  defaultDays: number;
+  overridden: boolean;
+  minDays: number;
+  maxDays: number;
+}
+
+export type RetentionSettings = Record<"raw" | "minute" | "hour" | "day" | "audit", RetentionTier>;
+
+export const getRetention = () => api<RetentionSettings>("/api/v1/settings/retention");
+
 export const getTimeseries = (metric: MetricName, window: string, step: string) =>
   api<Timeseries>(
     `/api/v1/metrics/timeseries?metric=${metric}&window=${encodeURIComponent(window)}&step=${encodeURIComponent(step)}`,

@@ -1,14 +1,14 @@
 // PulseStream dashboard: wires the login screen, the API polling, the live
 // SignalR stream and the panels together.
 
-import { acknowledgeAlert, describeError, getFiringAlerts, getOverview, getTimeseries, ApiError, type Alert } from "./api";
+import { acknowledgeAlert, describeError, getFiringAlerts, getOverview, getRetention, getTimeseries, ApiError, type Alert } from "./api";
 import { hideLogin, logout, mountLoginForm, onSessionEnd, restoreSession, showLogin, type Session } from "./auth";
 import { Charts } from "./charts";
 import { observeServerTime, serverNow } from "./clock";
 import { byId, setText } from "./dom";
 import { toEpochSeconds } from "./format";
 import { LiveClient, type LiveStatus } from "./live";
-import { AlertsPanel, EventList, Kpis, renderStatusClasses, renderTopRoutes } from "./panels";
+import { AlertsPanel, EventList, Kpis, renderRetention, renderStatusClasses, renderTopRoutes } from "./panels";
 
 const WINDOW = "15m";
 const STEP = "10s";
@@ -66,9 +66,11 @@ class Dashboard {
     void this.refreshOverview();
     void this.refreshSeries();
     void this.refreshAlerts();
+    void this.refreshRetention();
     this.timers.push(
       setInterval(() => void this.refreshOverview(), OVERVIEW_EVERY_MS),
       setInterval(() => void this.refreshSeries(), TIMESERIES_EVERY_MS),
+      setInterval(() => void this.refreshRetention(), TIMESERIES_EVERY_MS),
       setInterval(() => this.charts?.render(), CHART_TICK_MS),
     );
   }
@@ -114,6 +116,18 @@ class Dashboard {
       this.showError(err, "overview");
     } finally {
       this.overviewInFlight = false;
+    }
+  }
+
+  /** Retention changes rarely (an Owner's setting): read at start, and with the charts' minute refresh. */
+  private async refreshRetention(): Promise<void> {
+    try {
+      const settings = await getRetention();
+      if (!this.running || !settings) return;
+      renderRetention(settings);
+      this.hideError("retention");
+    } catch (err) {
+      this.showError(err, "retention");
     }
   }
 

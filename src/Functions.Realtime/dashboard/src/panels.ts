@@ -1,7 +1,7 @@
 // The dashboard's panels other than the charts: KPI tiles, the live event
 // list, the firing-alerts panel, top routes and status classes.
 
-import type { Alert, Overview, TopRoute } from "./api";
+import type { Alert, Overview, RetentionSettings, TopRoute } from "./api";
 import { serverNow } from "./clock";
 import { byId, flash, h, setText } from "./dom";
 import {
@@ -339,3 +339,26 @@ export function renderStatusClasses(counts: Record<string, number> | undefined):
     ),
   );
 }
+
+const RETENTION_TIERS = ["raw", "minute", "hour", "day", "audit"] as const;
+
+/** "14 d", "13 mo"-style is ambiguous for 395 days; days are what the API and the settings speak. */
+const formatDays = (days: number) => `${formatInt(days)} d`;
+
+/** The tenant's effective retention per tier; an overridden tier is marked and its default given in the title. */
+export function renderRetention(settings: RetentionSettings): void {
+  byId("retention-list").replaceChildren(
+    ...RETENTION_TIERS.map((tier) => {
+      const t = settings[tier];
+      return h(
+        "li",
+        { "data-tier": tier, title: t.overridden ? `set for this tenant (default ${formatDays(t.defaultDays)})` : "default" },
+        h("span", { class: "lg-label", text: tier }),
+        h("span", { class: "lg-value", text: formatDays(t.days) }),
+        t.overridden ? h("span", { class: "lg-pct", text: "custom" }) : null,
+      );
+    }),
+  );
+  byId("retention-empty").hidden = true;
+}
+

@@ -1,0 +1,32 @@
+namespace PulseStream.Retention;
+
+/// <summary>A table whose rows are kept for a tier's retention, by their time column.</summary>
+/// <param name="Table">The table (a partitioned parent, or a plain table).</param>
+/// <param name="Tier">Whose retention applies.</param>
+/// <param name="TimeColumn">
+/// The row time of a plain table; null for a partitioned table, whose range partition key is its time column.
+/// </param>
+/// <param name="DropsPartitions">Whole day partitions past every tenant's retention are dropped (also allowed by
+/// <c>retention_drop_partition</c> in the database).</param>
+public sealed record RetentionTable(string Table, RetentionTier Tier, string? TimeColumn, bool DropsPartitions = false);
+
+/// <summary>
+/// Every table kept by tier. A table that does not exist (yet, or any more) is skipped, so the list can name the
+/// tiers of every layout and release: raw events as rows or as segments, today's <c>rollups_minute</c> and the
+/// rollup sets by dimension (routes, consumers, tenant totals) per minute, hour and day.
+/// </summary>
+public static class RetentionTables
+{
+    public static readonly IReadOnlyList<RetentionTable> All =
+    [
+        new("events", RetentionTier.Raw, null, DropsPartitions: true),
+        new("event_segments", RetentionTier.Raw, null, DropsPartitions: true),
+        new("rollups_minute", RetentionTier.Minute, "bucket"),
+        .. new[] { "routes", "consumers", "totals" }.SelectMany(set => new RetentionTable[]
+        {
+            new($"rollup_{set}_minute", RetentionTier.Minute, "bucket"),
+            new($"rollup_{set}_hour", RetentionTier.Hour, "bucket"),
+            new($"rollup_{set}_day", RetentionTier.Day, "bucket"),
+        }),
+    ];
+}
