@@ -76,9 +76,9 @@ public class RetentionTests(RetentionFixture fixture) : IClassFixture<RetentionF
     private async Task InsertMinuteRollupsAsync(Guid tenant, DateTimeOffset bucket, int count)
     {
         await ExecuteAsync("""
-            INSERT INTO rollups_minute (tenant_id, bucket, route, method, status_class, consumer_id, environment, request_count,
-                                        latency_sum, latency_max, request_bytes, response_bytes, histogram)
-            SELECT $1, $2, '/r/' || n, 'GET', 2, '', 'production', 1, 1, 1, 0, 0, '{}'::jsonb FROM generate_series(1, $3) AS n
+            INSERT INTO rollup_routes_minute (tenant_id, bucket, environment, route, method, requests, status_1xx, status_2xx, status_3xx,
+                                              status_4xx, status_5xx, latency_sum, latency_max, request_bytes, response_bytes, last_seen, sketch)
+            SELECT $1, $2, 'production', '/r/' || n, 'GET', 1, 0, 1, 0, 0, 0, 1, 1, 0, 0, $2, '\x010000' FROM generate_series(1, $3) AS n
             """, tenant, bucket, count);
     }
 
@@ -156,14 +156,14 @@ public class RetentionTests(RetentionFixture fixture) : IClassFixture<RetentionF
 
         var report = await fixture.Enforcer().RunAsync(default);
 
-        Assert.True(report.RowsOf("events") >= 1 && report.RowsOf("rollups_minute") >= 3);
+        Assert.True(report.RowsOf("events") >= 1 && report.RowsOf("rollup_routes_minute") >= 3);
         Assert.Equal(0, await EventsAsync(brief, "/five-days"));
         Assert.Equal(1, await EventsAsync(brief, "/one-day"));
-        Assert.Equal(2, await Host.ScalarAsync("SELECT count(*) FROM rollups_minute WHERE tenant_id = $1", brief));
+        Assert.Equal(2, await Host.ScalarAsync("SELECT count(*) FROM rollup_routes_minute WHERE tenant_id = $1", brief));
         // The other tenant (default 14 and 30 days) keeps everything.
         Assert.Equal(1, await EventsAsync(other, "/five-days"));
         Assert.Equal(1, await EventsAsync(other, "/one-day"));
-        Assert.Equal(5, await Host.ScalarAsync("SELECT count(*) FROM rollups_minute WHERE tenant_id = $1", other));
+        Assert.Equal(5, await Host.ScalarAsync("SELECT count(*) FROM rollup_routes_minute WHERE tenant_id = $1", other));
     }
 
     [Fact]
@@ -173,8 +173,8 @@ public class RetentionTests(RetentionFixture fixture) : IClassFixture<RetentionF
         await InsertMinuteRollupsAsync(tenant, Now.AddDays(-31), 4);
         await InsertMinuteRollupsAsync(tenant, Now.AddDays(-29), 3);
         await fixture.Enforcer().RunAsync(default);
-        Assert.Equal(0, await Host.ScalarAsync("SELECT count(*) FROM rollups_minute WHERE tenant_id = $1 AND bucket < $2", tenant, Now.AddDays(-30)));
-        Assert.Equal(3, await Host.ScalarAsync("SELECT count(*) FROM rollups_minute WHERE tenant_id = $1", tenant));
+        Assert.Equal(0, await Host.ScalarAsync("SELECT count(*) FROM rollup_routes_minute WHERE tenant_id = $1 AND bucket < $2", tenant, Now.AddDays(-30)));
+        Assert.Equal(3, await Host.ScalarAsync("SELECT count(*) FROM rollup_routes_minute WHERE tenant_id = $1", tenant));
     }
 
     [Fact]
@@ -304,7 +304,7 @@ public class RetentionTests(RetentionFixture fixture) : IClassFixture<RetentionF
             Assert.InRange(report.LargestBatch, 0, 100);
             Assert.InRange(report.Batches, 0, 2);
             Assert.InRange(report.TotalRows, 0, 200);
-            remaining.Add(await Host.ScalarAsync("SELECT count(*) FROM rollups_minute WHERE tenant_id = $1", tenant));
+            remaining.Add(await Host.ScalarAsync("SELECT count(*) FROM rollup_routes_minute WHERE tenant_id = $1", tenant));
         }
         Assert.True(remaining[0] >= 250, $"one run removed more than its limit: {string.Join(", ", remaining)}");
         Assert.Equal(0, remaining[^1]);

@@ -12,8 +12,8 @@ public sealed record RetentionTable(string Table, RetentionTier Tier, string? Ti
 
 /// <summary>
 /// Every table kept by tier. A table that does not exist (yet, or any more) is skipped, so the list can name the
-/// tiers of every layout and release: raw events as rows or as segments, today's <c>rollups_minute</c> and the
-/// rollup sets by dimension (routes, consumers, tenant totals) per minute, hour and day.
+/// tiers of every layout: raw events as rows or as segments, and every rollup set's tables
+/// (<see cref="Metrics.RollupSet"/>), the 10-second totals kept as long as the minute tier.
 /// </summary>
 public static class RetentionTables
 {
@@ -21,12 +21,7 @@ public static class RetentionTables
     [
         new("events", RetentionTier.Raw, null, DropsPartitions: true),
         new("event_segments", RetentionTier.Raw, null, DropsPartitions: true),
-        new("rollups_minute", RetentionTier.Minute, "bucket"),
-        .. new[] { "routes", "consumers", "totals" }.SelectMany(set => new RetentionTable[]
-        {
-            new($"rollup_{set}_minute", RetentionTier.Minute, "bucket"),
-            new($"rollup_{set}_hour", RetentionTier.Hour, "bucket"),
-            new($"rollup_{set}_day", RetentionTier.Day, "bucket"),
-        }),
+        .. Metrics.RollupSet.All.SelectMany(set => set.Tiers.Select(tier => new RetentionTable(set.Table(tier),
+            tier.Width >= TimeSpan.FromDays(1) ? RetentionTier.Day : tier.Width >= TimeSpan.FromHours(1) ? RetentionTier.Hour : RetentionTier.Minute, "bucket"))),
     ];
 }
