@@ -185,7 +185,7 @@ public class RetentionTests(RetentionFixture fixture) : IClassFixture<RetentionF
         await PutRetentionAsync(await OwnerTokenAsync(brief), new { auditDays = 60 });
         foreach (var (tenant, daysAgo) in new[] { (plain, 400), (plain, 100), (brief, 400), (brief, 100), (brief, 10) })
             await ExecuteAsync("INSERT INTO audit_log (tenant_id, at, actor_type, action) VALUES ($1, $2, 'system', 'test.old')", tenant, Now.AddDays(-daysAgo));
-        await ExecuteAsync("INSERT INTO audit_log (tenant_id, at, actor_type, action) VALUES (NULL, $1, 'anonymous', 'test.old')", Now.AddDays(-400));
+        await ExecuteAsync("INSERT INTO audit_log_anonymous (at, action) VALUES ($1, 'test.old'), ($2, 'test.young')", Now.AddDays(-400), Now.AddDays(-100));
 
         await fixture.Enforcer().RunAsync(default);
 
@@ -193,7 +193,8 @@ public class RetentionTests(RetentionFixture fixture) : IClassFixture<RetentionF
             "SELECT coalesce(sum(round(extract(epoch FROM $2 - at) / 86400)), 0)::bigint FROM audit_log WHERE tenant_id = $1 AND action = 'test.old'", tenant, Now);
         Assert.Equal(100, await Ages(plain));
         Assert.Equal(10, await Ages(brief));
-        Assert.Equal(0, await Host.ScalarAsync("SELECT count(*) FROM audit_log WHERE tenant_id IS NULL AND at < $1", Now.AddDays(-366)));
+        Assert.Equal(0, await Host.ScalarAsync("SELECT count(*) FROM audit_log_anonymous WHERE at < $1", Now.AddDays(-366)));
+        Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM audit_log_anonymous WHERE action = 'test.young'"));
         // The change of settings itself is audited, and young enough to stay.
         Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'retention.update'", brief));
 
