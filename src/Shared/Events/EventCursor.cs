@@ -30,7 +30,7 @@ public readonly record struct EventCursor(long TimestampMicros, long Id)
     {
         cursor = default;
         Span<byte> bytes = stackalloc byte[16];
-        if (text.Length != 22 || !Base64Url.TryDecodeFromChars(text, bytes, out var written) || written != 16) return false;
+        if (text.Length != 22 || !Base64Url.IsValid(text.AsSpan()) || !Base64Url.TryDecodeFromChars(text, bytes, out var written) || written != 16) return false;
         cursor = new EventCursor(BinaryPrimitives.ReadInt64BigEndian(bytes), BinaryPrimitives.ReadInt64BigEndian(bytes[8..]));
         return true;
     }
