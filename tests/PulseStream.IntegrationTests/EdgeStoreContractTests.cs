@@ -152,8 +152,8 @@ public class EdgeStoreContractTests(HostFixture fixture, ITestOutputHelper outpu
 
         await using var connection = new NpgsqlConnection(Host.ConnectionString);
         await connection.OpenAsync();
-        if (await Host.StoredEventCountAsync(tenantId) is var stored && stored != accepted.Count)
-            problems.Insert(0, $"{stored} events stored for the tenant; {accepted.Count} were accepted");
+        if (await Host.StoredEventCountAsync(tenantId) is var storedCount && storedCount != accepted.Count)
+            problems.Insert(0, $"{storedCount} events stored for the tenant; {accepted.Count} were accepted");
         var (count, requestBytes, responseBytes) = await RollupTotalsAsync(connection, tenantId);
         if (count != accepted.Count)
         {
