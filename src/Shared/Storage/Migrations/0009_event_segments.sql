@@ -32,7 +32,29 @@ BEGIN
     IF to_regclass(name) IS NOT NULL THEN RETURN; END IF;
     PERFORM pg_advisory_xact_lock(hashtext(name));
     IF to_regclass(name) IS NOT NULL THEN RETURN; END IF;
-    EXECUTE format('CREATE TABLE %I PARTITION OF event_segments FOR VALUES FROM (%L) TO (%L)', name, day, day + 1);
+    BEGIN
+        EXECUTE format('CREATE TABLE %I PARTITION OF event_segments FOR VALUES FROM (%L) TO (%L)', name, day, day + 1);
+    EXCEPTION WHEN duplicate_table THEN
+        RETURN; -- a concurrent caller made it first: the name lookup after the lock can miss its commit
+    END;
+    CALL enable_tenant_isolation(name::regclass, 'tenant_id');
+END $$;
+
+-- The same race in ensure_event_partition (0002), found by two writers starting at once: a caller that waited on the
+-- advisory lock can still miss the other's new table, and its CREATE failed.
+CREATE OR REPLACE FUNCTION ensure_event_partition(day date) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    name text := format('events_%s', to_char(day, 'YYYYMMDD'));
+BEGIN
+    IF to_regclass(name) IS NOT NULL THEN RETURN; END IF;
+    PERFORM pg_advisory_xact_lock(hashtext(name));
+    IF to_regclass(name) IS NOT NULL THEN RETURN; END IF;
+    BEGIN
+        EXECUTE format('CREATE TABLE %I PARTITION OF events FOR VALUES FROM (%L) TO (%L)', name, day, day + 1);
+    EXCEPTION WHEN duplicate_table THEN
+        RETURN;
+    END;
     CALL enable_tenant_isolation(name::regclass, 'tenant_id');
 END $$;
 
