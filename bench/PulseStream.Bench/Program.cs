@@ -11,4 +11,7 @@ var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).Fi
 // --only batched|single|edge|noisy: one part of the load run, for iterating on one figure.
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(30);
-return await IngestLoad.RunAsync(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), only);
+// --only store: the raw-event layouts side by side (StoreLayouts), without the HTTP loads; --events N sets how many.
+if (only == "store") return await StoreLayouts.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(1_020_000));
+var loads = await IngestLoad.RunAsync(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), only);
+return only is null ? loads | await StoreLayouts.RunAsync(1_020_000) : loads;

@@ -281,11 +281,11 @@ public class RuleReadsLikeTheDashboardTests(AnalyticsDataSetFixture data) : ICla
     {
         var rule = new PulseStream.Alerting.AlertRule(Guid.NewGuid(), new PulseStream.Alerting.AlertRuleBody("same numbers", true, "warning",
             new PulseStream.Alerting.RuleCondition("threshold", metric, ">", 0, window, filters, groupBy), null, null, null), to, to);
-        await using var connection = new Npgsql.NpgsqlConnection(data.Host.ConnectionString);
-        await connection.OpenAsync();
+        await using var source = Npgsql.NpgsqlDataSource.Create(data.Host.ConnectionString);
+        await using var connection = await source.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         // The rule evaluated half a minute into the last minute of the dashboard's window covers that same window.
-        return await new PulseStream.Alerting.RuleMetricQuery(new PulseStream.Metrics.RawEventRollup())
+        return await new PulseStream.Alerting.RuleMetricQuery(new PulseStream.Metrics.RawEventRollup(new PulseStream.Events.Segments.SegmentEventStore(new PulseStream.Storage.Database(source))))
             .ComputeAsync(connection, transaction, data.TenantId, rule, to.AddSeconds(-30), [], 1000, default);
     }
 

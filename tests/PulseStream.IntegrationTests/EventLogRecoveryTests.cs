@@ -45,7 +45,7 @@ public class EventLogRecoveryTests
         await SendAsync("second after the kill");
 
         Assert.All(accepted, answer => Assert.EndsWith(": 202", answer, StringComparison.Ordinal));
-        async Task<long> StoredAsync(Guid tenantId) => await host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", tenantId);
+        async Task<long> StoredAsync(Guid tenantId) => await host.StoredEventCountAsync(tenantId);
         foreach (var (tenantId, count) in sent)
         {
             Assert.True(await LocalHostProcess.EventuallyAsync(async () => await StoredAsync(tenantId) >= count, TimeSpan.FromSeconds(60)),

@@ -41,7 +41,7 @@ public class NoisyTenantTests(SinglePartitionFixture fixture, ITestOutputHelper 
         @for = "0s",
     };
 
-    private Task<long> StoredAsync(ScenarioTenant tenant) => Host.ScalarAsync("SELECT count(*) FROM events WHERE tenant_id = $1", tenant.TenantId);
+    private Task<long> StoredAsync(ScenarioTenant tenant) => Host.StoredEventCountAsync(tenant.TenantId);
 
     private Task<long> FiringAsync(ScenarioTenant tenant) => Host.ScalarAsync("SELECT count(*) FROM alerts WHERE tenant_id = $1 AND state = 'firing'", tenant.TenantId);
 

@@ -23,23 +23,9 @@ public class OtlpIngestTests(HostFixture fixture) : IClassFixture<HostFixture>
 
     private sealed record StoredEvent(string Method, string Path, string Route, int Status, double LatencyMs, string? Consumer, string Environment, string? EventId, DateTimeOffset Timestamp, string? Attributes);
 
-    private async Task<List<StoredEvent>> EventsAsync(Guid tenantId)
-    {
-        await using var connection = new NpgsqlConnection(Host.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""
-            SELECT method, path, route, status_code, latency_ms, consumer_id, environment, event_id, ts, attributes::text
-            FROM events WHERE tenant_id = $1 ORDER BY ts
-            """, connection);
-        command.Parameters.AddWithValue(tenantId);
-        var events = new List<StoredEvent>();
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-            events.Add(new StoredEvent(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt16(3), reader.GetDouble(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7),
-                reader.GetFieldValue<DateTimeOffset>(8), reader.IsDBNull(9) ? null : reader.GetString(9)));
-        return events;
-    }
+    private async Task<List<StoredEvent>> EventsAsync(Guid tenantId) =>
+        (await Host.StoredEventsAsync(tenantId)).Select(s => s.Event).Select(e => new StoredEvent(e.Method, e.Path, e.Route, e.StatusCode, e.LatencyMs,
+            e.ConsumerId, e.Environment, e.EventId, e.Timestamp, e.Attributes is { Count: > 0 } a ? JsonSerializer.Serialize(a) : null)).ToList();
 
     private async Task<List<StoredEvent>> WaitForEventsAsync(Guid tenantId, int count)
     {

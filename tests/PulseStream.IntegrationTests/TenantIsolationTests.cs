@@ -12,11 +12,11 @@ public class TenantIsolationTests(HostFixture fixture) : IClassFixture<HostFixtu
 
     private async Task<List<string>> TenantTablesAsync()
     {
-        // Make sure at least one day partition of events exists, so partitions are checked too.
+        // Make sure at least one day partition of raw events exists (whichever layout), so partitions are checked too.
         using (var response = await Host.Http.SendAsync(Host.Ingest("api/v1/events", Payloads.Event())))
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.True(await LocalHostProcess.EventuallyAsync(async () =>
-            await Host.ScalarAsync("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass") > 0, TimeSpan.FromSeconds(20)));
+            await Host.ScalarAsync("SELECT count(*) FROM pg_inherits WHERE inhparent IN ('events'::regclass, 'event_segments'::regclass)") > 0, TimeSpan.FromSeconds(20)));
 
         await using var connection = new NpgsqlConnection(Host.ConnectionString);
         await connection.OpenAsync();
@@ -40,7 +40,8 @@ public class TenantIsolationTests(HostFixture fixture) : IClassFixture<HostFixtu
     {
         var tables = await TenantTablesAsync();
         Assert.Contains("events", tables);
-        Assert.Contains(tables, t => t.StartsWith("events_", StringComparison.Ordinal));
+        Assert.Contains("event_segments", tables);
+        Assert.Contains(tables, t => t.StartsWith("events_", StringComparison.Ordinal) || t.StartsWith("event_segments_", StringComparison.Ordinal));
         Assert.Contains("audit_log", tables);
         foreach (var table in tables)
         {

@@ -164,6 +164,56 @@ public sealed class LocalHostProcess : IAsyncDisposable
         return Convert.ToInt64(await command.ExecuteScalarAsync() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The raw events stored for a tenant, whichever layout the host writes (rows or segments).</summary>
+    public Task<long> StoredEventCountAsync(Guid tenantId) => ScalarAsync("""
+        SELECT (SELECT count(*) FROM events WHERE tenant_id = $1) + (SELECT coalesce(sum(event_count), 0) FROM event_segments WHERE tenant_id = $1)
+        """, tenantId);
+
+    /// <summary>The raw events stored for every tenant, whichever layout the host writes.</summary>
+    public Task<long> StoredEventCountAsync() =>
+        ScalarAsync("SELECT (SELECT count(*) FROM events) + (SELECT coalesce(sum(event_count), 0) FROM event_segments)");
+
+    /// <summary>
+    /// A tenant's stored events decoded as the store holds them (segments through the store's own codec), oldest first,
+    /// whichever layout the host writes.
+    /// </summary>
+    public async Task<List<PulseStream.Events.StoredEvent>> StoredEventsAsync(Guid tenantId)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        var events = new List<PulseStream.Events.StoredEvent>();
+        await using (var rows = new NpgsqlCommand("""
+            SELECT id, event_id, ts, method, path, route, status_code, latency_ms, request_bytes, response_bytes,
+                   consumer_id, environment, attributes::text, received_at
+            FROM events WHERE tenant_id = $1
+            """, connection))
+        {
+            rows.Parameters.AddWithValue(tenantId);
+            await using var reader = await rows.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var attributes = reader.IsDBNull(12) ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(12));
+                events.Add(new(reader.GetInt64(0), new PulseStream.Events.ApiEvent(
+                    reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3),
+                    reader.GetString(4), reader.GetString(5), reader.GetInt16(6), reader.GetDouble(7),
+                    reader.IsDBNull(8) ? null : reader.GetInt64(8), reader.IsDBNull(9) ? null : reader.GetInt64(9),
+                    reader.IsDBNull(10) ? null : reader.GetString(10), reader.GetString(11), attributes), reader.GetFieldValue<DateTimeOffset>(13)));
+            }
+        }
+        await using (var segments = new NpgsqlCommand("SELECT id, body FROM event_segments WHERE tenant_id = $1", connection))
+        {
+            segments.Parameters.AddWithValue(tenantId);
+            await using var reader = await segments.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var decoded = PulseStream.Events.Segments.SegmentCodec.Decode(reader.GetFieldValue<byte[]>(1));
+                for (var i = 0; i < decoded.Count; i++)
+                    events.Add(new(PulseStream.Events.Segments.SegmentEventStore.EventId(reader.GetInt64(0), i), decoded[i].Event, decoded[i].ReceivedAt));
+            }
+        }
+        return events.OrderBy(e => e.Event.Timestamp).ThenBy(e => e.Id).ToList();
+    }
+
     /// <summary>Messages in the local event log that a consumer group has not checkpointed past yet.</summary>
     public Task<long> UnconsumedMessagesAsync(string consumerGroup = "alerts") => ScalarAsync("""
         SELECT coalesce(sum(p.next_sequence - 1 - coalesce(c.sequence_number, 0)), 0) FROM event_log_partitions p

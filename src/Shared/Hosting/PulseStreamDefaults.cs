@@ -115,8 +115,9 @@ public static class PulseStreamDefaults
     /// <summary>Raw event storage, read by the dashboard and written by the Alerts consumer.</summary>
     public static IServiceCollection AddEventStore(this IServiceCollection services)
     {
-        services.TryAddSingleton<Events.PartitionedEventStore>();
-        services.TryAddSingleton<Events.IEventStore>(sp => sp.GetRequiredService<Events.PartitionedEventStore>());
+        services.AddOptions<Events.EventStorageOptions>().BindConfiguration(Events.EventStorageOptions.Section)
+            .Validate(o => o.Layout is not null, Events.EventStorageOptions.Problem).ValidateOnStart();
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<Events.EventStorageOptions>>().Value.CreateStore(sp.GetRequiredService<Database>()));
         return services;
     }
 
