@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Npgsql;
+using PulseStream.Events;
+using PulseStream.Events.Segments;
+using PulseStream.Metrics;
+using PulseStream.Storage;
+using PulseStream.Tenancy;
+using PulseStream.Testing;
+
+namespace PulseStream.Bench;
+
+/// <summary>
+/// <c>./pulse bench --only query</c>: one tenant holding <c>events</c> (default 10 million) events over 30 days with
+/// 200 routes and 1,000 consumers, loaded straight through the consumer's own store and rollup writer (the edge refuses
+/// events older than 7 days, so the loader cannot go through it), then the read API measured over HTTP against the
+/// real local host while ingest runs at 10,000 events/s for the same tenant. Prints p50/p95/p99 per query beside its
+/// goal, and bytes on disk per event for raw events and each rollup tier.
+/// </summary>
+public static class QueryLoad
+{
+    private const int Routes = 200, Consumers = 1000, Iterations = 100, WarmUp = 10;
+    private static readonly TimeSpan Span = TimeSpan.FromDays(30);
+
+    public static async Task<int> RunAsync(int events)
+    {
+        // Retention is off: the loaded month is kept whole (the minute tier keeps 30 days anyway; raw events would go after 14).
+        await using var host = await LocalHostProcess.StartAsync("pulse_query_bench", s => s["Retention__Enabled"] = "false");
+        await new TenantLimitsStore(new TableServiceClient(TestEnvironment.Tables), TimeProvider.System)
+            .SaveAsync(host.Demo.TenantId, TenantLimits.Default with { EventsPerSecond = 100_000_000, Burst = 100_000_000 }, default);
+        var tenant = host.Demo.TenantId;
+
+        var load = Stopwatch.StartNew();
+        var loaded = await LoadAsync(host, tenant, events);
+        Console.WriteLine($"  loaded {loaded:N0} events over 30 days in {load.Elapsed.TotalSeconds:N0} s ({loaded / load.Elapsed.TotalSeconds:N0} events/s through the store and rollup writer)");
+        await Vacuum(host);
+
+        using var http = new HttpClient { BaseAddress = host.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        var token = await host.LoginAsync();
+        using var stop = new CancellationTokenSource();
+        var ingest = IngestAsync(http, host.Demo.ApiKey, stop.Token);
+
+        var queries = new (string Name, string Path, double GoalMs)[]
+        {
+            ("overview, 30 d", "api/v1/dashboard/overview?window=30d", 20),
+            ("timeseries, 30 d at 1 h", "api/v1/metrics/timeseries?metric=latency_p95&window=30d&step=1h", 20),
+            ("routes, 24 h", "api/v1/routes?window=24h", 20),
+            ("consumers, 24 h", "api/v1/consumers?window=24h", 50),
+            ("events page, route + 5xx", "api/v1/events?route=/v1/resource-0/{id}&status=5xx&limit=100", 50),
+        };
+        var rows = new List<string[]>();
+        foreach (var (name, path, goal) in queries)
+        {
+            var latencies = new List<double>();
+            for (var i = 0; i < WarmUp + Iterations; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                using var response = await http.SendAsync(Authorized(path, token));
+                await response.Content.ReadAsByteArrayAsync();
+                var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"{path}: {(int)response.StatusCode}");
+                if (i >= WarmUp) latencies.Add(ms);
+            }
+            latencies.Sort();
+            var p95 = Quantile(latencies, 0.95);
+            rows.Add([name, $"p95 {p95:N1} ms", $"p50 {Quantile(latencies, 0.5):N1} ms, p99 {Quantile(latencies, 0.99):N1} ms", $"≤ {goal} ms: {(p95 <= goal ? "met" : "not met")}"]);
+            Console.WriteLine($"  {name}: p95 {p95:N1} ms");
+        }
+        await stop.CancelAsync();
+        var sent = await ingest;
+        rows.Add(["ingest meanwhile", $"{sent.Rate:N0} events/s accepted", $"{sent.Failures} failed", "goal 10,000 events/s"]);
+
+        foreach (var (what, tables) in new[]
+        {
+            ("raw events (segments)", new[] { "event_segments" }),
+            ("minute tier", RollupSet.All.Select(s => s.Table(RollupTier.Minute)).Append("rollup_totals_10s").ToArray()),
+            ("hour tier", RollupSet.All.Select(s => s.Table(RollupTier.Hour)).ToArray()),
+            ("day tier", RollupSet.All.Select(s => s.Table(RollupTier.Day)).ToArray()),
+        })
+        {
+            var (bytes, count) = await SizeAsync(host, tables);
+            rows.Add([$"size: {what}", $"{(double)bytes / loaded:N1} bytes/event", $"{bytes / 1048576.0:N0} MiB, {count:N0} rows", what.StartsWith("raw", StringComparison.Ordinal) ? "goal ≤ 40 bytes/event" : ""]);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"PulseStream query benchmark — {Environment.ProcessorCount} cores, one tenant with {loaded:N0} events over 30 days, {Routes} routes × 2 methods, {Consumers} consumers; {Iterations} requests per query after {WarmUp} warm-up, one at a time, while ingest runs");
+        Console.WriteLine();
+        Console.WriteLine("| benchmark | result | detail | goal |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", row)} |");
+        return 0;
+    }
+
+    /// <summary>Events in time order, two hours per transaction, written as the consumer writes them.</summary>
+    private static async Task<long> LoadAsync(LocalHostProcess host, Guid tenant, int events)
+    {
+        await using var app = NpgsqlDataSource.Create(host.AppConnectionString);
+        var database = new Database(app);
+        var store = new SegmentEventStore(database);
+        var random = new Random(30);
+        var slice = TimeSpan.FromHours(2);
+        var slices = (int)(Span / slice);
+        var start = DateTimeOffset.UtcNow - Span;
+        var perSlice = events / slices;
+        long loaded = 0;
+        for (var s = 0; s < slices; s++)
+        {
+            var from = start + slice * s;
+            var batch = new List<(Guid, DateTimeOffset, ApiEvent)>(perSlice);
+            for (var i = 0; i < perSlice; i++) batch.Add((tenant, from + slice * random.NextDouble(), Generate(random, from + slice * random.NextDouble())));
+            await database.ForTenantAsync(tenant, async (connection, transaction) =>
+            {
+                await CardinalityBound.Routes.OverLimitAsync(connection, transaction, tenant, batch.Select(b => b.Item3.Route).ToList(), TenantLimits.Default.MaxRoutes, default);
+                await CardinalityBound.Consumers.OverLimitAsync(connection, transaction, tenant, batch.Select(b => b.Item3.ConsumerId!).ToList(), TenantLimits.Default.MaxConsumers, default);
+                await store.AppendAsync(connection, transaction, batch, default);
+                await RollupWriter.ApplyAsync(connection, transaction, tenant, RollupWriter.Aggregate(batch.Select(b => b.Item3)), default);
+            }, default);
+            loaded += batch.Count;
+            if (s % 36 == 35) Console.WriteLine($"  loading: {loaded:N0} of {events:N0}");
+        }
+        return loaded;
+    }
+
+    /// <summary>Traffic as an API has it: a few routes and consumers take most requests (a Zipf-like skew).</summary>
+    private static ApiEvent Generate(Random random, DateTimeOffset ts)
+    {
+        var route = (int)(Routes * Math.Pow(random.NextDouble(), 2.5));
+        var consumer = (int)(Consumers * Math.Pow(random.NextDouble(), 2));
+        var roll = random.Next(1000);
+        var status = roll < 20 ? 503 : roll < 70 ? 404 : roll < 90 ? 302 : 200;
+        var latency = Math.Round(Math.Exp(3 + 0.8 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble())), 2);
+        return new ApiEvent(null, ts, random.Next(5) == 0 ? "POST" : "GET", $"/v1/resource-{route}/{random.Next(100_000)}", $"/v1/resource-{route}/{{id}}",
+            status, latency, random.Next(0, 2000), random.Next(200, 20_000), $"customer-{consumer}", "production", null);
+    }
+
+    private static async Task<(double Rate, long Failures)> IngestAsync(HttpClient http, string apiKey, CancellationToken stop)
+    {
+        // 10 requests of 1,000 events a second, each sent on its own schedule so that a slow answer does not lower the rate.
+        var sent = 0L;
+        var failures = 0L;
+        var clock = Stopwatch.StartNew();
+        var pending = new List<Task>();
+        var random = new Random(7);
+        for (var n = 0; !stop.IsCancellationRequested; n++)
+        {
+            var due = TimeSpan.FromMilliseconds(100 * n) - clock.Elapsed;
+            if (due > TimeSpan.Zero)
+            {
+                try { await Task.Delay(due, stop); }
+                catch (OperationCanceledException) { break; }
+            }
+            var now = DateTimeOffset.UtcNow;
+            var body = JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                events = Enumerable.Range(0, 1000).Select(_ => Generate(random, now)).Select(e => new
+                {
+                    timestamp = e.Timestamp, method = e.Method, path = e.Path, route = e.Route, statusCode = e.StatusCode, latencyMs = e.LatencyMs,
+                    requestBytes = e.RequestBytes, responseBytes = e.ResponseBytes, consumerId = e.ConsumerId,
+                }),
+            });
+            pending.Add(Task.Run(async () =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/events/batch") { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                request.Headers.Add("X-Api-Key", apiKey);
+                using var response = await http.SendAsync(request);
+                if (response.StatusCode == HttpStatusCode.Accepted) Interlocked.Add(ref sent, 1000);
+                else Interlocked.Increment(ref failures);
+            }, CancellationToken.None)); // a request already scheduled is sent, and counted, even as the run stops
+        }
+        await Task.WhenAll(pending);
+        return (sent / clock.Elapsed.TotalSeconds, failures);
+    }
+
+    private static HttpRequestMessage Authorized(string path, string token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
+
+    private static double Quantile(List<double> sorted, double q) => sorted[(int)Math.Floor(q * (sorted.Count - 1))];
+
+    private static async Task Vacuum(LocalHostProcess host)
+    {
+        // The loaded tables get their statistics and visibility maps, as autovacuum would give them after a while.
+        await using var connection = new NpgsqlConnection(host.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("VACUUM ANALYZE", connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Bytes on disk (tables, indexes, TOAST; partitions included) and rows of the given tables.</summary>
+    private static async Task<(long Bytes, long Rows)> SizeAsync(LocalHostProcess host, string[] tables)
+    {
+        await using var connection = new NpgsqlConnection(host.ConnectionString);
+        await connection.OpenAsync();
+        long bytes = 0, rows = 0;
+        foreach (var table in tables)
+        {
+            await using var command = new NpgsqlCommand("""
+                SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint, coalesce(sum(c.reltuples) FILTER (WHERE c.reltuples > 0), 0)::bigint
+                FROM pg_class c WHERE c.oid = $1::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::regclass)
+                """, connection);
+            command.Parameters.AddWithValue(table);
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            bytes += reader.GetInt64(0);
+            rows += reader.GetInt64(1);
+        }
+        return (bytes, rows);
+    }
+}
