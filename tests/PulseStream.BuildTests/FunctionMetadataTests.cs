@@ -49,7 +49,7 @@ public class FunctionMetadataTests
     public void Timer_functions_have_six_field_schedules()
     {
         var timers = Functions("Alerts").Select(Trigger).Where(t => t.GetProperty("type").GetString() == "timerTrigger").ToList();
-        Assert.Equal(3, timers.Count); // notifications, due rules, the 15-second sweep
+        Assert.Equal(4, timers.Count); // notifications, due rules, the 15-second sweep, retention
         Assert.All(timers, t => Assert.Equal(6, t.GetProperty("schedule").GetString()!.Split(' ').Length));
     }
 

@@ -12,10 +12,10 @@ namespace PulseStream.Metrics;
 public sealed record RouteReport(string Route, string Method, long Requests, double ErrorRate, double? P50, double? P95, double? P99,
     long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen);
 /// <summary>A page of <c>GET /api/v1/routes</c>; <c>next</c> is null on the last page.</summary>
-public sealed record RoutesPage(string Window, DateTimeOffset From, DateTimeOffset To, string? Environment, IReadOnlyList<RouteReport> Items,
+public sealed record RoutesPage(string Window, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CoveredFrom, string? Environment, IReadOnlyList<RouteReport> Items,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Routes);
 /// <summary>A page of <c>GET /api/v1/consumers</c>; <c>next</c> is null on the last page.</summary>
-public sealed record ConsumersPage(string Window, DateTimeOffset From, DateTimeOffset To, string? Environment, IReadOnlyList<ConsumerReport> Items,
+public sealed record ConsumersPage(string Window, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CoveredFrom, string? Environment, IReadOnlyList<ConsumerReport> Items,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Consumers);
 public sealed record ConsumerReport(string ConsumerId, long Requests, double ErrorRate, double? P50, double? P95, double? P99,
     long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen);
@@ -26,21 +26,21 @@ public sealed record ConsumerReport(string ConsumerId, long Requests, double Err
 /// the page shown, unless the sort itself is a percentile. The cursor is opaque: it carries the sort and the offset,
 /// so a page is the next one of the same ordering (over a moving window, a group may move between pages).
 /// </summary>
-public sealed class BreakdownQueries(Database database, Tenancy.TenantLimitsStore limits, TimeProvider time)
+public sealed class BreakdownQueries(Database database, Tenancy.TenantLimitsStore limits, Retention.TenantRetention retention, TimeProvider time)
 {
     public const int MaxLimit = 1000;
     private static readonly string[] Metrics = ["requests", "errorRate", "p50", "p95", "p99", "requestBytes", "responseBytes", "lastSeen"];
 
     /// <summary>A breakdown's groups, sorted, with the percentiles filled in for the ones returned.</summary>
-    public sealed record Breakdown(MetricsRequest Query, IReadOnlyList<RollupGroup> Groups, string? Next, DimensionUsage Usage);
+    public sealed record Breakdown(MetricsRequest Query, DateTimeOffset CoveredFrom, IReadOnlyList<RollupGroup> Groups, string? Next, DimensionUsage Usage);
 
     public Task<IActionResult> RoutesAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
         RespondAsync(caller, request, RollupSet.Routes, ct, b =>
-            new RoutesPage(b.Query.WindowText, b.Query.From, b.Query.To, b.Query.Filter.Environment, b.Groups.Select(ToRoute).ToList(), b.Next, b.Usage));
+            new RoutesPage(b.Query.WindowText, b.Query.From, b.Query.To, b.CoveredFrom, b.Query.Filter.Environment, b.Groups.Select(ToRoute).ToList(), b.Next, b.Usage));
 
     public Task<IActionResult> ConsumersAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
         RespondAsync(caller, request, RollupSet.Consumers, ct, b =>
-            new ConsumersPage(b.Query.WindowText, b.Query.From, b.Query.To, b.Query.Filter.Environment, b.Groups.Select(ToConsumer).ToList(), b.Next, b.Usage));
+            new ConsumersPage(b.Query.WindowText, b.Query.From, b.Query.To, b.CoveredFrom, b.Query.Filter.Environment, b.Groups.Select(ToConsumer).ToList(), b.Next, b.Usage));
 
     public static RouteReport ToRoute(RollupGroup g) => new(g.Key[0], g.Key[1], g.Cell.Requests, g.Cell.ErrorRate,
         g.Cell.Histogram.Quantile(0.50), g.Cell.Histogram.Quantile(0.95), g.Cell.Histogram.Quantile(0.99), g.Cell.RequestBytes, g.Cell.ResponseBytes, g.Cell.LastSeen);
@@ -90,7 +90,8 @@ public sealed class BreakdownQueries(Database database, Tenancy.TenantLimitsStor
             var bound = set == RollupSet.Routes ? CardinalityBound.Routes : CardinalityBound.Consumers;
             var usage = await DashboardQueries.UsageAsync(connection, transaction, caller.TenantId, bound,
                 set == RollupSet.Routes ? tenantLimits.MaxRoutes : tenantLimits.MaxConsumers, budget);
-            return respond(new Breakdown(query, page, next, usage));
+            var covered = Coverage.Start(set, query.From, query.To, null, await retention.GetAsync(connection, transaction, caller.TenantId, budget), time.GetUtcNow());
+            return respond(new Breakdown(query, covered, page, next, usage));
         }, ct);
     }
 

@@ -13,19 +13,19 @@ public sealed record Totals(long Requests, long Errors4xx, long Errors5xx, doubl
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? P50, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? P95,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? P99, long RequestBytes, long ResponseBytes);
 public sealed record RouteSummary(string Route, string Method, long Requests, double ErrorRate, double? P95);
-public sealed record Overview(string Window, DateTimeOffset From, DateTimeOffset To, string? Environment, Totals Totals, IReadOnlyList<RouteSummary> TopRoutes,
+public sealed record Overview(string Window, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CoveredFrom, string? Environment, Retention.RetentionDays Retention, Totals Totals, IReadOnlyList<RouteSummary> TopRoutes,
     IReadOnlyDictionary<string, long> StatusClasses, IReadOnlyList<AlertView> FiringAlerts, DimensionUsage Routes, DimensionUsage Consumers);
 /// <summary>How many distinct values (routes or consumers) the tenant has, its limit, and how much traffic went to the overflow value beyond it.</summary>
 public sealed record DimensionUsage(long Distinct, int Limit, long OverflowEvents, long OverflowValues, string OverflowAs);
 /// <summary>A series point; <c>value</c> is null (written, not left out) where the metric has no requests to be computed from.</summary>
 public sealed record SeriesPoint(DateTimeOffset Ts, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Value);
-public sealed record Series(string Metric, string Window, string Step, DateTimeOffset From, DateTimeOffset To, string Source, IReadOnlyList<SeriesPoint> Points);
+public sealed record Series(string Metric, string Window, string Step, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CoveredFrom, string Source, IReadOnlyList<SeriesPoint> Points);
 
 /// <summary>
 /// The dashboard's overview and series over the rollup sets and tiers (<see cref="RollupReader"/>); the per-route and
 /// per-consumer tables are <see cref="BreakdownQueries"/>. Every answer states the window it covers.
 /// </summary>
-public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStore limits, RawEventRollup rawEvents, TimeProvider time)
+public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStore limits, RawEventRollup rawEvents, Retention.TenantRetention retention, TimeProvider time)
 {
     /// <summary>The most points a series answers: 30 days at 10 seconds, the contract's largest window over its smallest step.</summary>
     public const int MaxPoints = 30 * 24 * 360 + 1;
@@ -57,7 +57,10 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
             var summary = new Totals(totals.Requests, totals.Errors4xx, totals.Errors5xx, totals.ErrorRate, totals.Requests / query.Window.TotalMinutes,
                 totals.Histogram.Quantile(0.50), totals.Histogram.Quantile(0.95), totals.Histogram.Quantile(0.99), totals.RequestBytes, totals.ResponseBytes);
             var firing = await AlertQueries.ListAsync(connection, transaction, caller.TenantId, "firing", 50, budget);
-            return ApiResults.Ok(new Overview(query.WindowText, from, to, filter.Environment, summary, topRoutes, classes, firing,
+            var kept = await retention.GetAsync(connection, transaction, caller.TenantId, budget);
+            // Totals and routes read the same tiers: one coverage for the whole answer.
+            var covered = Coverage.Start(RollupSet.Routes, from, to, null, kept, time.GetUtcNow());
+            return ApiResults.Ok(new Overview(query.WindowText, from, to, covered, filter.Environment, kept, summary, topRoutes, classes, firing,
                 await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Routes, tenantLimits.MaxRoutes, budget),
                 await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Consumers, tenantLimits.MaxConsumers, budget)));
         }, ct);
@@ -102,7 +105,8 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
                 ? await rawEvents.ReadAsync(connection, transaction, caller.TenantId, read, budget)
                 : await RollupReader.ReadAsync(connection, transaction, caller.TenantId, read, budget)).ToDictionary(g => g.Point!.Value, g => g.Cell);
             var points = starts.Select(t => new SeriesPoint(t, MetricValue.Of(metric, byPoint.TryGetValue(t, out var cell) ? cell : new RollupCell()))).ToList();
-            return ApiResults.Ok(new Series(metric, query.WindowText, stepText, from, to, fromEvents ? "events" : "rollups", points));
+            var covered = Coverage.Start(fromEvents ? null : set, from, to, step, await retention.GetAsync(connection, transaction, caller.TenantId, budget), time.GetUtcNow());
+            return ApiResults.Ok(new Series(metric, query.WindowText, stepText, from, to, covered, fromEvents ? "events" : "rollups", points));
         }, ct);
     }
 

@@ -21,7 +21,10 @@ public static class RetentionTables
     [
         new("events", RetentionTier.Raw, null, DropsPartitions: true),
         new("event_segments", RetentionTier.Raw, null, DropsPartitions: true),
-        .. Metrics.RollupSet.All.SelectMany(set => set.Tiers.Select(tier => new RetentionTable(set.Table(tier),
-            tier.Width >= TimeSpan.FromDays(1) ? RetentionTier.Day : tier.Width >= TimeSpan.FromHours(1) ? RetentionTier.Hour : RetentionTier.Minute, "bucket"))),
+        .. Metrics.RollupSet.All.SelectMany(set => set.Tiers.Select(tier => new RetentionTable(set.Table(tier), TierOf(tier), "bucket"))),
     ];
+
+    /// <summary>Whose retention a rollup tier keeps: the 10-second totals are kept as long as the minute tier.</summary>
+    public static RetentionTier TierOf(Metrics.RollupTier tier) =>
+        tier.Width >= TimeSpan.FromDays(1) ? RetentionTier.Day : tier.Width >= TimeSpan.FromHours(1) ? RetentionTier.Hour : RetentionTier.Minute;
 }
