@@ -168,15 +168,14 @@ public class ExportTests(ExportDataSetFixture data) : IClassFixture<ExportDataSe
 
     private static void NdjsonMatches(IReadOnlyList<JsonElement> items, Download file)
     {
-        Assert.EndsWith("\n", file.Body, StringComparison.Ordinal);
-        var lines = file.Body[..^1].Split('\n');
-        if (items.Count == 0) lines = file.Body.Length == 0 ? [] : lines;
+        if (file.Body.Length > 0) Assert.EndsWith("\n", file.Body, StringComparison.Ordinal);
+        var lines = file.Body.Length == 0 ? [] : file.Body[..^1].Split('\n');
         Assert.Equal(items.Count, lines.Length);
         // Same names, same values, same order: each line is the JSON endpoint's item, byte for byte.
         for (var i = 0; i < items.Count; i++) Assert.Equal(items[i].GetRawText(), lines[i]);
     }
 
-    public static TheoryData<string, string> BreakdownQueries() => new()
+    public static TheoryData<string, string> BreakdownCases() => new()
     {
         { "routes", "window=1h" },
         { "routes", "window=24h&sort=route" },
@@ -187,7 +186,7 @@ public class ExportTests(ExportDataSetFixture data) : IClassFixture<ExportDataSe
     };
 
     [Theory]
-    [MemberData(nameof(BreakdownQueries))]
+    [MemberData(nameof(BreakdownCases))]
     public async Task A_breakdown_exports_exactly_the_rows_of_its_json_endpoint_in_csv_and_ndjson(string dataset, string query)
     {
         var columns = dataset == "routes" ? RouteColumns : ConsumerColumns;
@@ -241,7 +240,7 @@ public class ExportTests(ExportDataSetFixture data) : IClassFixture<ExportDataSe
         var routeFile = (await GetAsync("api/v1/export?dataset=routes&window=1h&format=csv")).Body;
         Assert.Contains("\r\n\"/=cmd|x,\"\"y\"\"\",", routeFile, StringComparison.Ordinal);
         foreach (var record in ParseCsv(consumerFile.Body).Skip(1))
-            Assert.DoesNotContain(record[0][0], "=+-@\t\r");
+            Assert.False(record[0].Length > 0 && "=+-@\t\r".Contains(record[0][0]), $"'{record[0]}' starts a formula");
         // NDJSON is data, not a spreadsheet: the values are the JSON API's, unguarded.
         var ndjson = (await GetAsync("api/v1/export?dataset=consumers&window=1h&format=ndjson")).Body;
         var ids = ndjson.TrimEnd('\n').Split('\n').Select(l => JsonDocument.Parse(l).RootElement.GetProperty("consumerId").GetString()).ToList();
