@@ -42,8 +42,9 @@ public class ExportCsvFieldTests
     [InlineData("\rreturn", "'\rreturn")]
     [InlineData("/=cmd|x", "/=cmd|x")]
     [InlineData("customer=1", "customer=1")]
-    [InlineData("'quoted", "'quoted")]
-    public void Text_a_spreadsheet_would_run_as_a_formula_is_prefixed_with_an_apostrophe(string text, string cell)
+    [InlineData("'quoted", "''quoted")]
+    [InlineData("'=1", "''=1")]
+    public void Text_a_spreadsheet_would_run_as_a_formula_or_that_starts_with_an_apostrophe_is_prefixed_with_one(string text, string cell)
     {
         Assert.Equal(cell, CsvField.Text(text));
     }

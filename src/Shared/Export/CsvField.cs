@@ -8,13 +8,15 @@ namespace PulseStream.Export;
 /// would run as a formula (starting with <c>=</c>, <c>+</c>, <c>-</c>, <c>@</c>, tab or CR: OWASP "CSV injection")
 /// is prefixed with <c>'</c>, which spreadsheets show as text and do not evaluate. Routes and consumer ids come
 /// from whoever sends events with a tenant's key, so an exported file must not turn them into formulas on the
-/// machine of whoever opens it. Numbers use the invariant culture, times ISO 8601 in UTC, null is an empty field.
+/// machine of whoever opens it. Text that itself starts with <c>'</c> gets the prefix too, so a reader gets every
+/// value back by removing one leading <c>'</c> where there is one. Numbers use the invariant culture, times
+/// ISO 8601 in UTC, null is an empty field.
 /// </summary>
 public static class CsvField
 {
     /// <summary>Text as a cell, with the formula-injection guard.</summary>
     public static string? Text(string? value) =>
-        value is { Length: > 0 } && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
+        value is { Length: > 0 } && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' or '\'' ? "'" + value : value;
 
     public static string Integer(long value) => value.ToString(CultureInfo.InvariantCulture);
 
