@@ -24,6 +24,7 @@ public static class RealtimeExtensions
         services.TryAddSingleton<LiveFanout>();
         services.TryAddSingleton<DashboardQueries>();
         services.TryAddSingleton<BreakdownQueries>();
+        services.TryAddSingleton<PulseStream.Export.MetricsExport>();
         services.TryAddSingleton<RawEventRollup>();
         services.AddEventStore();
         services.TryAddSingleton<RecentEventsQuery>();

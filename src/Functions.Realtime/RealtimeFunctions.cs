@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using PulseStream.Export;
 using PulseStream.Functions.EventHubs;
 using PulseStream.Hosting;
 using PulseStream.Identity;
@@ -17,7 +18,7 @@ namespace PulseStream.Functions.Realtime;
 /// </summary>
 public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard, BreakdownQueries breakdowns,
     RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, MemberService members, Health health,
-    ConnectionUpstream upstream, RetentionSettingsEndpoints retention)
+    ConnectionUpstream upstream, RetentionSettingsEndpoints retention, MetricsExport export)
 {
     [Function(nameof(FanOutEvents))]
     public Task FanOutEvents(
@@ -65,6 +66,10 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sess
     [Function(nameof(ConsumerMetrics))]
     public Task<IActionResult> ConsumerMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/consumers")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => breakdowns.ConsumersAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(ExportMetrics))]
+    public Task<IActionResult> ExportMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/export")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => export.ExportAsync(caller, request, request.HttpContext.RequestAborted));
 
     [Function(nameof(RecentEvents))]
     public Task<IActionResult> RecentEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/events")] HttpRequest request) =>

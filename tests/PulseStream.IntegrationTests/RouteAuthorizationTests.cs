@@ -46,6 +46,7 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["GET /api/v1/metrics/timeseries"] = "viewer",
         ["GET /api/v1/events"] = "viewer",
         ["GET /api/v1/routes"] = "viewer",
+        ["GET /api/v1/export"] = "viewer",
         ["GET /api/v1/consumers"] = "viewer",
         ["POST /api/v1/api-keys"] = "admin",
         ["GET /api/v1/api-keys"] = "admin",

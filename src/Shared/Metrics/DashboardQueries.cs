@@ -79,7 +79,12 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
     /// answered by the coarsest tier that holds it exactly. A route or method filter together with a consumer, and
     /// 10-second steps with a route, method or consumer filter, are answered from raw events (<c>source: "events"</c>).
     /// </summary>
-    public async Task<IActionResult> TimeseriesAsync(Caller caller, HttpRequest request, CancellationToken ct)
+    public Task<IActionResult> TimeseriesAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
+        SeriesAsync(caller, request, ct, series => ApiResults.Ok(series));
+
+    /// <summary>Validates the request (a 400 naming the parameter otherwise) and computes its series, which
+    /// <paramref name="respond"/> turns into the answer: the JSON body here, a streamed file for the export.</summary>
+    public async Task<IActionResult> SeriesAsync(Caller caller, HttpRequest request, CancellationToken ct, Func<Series, IActionResult> respond)
     {
         var metric = request.Query["metric"].FirstOrDefault() ?? "request_count";
         if (!MetricValue.Names.Contains(metric))
@@ -106,7 +111,7 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
                 : await RollupReader.ReadAsync(connection, transaction, caller.TenantId, read, budget)).ToDictionary(g => g.Point!.Value, g => g.Cell);
             var points = starts.Select(t => new SeriesPoint(t, MetricValue.Of(metric, byPoint.TryGetValue(t, out var cell) ? cell : new RollupCell()))).ToList();
             var covered = Coverage.Start(fromEvents ? null : set, from, to, step, await retention.GetAsync(connection, transaction, caller.TenantId, budget), time.GetUtcNow());
-            return ApiResults.Ok(new Series(metric, query.WindowText, stepText, from, to, covered, fromEvents ? "events" : "rollups", points));
+            return respond(new Series(metric, query.WindowText, stepText, from, to, covered, fromEvents ? "events" : "rollups", points));
         }, ct);
     }
 
