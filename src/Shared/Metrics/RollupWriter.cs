@@ -89,10 +89,15 @@ public static class RollupWriter
 
     private static NpgsqlBatchCommand ReadSketches(RollupSet set, RollupTier tier, Guid tenantId, RollupKey[] keys)
     {
+        // One primary-key lookup per key (a lateral subquery), whatever the planner guesses of the keys' number: a
+        // hash join would read the whole table, every tenant's rows, under the row-level security filter.
         var command = new NpgsqlBatchCommand($"""
             SELECT k.i, r.sketch
             FROM unnest($2::timestamptz[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS k(bucket, environment, d1, d2, i)
-            JOIN {set.Table(tier)} r ON r.tenant_id = $1 AND r.bucket = k.bucket AND r.environment = k.environment{DimensionMatch(set)}
+            CROSS JOIN LATERAL (
+                SELECT r.sketch FROM {set.Table(tier)} r
+                WHERE r.tenant_id = $1 AND r.bucket = k.bucket AND r.environment = k.environment{DimensionMatch(set)}
+                LIMIT 1) AS r
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = tenantId });
         AddKeyParameters(command, keys);
