@@ -24,6 +24,8 @@ public static class RealtimeExtensions
         services.TryAddSingleton<LiveFanout>();
         services.TryAddSingleton<DashboardQueries>();
         services.TryAddSingleton<BreakdownQueries>();
+        services.TryAddSingleton<QueryBudget>();
+        services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<PulseStream.Export.MetricsExport>();
         services.TryAddSingleton<RawEventRollup>();
         services.AddEventStore();

@@ -26,7 +26,7 @@ public sealed record ConsumerReport(string ConsumerId, long Requests, double Err
 /// the page shown, unless the sort itself is a percentile. The cursor is opaque: it carries the sort and the offset,
 /// so a page is the next one of the same ordering (over a moving window, a group may move between pages).
 /// </summary>
-public sealed class BreakdownQueries(Database database, Tenancy.TenantLimitsStore limits, Retention.TenantRetention retention, TimeProvider time)
+public sealed class BreakdownQueries(QueryBudget budget, Tenancy.TenantLimitsStore limits, Retention.TenantRetention retention, TimeProvider time)
 {
     public const int MaxLimit = 1000;
     private static readonly string[] Metrics = ["requests", "errorRate", "p50", "p95", "p99", "requestBytes", "responseBytes", "lastSeen"];
@@ -72,25 +72,25 @@ public sealed class BreakdownQueries(Database database, Tenancy.TenantLimitsStor
 
         var tenantLimits = await limits.GetAsync(caller.TenantId, ct);
         var columns = set == RollupSet.Routes ? new[] { "route", "method" } : ["consumer_id"];
-        return await QueryBudget.RunAsync(database, caller.TenantId, async (connection, transaction, budget) =>
+        return await budget.RunAsync(caller.TenantId, async (connection, transaction, within) =>
         {
             var bySketch = sort is "p50" or "p95" or "p99";
             var all = await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
-                new RollupRead(set, query!.From, query.To, query.Filter, columns, Sketches: bySketch), budget);
+                new RollupRead(set, query!.From, query.To, query.Filter, columns, Sketches: bySketch), within);
             var sorted = Sort(all, sort, order == "desc", names).ToList();
             var page = sorted.Skip(offset).Take(limit ?? int.MaxValue).ToList();
             if (!bySketch && page.Count > 0)
             {
                 var sketched = (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
-                        new RollupRead(set, query.From, query.To, query.Filter, columns, Sketches: true, OnlyFirst: page.Select(g => g.Key[0]).Distinct().ToList()), budget))
+                        new RollupRead(set, query.From, query.To, query.Filter, columns, Sketches: true, OnlyFirst: page.Select(g => g.Key[0]).Distinct().ToList()), within))
                     .ToDictionary(g => string.Join('\0', g.Key), g => g.Cell);
                 page = page.Select(g => sketched.TryGetValue(string.Join('\0', g.Key), out var cell) ? g with { Cell = cell } : g).ToList();
             }
             var next = offset + page.Count < sorted.Count && limit is not null ? EncodeCursor(sort, order, offset + page.Count) : null;
             var bound = set == RollupSet.Routes ? CardinalityBound.Routes : CardinalityBound.Consumers;
             var usage = await DashboardQueries.UsageAsync(connection, transaction, caller.TenantId, bound,
-                set == RollupSet.Routes ? tenantLimits.MaxRoutes : tenantLimits.MaxConsumers, budget);
-            var covered = Coverage.Start(set, query.From, query.To, null, await retention.GetAsync(connection, transaction, caller.TenantId, budget), time.GetUtcNow());
+                set == RollupSet.Routes ? tenantLimits.MaxRoutes : tenantLimits.MaxConsumers, within);
+            var covered = Coverage.Start(set, query.From, query.To, null, await retention.GetAsync(connection, transaction, caller.TenantId, within), time.GetUtcNow());
             return respond(new Breakdown(query, covered, page, next, usage));
         }, ct);
     }

@@ -25,7 +25,7 @@ public sealed record Series(string Metric, string Window, string Step, DateTimeO
 /// The dashboard's overview and series over the rollup sets and tiers (<see cref="RollupReader"/>); the per-route and
 /// per-consumer tables are <see cref="BreakdownQueries"/>. Every answer states the window it covers.
 /// </summary>
-public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStore limits, RawEventRollup rawEvents, Retention.TenantRetention retention, TimeProvider time)
+public sealed class DashboardQueries(QueryBudget budget, Tenancy.TenantLimitsStore limits, RawEventRollup rawEvents, Retention.TenantRetention retention, TimeProvider time)
 {
     /// <summary>The most points a series answers: 30 days at 10 seconds, the contract's largest window over its smallest step.</summary>
     public const int MaxPoints = 30 * 24 * 360 + 1;
@@ -36,17 +36,17 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
         if (invalid is not null) return invalid;
         var (from, to, filter) = (query!.From, query.To, query.Filter);
         var tenantLimits = await limits.GetAsync(caller.TenantId, ct);
-        return await QueryBudget.RunAsync(database, caller.TenantId, async (connection, transaction, budget) =>
+        return await budget.RunAsync(caller.TenantId, async (connection, transaction, within) =>
         {
             var totals = (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
-                new RollupRead(RollupSet.Totals, from, to, filter, [], Sketches: true), budget)).SingleOrDefault()?.Cell ?? new RollupCell();
+                new RollupRead(RollupSet.Totals, from, to, filter, [], Sketches: true), within)).SingleOrDefault()?.Cell ?? new RollupCell();
             var routes = await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
-                new RollupRead(RollupSet.Routes, from, to, filter, ["route", "method"]), budget);
+                new RollupRead(RollupSet.Routes, from, to, filter, ["route", "method"]), within);
             var top = routes.OrderByDescending(r => r.Cell.Requests).ThenBy(r => r.Key[0], StringComparer.Ordinal).ThenBy(r => r.Key[1], StringComparer.Ordinal)
                 .Take(10).ToList();
             // Percentiles only for the routes shown: their sketches, not every route's.
             var sketched = (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
-                    new RollupRead(RollupSet.Routes, from, to, filter, ["route", "method"], Sketches: true, OnlyFirst: top.Select(r => r.Key[0]).Distinct().ToList()), budget))
+                    new RollupRead(RollupSet.Routes, from, to, filter, ["route", "method"], Sketches: true, OnlyFirst: top.Select(r => r.Key[0]).Distinct().ToList()), within))
                 .ToDictionary(r => (r.Key[0], r.Key[1]), r => r.Cell);
             var topRoutes = top.Select(r => new RouteSummary(r.Key[0], r.Key[1], r.Cell.Requests, r.Cell.ErrorRate,
                 sketched.TryGetValue((r.Key[0], r.Key[1]), out var s) ? s.Histogram.Quantile(0.95) : null)).ToList();
@@ -56,13 +56,13 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
                 if (i > 0 || totals.StatusClasses[i] > 0) classes[$"{i + 1}xx"] = totals.StatusClasses[i];
             var summary = new Totals(totals.Requests, totals.Errors4xx, totals.Errors5xx, totals.ErrorRate, totals.Requests / query.Window.TotalMinutes,
                 totals.Histogram.Quantile(0.50), totals.Histogram.Quantile(0.95), totals.Histogram.Quantile(0.99), totals.RequestBytes, totals.ResponseBytes);
-            var firing = await AlertQueries.ListAsync(connection, transaction, caller.TenantId, "firing", 50, budget);
-            var kept = await retention.GetAsync(connection, transaction, caller.TenantId, budget);
+            var firing = await AlertQueries.ListAsync(connection, transaction, caller.TenantId, "firing", 50, within);
+            var kept = await retention.GetAsync(connection, transaction, caller.TenantId, within);
             // Totals and routes read the same tiers: one coverage for the whole answer.
             var covered = Coverage.Start(RollupSet.Routes, from, to, null, kept, time.GetUtcNow());
             return ApiResults.Ok(new Overview(query.WindowText, from, to, covered, filter.Environment, kept, summary, topRoutes, classes, firing,
-                await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Routes, tenantLimits.MaxRoutes, budget),
-                await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Consumers, tenantLimits.MaxConsumers, budget)));
+                await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Routes, tenantLimits.MaxRoutes, within),
+                await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Consumers, tenantLimits.MaxConsumers, within)));
         }, ct);
     }
 
@@ -103,14 +103,14 @@ public sealed class DashboardQueries(Database database, Tenancy.TenantLimitsStor
         var set = filter.SetFor([]);
         var fromEvents = set is null || (step < RollupTier.Minute.Width && set != RollupSet.Totals);
 
-        return await QueryBudget.RunAsync(database, caller.TenantId, async (connection, transaction, budget) =>
+        return await budget.RunAsync(caller.TenantId, async (connection, transaction, within) =>
         {
             var read = new RollupRead(set ?? RollupSet.Totals, from, to, filter, [], step, MetricValue.NeedsSketch(metric));
             var byPoint = (fromEvents
-                ? await rawEvents.ReadAsync(connection, transaction, caller.TenantId, read, budget)
-                : await RollupReader.ReadAsync(connection, transaction, caller.TenantId, read, budget)).ToDictionary(g => g.Point!.Value, g => g.Cell);
+                ? await rawEvents.ReadAsync(connection, transaction, caller.TenantId, read, within)
+                : await RollupReader.ReadAsync(connection, transaction, caller.TenantId, read, within)).ToDictionary(g => g.Point!.Value, g => g.Cell);
             var points = starts.Select(t => new SeriesPoint(t, MetricValue.Of(metric, byPoint.TryGetValue(t, out var cell) ? cell : new RollupCell()))).ToList();
-            var covered = Coverage.Start(fromEvents ? null : set, from, to, step, await retention.GetAsync(connection, transaction, caller.TenantId, budget), time.GetUtcNow());
+            var covered = Coverage.Start(fromEvents ? null : set, from, to, step, await retention.GetAsync(connection, transaction, caller.TenantId, within), time.GetUtcNow());
             return respond(new Series(metric, query.WindowText, stepText, from, to, covered, fromEvents ? "events" : "rollups", points));
         }, ct);
     }

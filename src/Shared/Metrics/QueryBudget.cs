@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using PulseStream.Http;
 using PulseStream.Storage;
@@ -10,28 +11,29 @@ namespace PulseStream.Metrics;
 /// cancellation of the work around it. A read that runs out answers 503 with <c>Retry-After</c> (the caller may try a
 /// shorter window, or again when the server is less busy) instead of holding a connection and the caller's request.
 /// </summary>
-public static class QueryBudget
+public sealed class QueryBudget(Database database, IOptions<QueryOptions> options)
 {
-    public static readonly TimeSpan Budget = TimeSpan.FromSeconds(5);
     private const int RetryAfterSeconds = 5;
 
-    public static async Task<IActionResult> RunAsync(Database database, Guid tenantId,
+    public async Task<IActionResult> RunAsync(Guid tenantId,
         Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<IActionResult>> work, CancellationToken ct)
     {
+        var limit = options.Value.Budget;
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        budget.CancelAfter(Budget);
+        budget.CancelAfter(limit);
         try
         {
             return await database.ForTenantAsync(tenantId, async (connection, transaction) =>
             {
-                await using (var timeout = new NpgsqlCommand($"SET LOCAL statement_timeout = {(int)Budget.TotalMilliseconds}", connection, transaction))
+                await using (var timeout = new NpgsqlCommand($"SET LOCAL statement_timeout = {Math.Max(1, (int)limit.TotalMilliseconds)}", connection, transaction))
                     await timeout.ExecuteNonQueryAsync(budget.Token);
                 return await work(connection, transaction, budget.Token);
             }, budget.Token);
         }
         catch (Exception e) when (!ct.IsCancellationRequested && IsBudgetExceeded(e, budget))
         {
-            return ApiResults.Unavailable($"The query did not finish within its {Budget.TotalSeconds:0} s budget. Try a shorter window or a narrower filter.", RetryAfterSeconds);
+            return ApiResults.Unavailable(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The query did not finish within its {limit.TotalSeconds:0.###} s budget. Try a shorter window or a narrower filter."), RetryAfterSeconds);
         }
     }
 
