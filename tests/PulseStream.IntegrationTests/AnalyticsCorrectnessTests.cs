@@ -257,6 +257,28 @@ public class AnalyticsCorrectnessTests(AnalyticsDataSetFixture data) : IClassFix
     }
 
     [Fact]
+    public async Task Another_tenant_reading_the_same_windows_and_filters_sees_none_of_the_data_set()
+    {
+        var other = await Provisioning.For(data.Host).CreateTenantAsync("Nosy Co", $"nosy-{Guid.NewGuid():N}@example.com", "a long password 123", default);
+        var token = await data.Host.LoginAsync(other.OwnerEmail, "a long password 123");
+        async Task<JsonElement> Get(string path)
+        {
+            using var response = await data.Host.Http.SendAsync(data.Host.Authorized(HttpMethod.Get, path, token));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        }
+        Assert.Equal(0, (await Get("api/v1/dashboard/overview?window=7d")).GetProperty("totals").GetProperty("requests").GetInt64());
+        Assert.Empty((await Get("api/v1/routes?window=7d")).GetProperty("items").EnumerateArray());
+        Assert.Empty((await Get("api/v1/consumers?window=7d")).GetProperty("items").EnumerateArray());
+        foreach (var query in new[] { "", "&consumerId=customer-7", "&route=/v1/orders&consumerId=customer-3" })
+        {
+            var series = await Get($"api/v1/metrics/timeseries?metric=request_count&window=7d&step=1h{query}");
+            Assert.All(series.GetProperty("points").EnumerateArray(), p => Assert.Equal(0, p.GetProperty("value").GetDouble()));
+        }
+        Assert.Empty((await Get("api/v1/events?consumerId=customer-7")).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Bad_parameters_answer_400_naming_them()
     {
         foreach (var (path, type) in new[]
