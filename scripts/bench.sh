@@ -1,10 +1,15 @@
 # shellcheck shell=bash
-# ./pulse bench [--seconds N] [--warmup N] [--only batched|single|edge|noisy|store|query] [--events N] [--micro]: the load benchmarks of bench/PulseStream.Bench against a real local host
+# ./pulse bench [--seconds N] [--warmup N] [--only batched|single|edge|noisy|store|query|stored] [--events N] [--micro]: the load benchmarks of bench/PulseStream.Bench against a real local host
 # (Release build) on a throwaway Postgres and Azurite, then a results table. --micro runs the BenchmarkDotNet
 # micro-benchmarks (validation and encoding cost per event, allocations) instead.
 
 pulse_bench() {
     bootstrap
+    # The stored-end-to-end run measures InfluxDB beside PulseStream: Debian's influxd, a peer, never a dependency.
+    if [[ " $* " == *" --only stored "* ]] && ! command -v influxd >/dev/null; then
+        say "Installing Debian's influxdb (the peer the stored-end-to-end benchmark measures against)"
+        apt_install influxdb
+    fi
     if [[ " $* " != *" --micro "* ]]; then
         test_start_services
     fi

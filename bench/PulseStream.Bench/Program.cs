@@ -13,6 +13,8 @@ var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(30);
 // --only store: the raw-event layouts side by side (StoreLayouts), without the HTTP loads; --events N sets how many.
 if (only == "store") return await StoreLayouts.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(1_020_000));
+// --only stored: 30 tenants stored end to end, and InfluxDB on the same events (StoredEndToEnd), for twice --seconds.
+if (only == "stored") return await StoredEndToEnd.RunAsync(TimeSpan.FromSeconds(seconds * 2));
 // --only query: a tenant with a month of events (QueryLoad), the read API measured while ingest runs; --events N sets how many.
 if (only == "query") return await QueryLoad.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(10_000_000));
 var loads = await IngestLoad.RunAsync(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), only);
