@@ -41,7 +41,7 @@ public sealed class DashboardQueries(QueryBudget budget, Tenancy.TenantLimitsSto
             var totals = (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
                 new RollupRead(RollupSet.Totals, from, to, filter, [], Sketches: true), within)).SingleOrDefault()?.Cell ?? new RollupCell();
             var routes = await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
-                new RollupRead(RollupSet.Routes, from, to, filter, ["route", "method"]), within);
+                new RollupRead(RollupSet.Routes, from, to, filter, ["route", "method"], RankOnly: true), within);
             var top = routes.OrderByDescending(r => r.Cell.Requests).ThenBy(r => r.Key[0], StringComparer.Ordinal).ThenBy(r => r.Key[1], StringComparer.Ordinal)
                 .Take(10).ToList();
             // Percentiles only for the routes shown: their sketches, not every route's.
