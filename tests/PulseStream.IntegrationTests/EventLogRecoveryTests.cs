@@ -59,6 +59,52 @@ public class EventLogRecoveryTests
     }
 
     /// <summary>
+    /// A checkpoint write that fails (its connection died after the function stored the batch) must not end the
+    /// partition's reader: the batch is stored, and the next events on that partition are stored too.
+    /// </summary>
+    [Fact]
+    public async Task A_checkpoint_that_cannot_be_written_does_not_stop_the_partitions_reader()
+    {
+        await using var host = await LocalHostProcess.StartAsync("pulse_ckpt");
+        await using var admin = new NpgsqlConnection(host.ConnectionString);
+        await admin.OpenAsync();
+        async Task ExecuteAsync(string sql)
+        {
+            await using var command = new NpgsqlCommand(sql, admin);
+            await command.ExecuteNonQueryAsync();
+        }
+        async Task SendAsync()
+        {
+            var events = Enumerable.Range(0, 5).Select(_ => Payloads.Event("/v1/checkpoint")).ToList();
+            using var response = await host.Http.SendAsync(host.Ingest("api/v1/events/batch", Payloads.Batch(events), host.Demo.ApiKey));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+        async Task<bool> StoredAsync(long count) =>
+            await LocalHostProcess.EventuallyAsync(async () => await host.StoredEventCountAsync(host.Demo.TenantId) >= count, TimeSpan.FromSeconds(30));
+
+        await ExecuteAsync("""
+            CREATE SEQUENCE checkpoint_refusals; -- not transactional: counts refusals the exception rolls back
+            GRANT USAGE ON SEQUENCE checkpoint_refusals TO PUBLIC;
+            CREATE FUNCTION refuse_checkpoint() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM nextval('checkpoint_refusals'); RAISE EXCEPTION 'checkpoint refused by the test'; END $$;
+            CREATE TRIGGER refuse_checkpoint BEFORE INSERT OR UPDATE ON event_log_checkpoints
+                FOR EACH ROW EXECUTE FUNCTION refuse_checkpoint();
+            """);
+        await SendAsync();
+        Assert.True(await StoredAsync(5), "the batch before the refused checkpoint was not stored");
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await host.ScalarAsync("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM checkpoint_refusals") > 0,
+            TimeSpan.FromSeconds(10)), "no reader tried to checkpoint the stored batch");
+        await ExecuteAsync("DROP TRIGGER refuse_checkpoint ON event_log_checkpoints");
+
+        await SendAsync();
+        Assert.True(await StoredAsync(10), $"{await host.StoredEventCountAsync(host.Demo.TenantId)} of 10 stored after a refused checkpoint");
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await host.UnconsumedMessagesAsync() == 0, TimeSpan.FromSeconds(30)),
+            "the checkpoint did not catch up once it could be written");
+        await Task.Delay(1000); // a redelivered batch stored twice would show now
+        Assert.Equal(10, await host.StoredEventCountAsync(host.Demo.TenantId));
+    }
+
+    /// <summary>
     /// The case a retry must not get wrong: the group committed, but the connection died before the acknowledgement
     /// reached the appender. The relay forwards the append and lets Postgres answer it, then cuts the connection instead
     /// of passing the answer on.

@@ -50,6 +50,23 @@ public sealed class EventHubFunctionService(FunctionCatalog catalog, FunctionInv
         return Task.WhenAll(readers);
     }
 
+    /// <summary>The position to start from, retried until the database answers: a reader that gave up here would leave its partition unread.</summary>
+    private async Task<long> ReadCheckpointAsync(FunctionDescriptor function, string hub, string group, int partition, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                return await log.GetCheckpointAsync(hub, group, partition, ct);
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning("Reading the checkpoint of partition {Partition} for {Function} failed: {Error}", partition, function.Name, e.Message);
+                await Task.Delay(IdlePoll, ct);
+            }
+        }
+    }
+
     private string Resolve(string value) =>
         value.StartsWith('%') && value.EndsWith('%') ? configuration[value.Trim('%')] ?? throw new InvalidOperationException($"Setting {value} is not set.") : value;
 
@@ -63,7 +80,7 @@ public sealed class EventHubFunctionService(FunctionCatalog catalog, FunctionInv
         log.Appended += OnAppended;
         try
         {
-            var checkpoint = await log.GetCheckpointAsync(hub, group, partition, ct);
+            var checkpoint = await ReadCheckpointAsync(function, hub, group, partition, ct);
             while (!ct.IsCancellationRequested)
             {
                 List<LoggedMessage> messages;
@@ -101,7 +118,17 @@ public sealed class EventHubFunctionService(FunctionCatalog catalog, FunctionInv
                 }
                 if (ct.IsCancellationRequested) return; // stopped mid-batch: no checkpoint, so the batch is redelivered
                 checkpoint = messages[^1].SequenceNumber;
-                await log.CheckpointAsync(hub, group, partition, checkpoint, ct);
+                try
+                {
+                    await log.CheckpointAsync(hub, group, partition, checkpoint, ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    // The reader goes on from its own position; the next batch's checkpoint covers this one, and a
+                    // restart before then redelivers it, which the function stores once (by its position) anyway.
+                    logger.LogWarning("Checkpointing partition {Partition} for {Function} at {Sequence} failed: {Error}",
+                        partition, function.Name, checkpoint, e.Message);
+                }
                 if (messages.Count < MaxBatchSize) await Task.Delay(BatchLinger, ct);
             }
         }
