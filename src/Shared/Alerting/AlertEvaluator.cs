@@ -63,11 +63,19 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
     private static IEnumerable<AlertRule> InTurn(List<AlertRule> rules) =>
         rules.OrderBy(r => r.Evaluation?.LastError is not null).ThenBy(r => r.Evaluation?.LastEvaluatedAt ?? DateTimeOffset.MinValue);
 
-    /// <summary>The budget stopped the rule: a statement's timeout, or the wall-clock deadline's cancellation.</summary>
-    private bool IsBudgetStop(Exception e, DateTimeOffset deadline) =>
+    /// <summary>
+    /// How early the budget's cancellation may fire by the wall clock: its timer counts whole milliseconds of another
+    /// clock, so it can fire just before <c>deadline</c> reads as passed.
+    /// </summary>
+    internal static readonly TimeSpan TimerSlack = TimeSpan.FromMilliseconds(50);
+
+    private bool IsBudgetStop(Exception e, DateTimeOffset deadline) => IsBudgetStop(e, time.GetUtcNow(), deadline);
+
+    /// <summary>The budget stopped the rule: a statement's timeout, or the deadline's cancellation.</summary>
+    internal static bool IsBudgetStop(Exception e, DateTimeOffset now, DateTimeOffset deadline) =>
         e is PostgresException { SqlState: PostgresErrorCodes.QueryCanceled }
         || e is NpgsqlException { InnerException: PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } }
-        || (e is OperationCanceledException && time.GetUtcNow() >= deadline);
+        || (e is OperationCanceledException && now >= deadline - TimerSlack);
 
     private async Task<List<AlertView>> EvaluateRuleAsync(Guid tenantId, AlertRule rule, TimeSpan remaining, CancellationToken ct)
     {
