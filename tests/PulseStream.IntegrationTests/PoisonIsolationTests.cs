@@ -242,6 +242,20 @@ public class PoisonIsolationTests(SharedPartitionFixture fixture)
             insert.Parameters.AddWithValue(Huge);
             insert.Parameters.AddWithValue(sketch.ToBytes());
             await insert.ExecuteNonQueryAsync();
+            // The coarser tiers hold the same minutes, as the writer keeps them (reads may take a whole hour or day).
+            foreach (var (tier, unit) in new[] { ("hour", "hour"), ("day", "day") })
+            {
+                await using var rollUp = new NpgsqlCommand($"""
+                    INSERT INTO {table.Replace("minute", tier, StringComparison.Ordinal)} (tenant_id, bucket, environment{dimensions}, requests, status_1xx, status_2xx,
+                        status_3xx, status_4xx, status_5xx, latency_sum, latency_max, request_bytes, response_bytes, last_seen, sketch)
+                    SELECT tenant_id, date_trunc('{unit}', bucket), environment{dimensions}, clamp_bigint(sum(requests)), 0, clamp_bigint(sum(status_2xx)), 0, 0,
+                           clamp_bigint(sum(status_5xx)), sum(latency_sum), max(latency_max), clamp_bigint(sum(request_bytes)), clamp_bigint(sum(response_bytes)),
+                           max(last_seen), (array_agg(sketch))[1]
+                    FROM {table} WHERE tenant_id = $1 GROUP BY 1, 2, 3{dimensions}
+                    """, connection);
+                rollUp.Parameters.AddWithValue(tenantId);
+                await rollUp.ExecuteNonQueryAsync();
+            }
         }
     }
 

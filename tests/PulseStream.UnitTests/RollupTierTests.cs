@@ -62,6 +62,62 @@ public class RollupTierTests
     }
 
     [Fact]
+    public void An_open_ended_day_reads_todays_day_row_and_looks_past_the_end_for_rows_stamped_ahead()
+    {
+        var (from, to) = RollupRange.Ending(Noon.AddMinutes(17), TimeSpan.FromHours(24));
+        var spans = RollupRange.PlanOpenEnded(from, to, RollupSet.Routes.Tiers, TimeSpan.MaxValue);
+        var today = new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero);
+        Assert.Equal(
+            [
+                (RollupTier.Minute, from, from.AddMinutes(42), false),
+                (RollupTier.Hour, from.AddMinutes(42), today, false),
+                (RollupTier.Day, today, today.AddDays(1), false),
+                (RollupTier.Minute, to, Noon.AddHours(1), true),
+                (RollupTier.Hour, Noon.AddHours(1), today.AddDays(1), true),
+            ],
+            spans.Select(s => (s.Tier, s.From, s.To, s.BeyondEnd)).ToArray());
+    }
+
+    [Fact]
+    public void An_open_ended_plan_needs_a_coarse_bucket_that_starts_inside_the_range()
+    {
+        var (from, to) = RollupRange.Ending(Noon.AddMinutes(17), TimeSpan.FromMinutes(15));
+        Assert.Equal(RollupRange.Plan(from, to, RollupSet.Routes.Tiers, TimeSpan.MaxValue),
+            RollupRange.PlanOpenEnded(from, to, RollupSet.Routes.Tiers, TimeSpan.MaxValue));
+    }
+
+    [Fact]
+    public void Any_open_ended_plan_covers_its_range_once_and_exactly_the_part_past_its_end_once_more()
+    {
+        Gen.Select(Gen.Long[0, 60L * 24 * 400], Gen.Long[0, 60L * 24 * 40], Gen.OneOf(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromHours(1), TimeSpan.FromDays(1), TimeSpan.MaxValue))
+            .Sample((start, length, step) =>
+            {
+                var from = Noon.AddMinutes(-start);
+                var to = from.AddMinutes(length);
+                var spans = RollupRange.PlanOpenEnded(from, to, RollupSet.Routes.Tiers, step);
+                if (spans.Any(s => s.To <= s.From || s.Tier.Width > step || s.From.UtcTicks % s.Tier.Width.Ticks != 0 || s.To.UtcTicks % s.Tier.Width.Ticks != 0)) return false;
+                var within = spans.Where(s => !s.BeyondEnd).OrderBy(s => s.From).ToList();
+                var cursor = from;
+                foreach (var span in within)
+                {
+                    if (span.From != cursor) return false;
+                    cursor = span.To;
+                }
+                if (cursor < to && !(from == to && within.Count == 0)) return false;
+                var end = cursor;
+                cursor = to;
+                foreach (var span in spans.Where(s => s.BeyondEnd).OrderBy(s => s.From))
+                {
+                    if (span.From != cursor) return false;
+                    cursor = span.To;
+                }
+                // What is read past the end lies within one bucket, so within the last step's point.
+                var last = within.LastOrDefault();
+                return cursor == end && (end == to || (last.From < to && last.To == end && (step == TimeSpan.MaxValue || Durations.Floor(last.From, step) == Durations.Floor(to.AddTicks(-1), step))));
+            });
+    }
+
+    [Fact]
     public void Every_tier_of_a_set_counts_the_same_events_and_latencies()
     {
         var random = new Random(3);

@@ -1,7 +1,8 @@
 namespace PulseStream.Metrics;
 
 /// <summary>A span of one tier's buckets: every bucket starting in [From, To).</summary>
-public readonly record struct TierSpan(RollupTier Tier, DateTimeOffset From, DateTimeOffset To);
+/// <param name="BeyondEnd">A span after the range's end that an open-ended plan reads only to see that it is empty (<see cref="RollupRange.PlanOpenEnded"/>).</param>
+public readonly record struct TierSpan(RollupTier Tier, DateTimeOffset From, DateTimeOffset To, bool BeyondEnd = false);
 
 /// <summary>
 /// Time ranges of the read API. A window of length W ending now covers the whole minutes
@@ -55,6 +56,32 @@ public static class RollupRange
             spans.Add(new TierSpan(tier, inner, outer));
             Cover(outer, end, level + 1);
         }
+    }
+
+    /// <summary>
+    /// Like <see cref="Plan"/>, but the range's last part may be one bucket of a coarser tier that runs past
+    /// <paramref name="to"/>: <c>[B, B + width)</c> with <c>from ≤ B &lt; to</c>, the coarsest such. A window ends now, so
+    /// what lies past its end is normally empty (only events stamped up to a few minutes ahead can be there), and
+    /// then that one bucket holds exactly the window's last part: a 24-hour window reads today's day row instead of
+    /// its hours and minutes. The plan therefore also lists spans with <see cref="TierSpan.BeyondEnd"/> set that cover
+    /// <c>[to, B + width)</c> exactly: a group with rows there must be read again with <see cref="Plan"/>.
+    /// Without such a bucket (the range's end is aligned, or no coarser bucket starts inside it) this is <see cref="Plan"/>.
+    /// </summary>
+    public static List<TierSpan> PlanOpenEnded(DateTimeOffset from, DateTimeOffset to, IEnumerable<RollupTier> tiers, TimeSpan maxWidth)
+    {
+        var usable = tiers.Where(t => t.Width <= maxWidth).OrderByDescending(t => t.Width).ToArray();
+        foreach (var tier in usable)
+        {
+            if (to.UtcTicks % tier.Width.Ticks == 0) break; // aligned here, so at every finer tier too: nothing to gain
+            var bucket = tier.Floor(to);
+            if (bucket < from) continue;
+            var finer = usable.Where(t => t.Width < tier.Width).ToArray();
+            var spans = Plan(from, bucket, usable, maxWidth);
+            spans.Add(new TierSpan(tier, bucket, bucket + tier.Width));
+            spans.AddRange(Plan(to, bucket + tier.Width, finer, maxWidth).Select(s => s with { BeyondEnd = true }));
+            return spans;
+        }
+        return Plan(from, to, usable, maxWidth);
     }
 
     private static DateTimeOffset Ceiling(DateTimeOffset t, TimeSpan width)

@@ -26,9 +26,12 @@ public sealed record RollupRead(RollupSet Set, DateTimeOffset From, DateTimeOffs
     TimeSpan? Step = null, bool Sketches = false, IReadOnlyCollection<string>? OnlyFirst = null, bool RankOnly = false);
 
 /// <summary>
-/// Reads rollups: one SQL statement over the tier tables a range needs (<see cref="RollupRange.Plan"/>), sums counts
-/// in SQL (clamped to bigint: <c>sum()</c> over bigint is numeric) and merges the groups' sketches here. Table and
-/// column names come only from <see cref="RollupSet"/> and <see cref="AllowedColumns"/>, never from a request.
+/// Reads rollups: one SQL statement over the tier tables a range needs, sums counts in SQL (clamped to bigint:
+/// <c>sum()</c> over bigint is numeric) and merges the groups' sketches here. The range is first read open-ended
+/// (<see cref="RollupRange.PlanOpenEnded"/>: the window's last part from one coarse bucket that runs past its end);
+/// the groups that have rows past the end (events stamped ahead of the clock) are then read again exactly
+/// (<see cref="RollupRange.Plan"/>), so every answer is the exact one. Table and column names come only from
+/// <see cref="RollupSet"/> and <see cref="AllowedColumns"/>, never from a request.
 /// </summary>
 public static class RollupReader
 {
@@ -38,9 +41,31 @@ public static class RollupReader
     {
         if (read.GroupBy.Any(c => !AllowedColumns.Contains(c) || (c != "environment" && !read.Set.Dimensions.Contains(c))))
             throw new ArgumentException("A group column is not one of the set's.", nameof(read));
+        if (read.From >= read.To) return [];
+        var maxWidth = read.Step ?? TimeSpan.MaxValue;
+        var openEnded = RollupRange.PlanOpenEnded(read.From, read.To, read.Set.Tiers, maxWidth);
+        if (!openEnded.Any(s => s.BeyondEnd)) return await ReadSpansAsync(connection, transaction, tenantId, read, openEnded, ct);
+
+        var (groups, spoiled) = await ReadSpansWithBeyondAsync(connection, transaction, tenantId, read, openEnded, ct);
+        if (spoiled.Count == 0) return groups;
+        var exact = RollupRange.Plan(read.From, read.To, read.Set.Tiers, maxWidth);
+        // A series or an ungrouped read is read again whole; a grouped one only for the groups with rows past the end.
+        if (read.Step is not null || read.GroupBy.Length == 0) return await ReadSpansAsync(connection, transaction, tenantId, read, exact, ct);
+        var again = await ReadSpansAsync(connection, transaction, tenantId, read with { OnlyFirst = spoiled.Select(k => k[0]).Distinct().ToList() }, exact, ct);
+        var spoiledKeys = spoiled.Select(k => string.Join('\0', k)).ToHashSet();
+        return groups.Where(g => !spoiledKeys.Contains(string.Join('\0', g.Key)))
+            .Concat(again.Where(g => spoiledKeys.Contains(string.Join('\0', g.Key)))).ToList();
+    }
+
+    private static async Task<List<RollupGroup>> ReadSpansAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, RollupRead read,
+        List<TierSpan> spans, CancellationToken ct) => (await ReadSpansWithBeyondAsync(connection, transaction, tenantId, read, spans, ct)).Groups;
+
+    /// <summary>The groups of the spans that are not past the end, and the keys of those that also have rows past it.</summary>
+    private static async Task<(List<RollupGroup> Groups, List<string[]> Spoiled)> ReadSpansWithBeyondAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        Guid tenantId, RollupRead read, List<TierSpan> spans, CancellationToken ct)
+    {
         var groups = new List<RollupGroup>();
-        if (read.From >= read.To) return groups;
-        var spans = RollupRange.Plan(read.From, read.To, read.Set.Tiers, read.Step ?? TimeSpan.MaxValue);
+        var spoiled = new List<string[]>();
 
         var parameters = new List<NpgsqlParameter> { new() { Value = tenantId } };
         string Parameter(object value, NpgsqlDbType? type = null)
@@ -63,25 +88,28 @@ public static class RollupReader
         // One branch per span, each a plain range of the primary key (an OR of ranges can make the planner read all of
         // the tenant's rows in the table).
         var union = string.Join("\n UNION ALL\n", spans.Select(span =>
-            $"SELECT {selected} FROM {read.Set.Table(span.Tier)} WHERE tenant_id = $1 AND bucket >= {Parameter(span.From.UtcDateTime, NpgsqlDbType.TimestampTz)} " +
-            $"AND bucket < {Parameter(span.To.UtcDateTime, NpgsqlDbType.TimestampTz)}{filters}"));
+            $"SELECT {selected}, {(span.BeyondEnd ? "true" : "false")} AS beyond FROM {read.Set.Table(span.Tier)} WHERE tenant_id = $1 " +
+            $"AND bucket >= {Parameter(span.From.UtcDateTime, NpgsqlDbType.TimestampTz)} AND bucket < {Parameter(span.To.UtcDateTime, NpgsqlDbType.TimestampTz)}{filters}"));
         var point = read.Step is { } step
             ? $"date_bin({Parameter(step, NpgsqlDbType.Interval)}, bucket, timestamptz '2000-01-01 00:00:00+00')"
             : "NULL::timestamptz";
         var groupColumns = string.Concat(read.GroupBy.Select(c => c + ", "));
+        // Rows past the end only mark their group (bool_or(beyond)); every figure is of the rows within the range.
+        const string within = "FILTER (WHERE NOT beyond)";
         var figures = read.RankOnly
-            ? "clamp_bigint(sum(requests)), 0::bigint, 0::bigint, 0::bigint, clamp_bigint(sum(status_4xx)), clamp_bigint(sum(status_5xx)), 0::float8, 0::float8, 0::bigint, 0::bigint, timestamptz '2000-01-01 00:00:00+00',"
-            : """
-              clamp_bigint(sum(requests)), clamp_bigint(sum(status_1xx)), clamp_bigint(sum(status_2xx)), clamp_bigint(sum(status_3xx)),
-              clamp_bigint(sum(status_4xx)), clamp_bigint(sum(status_5xx)), sum(latency_sum), max(latency_max),
-              clamp_bigint(sum(request_bytes)), clamp_bigint(sum(response_bytes)), max(last_seen),
+            ? $"clamp_bigint(sum(requests) {within}), 0::bigint, 0::bigint, 0::bigint, clamp_bigint(sum(status_4xx) {within}), clamp_bigint(sum(status_5xx) {within}), 0::float8, 0::float8, 0::bigint, 0::bigint, timestamptz '2000-01-01 00:00:00+00',"
+            : $"""
+              clamp_bigint(sum(requests) {within}), clamp_bigint(sum(status_1xx) {within}), clamp_bigint(sum(status_2xx) {within}), clamp_bigint(sum(status_3xx) {within}),
+              clamp_bigint(sum(status_4xx) {within}), clamp_bigint(sum(status_5xx) {within}), sum(latency_sum) {within}, max(latency_max) {within},
+              clamp_bigint(sum(request_bytes) {within}), clamp_bigint(sum(response_bytes) {within}), max(last_seen) {within},
               """;
         var sql = $"""
             SELECT {groupColumns}{point} AS point,
                    {figures}
-                   {(read.Sketches ? "array_agg(sketch)" : "NULL::bytea[]")}
+                   {(read.Sketches ? $"array_agg(sketch) {within}" : "NULL::bytea[]")}, bool_or(beyond)
             FROM ({union}) AS rows
             GROUP BY {groupColumns}point
+            HAVING bool_or(NOT beyond)
             """;
 
         await using var command = new NpgsqlCommand(sql, connection, transaction);
@@ -108,7 +136,8 @@ public static class RollupReader
             if (read.Sketches)
                 foreach (var sketch in reader.GetFieldValue<byte[][]>(n + 12)) SketchCodec.MergeInto(cell.Histogram, sketch);
             groups.Add(new RollupGroup(key, at, cell));
+            if (reader.GetBoolean(n + 13)) spoiled.Add(key);
         }
-        return groups;
+        return (groups, spoiled);
     }
 }
