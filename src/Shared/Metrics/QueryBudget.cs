@@ -25,8 +25,12 @@ public sealed class QueryBudget(Database database, IOptions<QueryOptions> option
         {
             return await database.ForTenantAsync(tenantId, async (connection, transaction) =>
             {
-                await using (var timeout = new NpgsqlCommand($"SET LOCAL statement_timeout = {Math.Max(1, (int)limit.TotalMilliseconds)}", connection, transaction))
-                    await timeout.ExecuteNonQueryAsync(budget.Token);
+                // No parallel workers: these reads touch thousands of rows, not millions, and starting workers cost them
+                // two to three times their serial time on this project's reference machine (docs/PERFORMANCE.md), while
+                // taking cores from every other tenant's reads and from the consumer.
+                await using (var settings = new NpgsqlCommand(
+                    $"SET LOCAL statement_timeout = {Math.Max(1, (int)limit.TotalMilliseconds)}; SET LOCAL max_parallel_workers_per_gather = 0", connection, transaction))
+                    await settings.ExecuteNonQueryAsync(budget.Token);
                 return await work(connection, transaction, budget.Token);
             }, budget.Token);
         }
