@@ -26,7 +26,7 @@ public static class StoredEndToEnd
     {
         var rows = new List<string[]>();
         var generated = Enumerable.Range(0, Tenants).Select(t => Enumerable.Range(0, BodiesPerTenant).Select(b => Events(t, b)).ToArray()).ToArray();
-        string[] stageLines = [], cpuLines = [];
+        string[] stageLines = [], cpuLines = [], costLines = [];
         double storedRate, copyRate;
         await using (var host = await LocalHostProcess.StartAsync("pulse_stored_bench", s =>
         {
@@ -62,7 +62,12 @@ public static class StoredEndToEnd
             rows.Add(["PulseStream, stored end to end", $"{storedRate:N0} events/s",
                 $"{accepted:N0} accepted ({failed} failed) in {loadTime.TotalSeconds:N1} s at {accepted / loadTime.TotalSeconds:N0} events/s, stored all {total.TotalSeconds - loadTime.TotalSeconds:N1} s later; {stored:N0} stored",
                 "goal ≥ 250,000 events/s and ≥ InfluxDB"]);
-            stageLines = StageTable(stagesBefore, await QuietStagesAsync(host), accepted, total);
+            var stagesAfter = await QuietStagesAsync(host);
+            stageLines = StageTable(stagesBefore, stagesAfter, accepted, total);
+            // How many requests of one tenant a consumed batch held on average: the rollup keys per event depend on it.
+            double Delta(string stage) => stagesAfter.GetValueOrDefault(stage).Items - stagesBefore.GetValueOrDefault(stage).Items;
+            var perTenantBatch = Math.Max(1, (int)Math.Round(Delta("consumer.batch") / BatchSize / Math.Max(1, Delta("consumer.tenant"))));
+            costLines = StageCosts.Measure(bodies.Select(b => b.Bodies).ToArray(), perTenantBatch);
             cpuLines = CpuTable(cpuBefore, cpuAfter, total);
 
             // The row-store limit on the same events: as many as were accepted, in transactions of 10 tenants' batches.
@@ -104,6 +109,8 @@ public static class StoredEndToEnd
         foreach (var line in cpuLines) Console.WriteLine(line);
         Console.WriteLine();
         foreach (var line in stageLines) Console.WriteLine(line);
+        Console.WriteLine();
+        foreach (var line in costLines) Console.WriteLine(line);
         return 0;
     }
 
