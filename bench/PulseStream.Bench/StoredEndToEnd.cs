@@ -69,6 +69,11 @@ public static class StoredEndToEnd
             var perTenantBatch = Math.Max(1, (int)Math.Round(Delta("consumer.batch") / BatchSize / Math.Max(1, Delta("consumer.tenant"))));
             costLines = StageCosts.Measure(bodies.Select(b => b.Bodies).ToArray(), perTenantBatch);
             cpuLines = CpuTable(cpuBefore, cpuAfter, total);
+            // Whole run, warm-up included: how many rollup row updates stayed on their page and touched no index.
+            var updates = await host.ScalarAsync("SELECT coalesce(sum(n_tup_upd), 0) FROM pg_stat_user_tables WHERE relname LIKE 'rollup\\_%'");
+            var hot = await host.ScalarAsync("SELECT coalesce(sum(n_tup_hot_upd), 0) FROM pg_stat_user_tables WHERE relname LIKE 'rollup\\_%'");
+            var inserts = await host.ScalarAsync("SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_user_tables WHERE relname LIKE 'rollup\\_%'");
+            cpuLines = [.. cpuLines, $"Rollup rows over the whole run (warm-up included): {inserts:N0} inserted, {updates:N0} updated, of which {hot / (double)Math.Max(1, updates):P0} heap-only (HOT, no index touched)"];
 
             // The row-store limit on the same events: as many as were accepted, in transactions of 10 tenants' batches.
             await using var owner = Npgsql.NpgsqlDataSource.Create(host.ConnectionString);
