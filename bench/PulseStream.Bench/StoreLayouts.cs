@@ -28,13 +28,7 @@ public static class StoreLayouts
         await using var app = new NpgsqlDataSourceBuilder(host.AppConnectionString) { ConnectionStringBuilder = { MaxAutoPrepare = 64, WriteBufferSize = 65536, ReadBufferSize = 65536 } }.Build();
         await using var owner = NpgsqlDataSource.Create(host.ConnectionString);
         var database = new Database(app);
-        await Execute(owner, """
-            CREATE TABLE bench_plain_events (
-                tenant_id uuid NOT NULL, ts timestamptz NOT NULL, received_at timestamptz NOT NULL, event_id text, method text NOT NULL,
-                path text NOT NULL, route text NOT NULL, status_code smallint NOT NULL, latency_ms float8 NOT NULL, request_bytes bigint,
-                response_bytes bigint, consumer_id text, environment text NOT NULL, attributes jsonb);
-            CREATE INDEX bench_plain_events_tenant_ts ON bench_plain_events (tenant_id, ts DESC);
-            """);
+        await CreatePlainTableAsync(owner);
 
         var layouts = new (string Name, string Table, IEventStore? Store)[]
         {
@@ -146,14 +140,40 @@ public static class StoreLayouts
         })));
     }
 
-    private static async Task PlainCopyAsync(NpgsqlDataSource owner, Batch[] batches)
+    /// <summary>The row-store limit's table: the events' columns, one index (tenant, time), no row-level security.</summary>
+    public static Task CreatePlainTableAsync(NpgsqlDataSource owner) => Execute(owner, """
+        CREATE TABLE bench_plain_events (
+            tenant_id uuid NOT NULL, ts timestamptz NOT NULL, received_at timestamptz NOT NULL, event_id text, method text NOT NULL,
+            path text NOT NULL, route text NOT NULL, status_code smallint NOT NULL, latency_ms float8 NOT NULL, request_bytes bigint,
+            response_bytes bigint, consumer_id text, environment text NOT NULL, attributes jsonb);
+        CREATE INDEX bench_plain_events_tenant_ts ON bench_plain_events (tenant_id, ts DESC);
+        """);
+
+    /// <summary>
+    /// Loads <paramref name="transactions"/> into <c>bench_plain_events</c> by plain binary COPY, one transaction each,
+    /// with <see cref="Writers"/> writers (as the layouts are loaded); returns the events per second.
+    /// </summary>
+    public static async Task<double> PlainCopyRateAsync(NpgsqlDataSource owner, IReadOnlyList<IReadOnlyList<(Guid TenantId, DateTimeOffset ReceivedAt, ApiEvent Event)>> transactions)
+    {
+        var next = -1;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) is var i && i < transactions.Count) await PlainCopyAsync(owner, transactions[i]);
+        })));
+        return transactions.Sum(t => t.Count) / watch.Elapsed.TotalSeconds;
+    }
+
+    private static Task PlainCopyAsync(NpgsqlDataSource owner, Batch[] batches) => PlainCopyAsync(owner, batches.SelectMany(b => b.Events));
+
+    private static async Task PlainCopyAsync(NpgsqlDataSource owner, IEnumerable<(Guid TenantId, DateTimeOffset ReceivedAt, ApiEvent Event)> events)
     {
         await using var connection = await owner.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await using (var copy = await connection.BeginBinaryImportAsync(
             "COPY bench_plain_events (tenant_id, ts, received_at, event_id, method, path, route, status_code, latency_ms, request_bytes, response_bytes, consumer_id, environment, attributes) FROM STDIN (FORMAT BINARY)"))
         {
-            foreach (var (tenantId, receivedAt, e) in batches.SelectMany(b => b.Events))
+            foreach (var (tenantId, receivedAt, e) in events)
             {
                 await copy.StartRowAsync();
                 await copy.WriteAsync(tenantId, NpgsqlDbType.Uuid);

@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
+using PulseStream.Events;
 using PulseStream.Tenancy;
 using PulseStream.Testing;
 
@@ -24,32 +25,70 @@ public static class StoredEndToEnd
     public static async Task<int> RunAsync(TimeSpan duration)
     {
         var rows = new List<string[]>();
-        await using (var host = await LocalHostProcess.StartAsync("pulse_stored_bench", s => s["Retention__Enabled"] = "false"))
+        var generated = Enumerable.Range(0, Tenants).Select(t => Enumerable.Range(0, BodiesPerTenant).Select(b => Events(t, b)).ToArray()).ToArray();
+        string[] stageLines = [], cpuLines = [], costLines = [];
+        double storedRate, copyRate;
+        await using (var host = await LocalHostProcess.StartAsync("pulse_stored_bench", s =>
+        {
+            s["Retention__Enabled"] = "false";
+            s["Pulse__PipelineStagesLog"] = "true";
+        }))
         {
             var limits = new TenantLimitsStore(new TableServiceClient(TestEnvironment.Tables), TimeProvider.System);
-            var keys = new List<string>();
+            var tenants = new List<(Guid Id, string Key)>();
             for (var t = 0; t < Tenants; t++)
             {
                 var tenant = await Provisioning.For(host).CreateTenantAsync($"Stored {t}", $"stored-{t}-{Guid.NewGuid():N}@example.com", "a long password 123", default);
                 await limits.SaveAsync(tenant.TenantId, TenantLimits.Default with { EventsPerSecond = 100_000_000, Burst = 100_000_000 }, default);
-                keys.Add(tenant.ApiKey);
+                tenants.Add((tenant.TenantId, tenant.ApiKey));
             }
-            var bodies = keys.Select((key, t) => (Key: key, Bodies: Enumerable.Range(0, BodiesPerTenant).Select(b => Json(Events(t, b))).ToArray())).ToArray();
+            var bodies = tenants.Select((tenant, t) => (tenant.Key, Bodies: generated[t].Select(Json).ToArray())).ToArray();
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Workers }) { BaseAddress = host.BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
 
             await LoadAsync(TimeSpan.FromSeconds(10), n => Post(http, bodies[n % Tenants].Key, bodies[n % Tenants].Bodies[n / Tenants % BodiesPerTenant]));
             await LocalHostProcess.EventuallyAsync(async () => await host.UnconsumedMessagesAsync() == 0, TimeSpan.FromMinutes(10));
             var before = await host.StoredEventCountAsync();
+            var stagesBefore = await QuietStagesAsync(host);
+            var cpuBefore = await CpuAsync(host);
 
             var load = Stopwatch.StartNew();
             var (accepted, failed) = await LoadAsync(duration, n => Post(http, bodies[n % Tenants].Key, bodies[n % Tenants].Bodies[n / Tenants % BodiesPerTenant]));
             var loadTime = load.Elapsed;
             await LocalHostProcess.EventuallyAsync(async () => await host.UnconsumedMessagesAsync() == 0, TimeSpan.FromMinutes(30));
             var total = load.Elapsed;
+            var cpuAfter = await CpuAsync(host);
             var stored = await host.StoredEventCountAsync() - before;
-            rows.Add(["PulseStream, stored end to end", $"{accepted / total.TotalSeconds:N0} events/s",
+            storedRate = accepted / total.TotalSeconds;
+            rows.Add(["PulseStream, stored end to end", $"{storedRate:N0} events/s",
                 $"{accepted:N0} accepted ({failed} failed) in {loadTime.TotalSeconds:N1} s at {accepted / loadTime.TotalSeconds:N0} events/s, stored all {total.TotalSeconds - loadTime.TotalSeconds:N1} s later; {stored:N0} stored",
                 "goal ≥ 250,000 events/s and ≥ InfluxDB"]);
+            var stagesAfter = await QuietStagesAsync(host);
+            stageLines = StageTable(stagesBefore, stagesAfter, accepted, total);
+            // How many requests of one tenant a consumed batch held on average: the rollup keys per event depend on it.
+            double Delta(string stage) => stagesAfter.GetValueOrDefault(stage).Items - stagesBefore.GetValueOrDefault(stage).Items;
+            var perTenantBatch = Math.Max(1, (int)Math.Round(Delta("consumer.batch") / BatchSize / Math.Max(1, Delta("consumer.tenant"))));
+            costLines = StageCosts.Measure(bodies.Select(b => b.Bodies).ToArray(), perTenantBatch);
+            cpuLines = CpuTable(cpuBefore, cpuAfter, total);
+            // Whole run, warm-up included: how many rollup row updates stayed on their page and touched no index.
+            var updates = await host.ScalarAsync("SELECT coalesce(sum(n_tup_upd), 0) FROM pg_stat_user_tables WHERE relname LIKE 'rollup\\_%'");
+            var hot = await host.ScalarAsync("SELECT coalesce(sum(n_tup_hot_upd), 0) FROM pg_stat_user_tables WHERE relname LIKE 'rollup\\_%'");
+            var inserts = await host.ScalarAsync("SELECT coalesce(sum(n_tup_ins), 0) FROM pg_stat_user_tables WHERE relname LIKE 'rollup\\_%'");
+            cpuLines = [.. cpuLines, $"Rollup rows over the whole run (warm-up included): {inserts:N0} inserted, {updates:N0} updated, of which {hot / (double)Math.Max(1, updates):P0} heap-only (HOT, no index touched)"];
+
+            // The row-store limit on the same events: as many as were accepted, in transactions of 10 tenants' batches.
+            await using var owner = Npgsql.NpgsqlDataSource.Create(host.ConnectionString);
+            await StoreLayouts.CreatePlainTableAsync(owner);
+            var transactions = Enumerable.Range(0, (int)(accepted / BatchSize)).Select(n => (Tenant: n % Tenants, Body: n / Tenants % BodiesPerTenant))
+                .Chunk(10).Select(chunk => (IReadOnlyList<(Guid, DateTimeOffset, ApiEvent)>)chunk
+                    .SelectMany(b => generated[b.Tenant][b.Body].Select(e => (tenants[b.Tenant].Id, e.Ts, ToApiEvent(e)))).ToList())
+                .ToList();
+            await StoreLayouts.PlainCopyRateAsync(owner, transactions.Take(4).ToList());
+            await host.ScalarAsync("TRUNCATE bench_plain_events");
+            await host.ScalarAsync("CHECKPOINT");
+            copyRate = await StoreLayouts.PlainCopyRateAsync(owner, transactions);
+            rows.Add(["plain binary COPY of the same events, one index, no RLS (row-store limit)", $"{copyRate:N0} events/s",
+                $"{transactions.Sum(t => t.Count):N0} events, 10 tenants' batches per transaction, 2 writers; stored end to end ÷ COPY = {storedRate / copyRate:N2}",
+                "above 1.0: the layout beat rows"]);
         }
 
         await using (var influx = await InfluxProcess.StartAsync())
@@ -71,7 +110,74 @@ public static class StoredEndToEnd
         Console.WriteLine("| benchmark | result | detail | goal |");
         Console.WriteLine("|---|---|---|---|");
         foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", row)} |");
+        Console.WriteLine();
+        foreach (var line in cpuLines) Console.WriteLine(line);
+        Console.WriteLine();
+        foreach (var line in stageLines) Console.WriteLine(line);
+        Console.WriteLine();
+        foreach (var line in costLines) Console.WriteLine(line);
         return 0;
+    }
+
+    private static ApiEvent ToApiEvent(Event e) =>
+        new(null, e.Ts, e.Method, e.Path, e.Route, e.Status, e.Latency, e.RequestBytes, e.ResponseBytes, e.Consumer, "production", null);
+
+    /// <summary>
+    /// The host's cumulative stage totals (<c>Pulse:PipelineStagesLog</c>) at a quiet moment: after two of its log
+    /// intervals with nothing consumed, its last line holds everything so far.
+    /// </summary>
+    private static async Task<Dictionary<string, (double Seconds, long Items)>> QuietStagesAsync(LocalHostProcess host)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var line = host.Output.Split('\n').LastOrDefault(l => l.Contains("Pipeline stages: ", StringComparison.Ordinal)) ?? "";
+        var totals = new Dictionary<string, (double, long)>(StringComparer.Ordinal);
+        foreach (var part in line[(line.IndexOf("Pipeline stages: ", StringComparison.Ordinal) + 17)..].Split("; ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var (name, value) = (part[..part.IndexOf('=')], part[(part.IndexOf('=') + 1)..]);
+            var slash = value.IndexOf("s/", StringComparison.Ordinal);
+            if (slash < 0) continue;
+            totals[name] = (double.Parse(value[..slash], CultureInfo.InvariantCulture), long.Parse(value[(slash + 2)..], CultureInfo.InvariantCulture));
+        }
+        return totals;
+    }
+
+    private static string[] StageTable(Dictionary<string, (double Seconds, long Items)> before, Dictionary<string, (double Seconds, long Items)> after, long accepted, TimeSpan window)
+    {
+        var lines = new List<string>
+        {
+            $"Where the time goes: wall-clock time per stage over the measured window ({window.TotalSeconds:N1} s of load and drain), summed over concurrent requests (16 connections) and partition readers (4), from the host's {Hosting.PipelineStages.MeterName} meter",
+            "",
+            "| stage | seconds | items | µs per stored event | × window |",
+            "|---|---:|---:|---:|---:|",
+        };
+        foreach (var (stage, (seconds, items)) in after.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            var (s0, i0) = before.GetValueOrDefault(stage);
+            var (ds, di) = (seconds - s0, items - i0);
+            if (di == 0 && ds < 0.0005) continue;
+            lines.Add($"| {stage} | {ds:N2} | {di:N0} | {ds * 1e6 / accepted:N2} | {ds / window.TotalSeconds:N2} |");
+        }
+        return [.. lines];
+    }
+
+    private static async Task<(double Host, double Postgres, double Busy, double Total)> CpuAsync(LocalHostProcess host)
+    {
+        var checkpointer = await host.ScalarAsync("SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'");
+        var (busy, total) = ProcessCpu.Machine();
+        return (ProcessCpu.Seconds(host.ProcessId ?? 0), ProcessCpu.ClusterSeconds(ProcessCpu.Parent((int)checkpointer)), busy, total);
+    }
+
+    private static string[] CpuTable((double Host, double Postgres, double Busy, double Total) before, (double Host, double Postgres, double Busy, double Total) after, TimeSpan window)
+    {
+        var cores = (after.Total - before.Total) / window.TotalSeconds;
+        var host = after.Host - before.Host;
+        var postgres = after.Postgres - before.Postgres;
+        var busy = after.Busy - before.Busy;
+        return [
+            $"CPU over the measured window ({window.TotalSeconds:N1} s × {cores:N1} cores = {after.Total - before.Total:N1} CPU-s): local host {host:N1} CPU-s ({host / window.TotalSeconds:N2} cores), " +
+            $"PostgreSQL {postgres:N1} CPU-s ({postgres / window.TotalSeconds:N2} cores), everything else on the machine (the bench client, other users) {busy - host - postgres:N1} CPU-s; " +
+            $"machine busy {busy / (after.Total - before.Total):P0}",
+        ];
     }
 
     /// <summary>Workers send requests one after another for <paramref name="duration"/>; returns events accepted and requests failed.</summary>

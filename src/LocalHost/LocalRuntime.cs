@@ -37,6 +37,7 @@ public static class LocalRuntime
         services.AddHostedService<EventHubFunctionService>();
         services.AddHostedService<StartupBanner>();
         if (configuration.GetValue<bool>("Pulse:DemoTraffic")) services.AddHostedService<DemoTraffic>();
+        if (configuration.GetValue<bool>(PipelineStagesLog.Setting)) services.AddHostedService<PipelineStagesLog>();
         services.AddLocalSignalRService();
         return builder;
     }

@@ -37,6 +37,9 @@ public sealed class LocalHostProcess : IAsyncDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
+    /// <summary>The host's process id while it runs (the benchmarks read its CPU time).</summary>
+    public int? ProcessId => _process?.Id;
+
     public static async Task<LocalHostProcess> StartAsync(string name, Action<IDictionary<string, string>>? configure = null)
     {
         var host = new LocalHostProcess { ConnectionString = await TestEnvironment.CreateDatabaseAsync(name) };

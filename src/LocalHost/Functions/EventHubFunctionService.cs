@@ -1,4 +1,5 @@
 using PulseStream.Functions.EventHubs;
+using PulseStream.Hosting;
 using PulseStream.Messaging;
 
 namespace PulseStream.LocalHost.Functions;
@@ -108,6 +109,7 @@ public sealed class EventHubFunctionService(FunctionCatalog catalog, FunctionInv
                     ["offsetArray"] = messages.Select(m => m.SequenceNumber.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
                     ["partitionContext"] = new TriggerPartitionContext { EventHubName = hub, ConsumerGroup = group, PartitionId = partition.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 };
+                var stage = PipelineStages.Start();
                 try
                 {
                     await invoker.InvokeAsync(function, messages.Select(m => m.Body).ToArray(), bindingData, ct);
@@ -117,6 +119,7 @@ public sealed class EventHubFunctionService(FunctionCatalog catalog, FunctionInv
                     logger.LogError(e, "Event Hub function {Function} failed on partition {Partition}", function.Name, partition);
                 }
                 if (ct.IsCancellationRequested) return; // stopped mid-batch: no checkpoint, so the batch is redelivered
+                PipelineStages.Record($"consumer.invoke.{function.Name}", stage, messages.Count);
                 checkpoint = messages[^1].SequenceNumber;
                 try
                 {
@@ -129,7 +132,12 @@ public sealed class EventHubFunctionService(FunctionCatalog catalog, FunctionInv
                     logger.LogWarning("Checkpointing partition {Partition} for {Function} at {Sequence} failed: {Error}",
                         partition, function.Name, checkpoint, e.Message);
                 }
-                if (messages.Count < MaxBatchSize) await Task.Delay(BatchLinger, ct);
+                if (messages.Count < MaxBatchSize)
+                {
+                    stage = PipelineStages.Start();
+                    await Task.Delay(BatchLinger, ct);
+                    PipelineStages.Record("consumer.linger", stage, 1);
+                }
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

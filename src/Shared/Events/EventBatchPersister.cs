@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PulseStream.Hosting;
 using PulseStream.Messaging;
 using PulseStream.Operations;
 using PulseStream.Storage;
@@ -46,6 +47,7 @@ public sealed class EventBatchPersister(Database database, IsolatingEventWriter 
     {
         // Decoding and the tenants' limits come before the transaction: a lookup that fails is no event's fault, so it
         // fails the attempt (to be retried) rather than being isolated.
+        var begun = PipelineStages.Start();
         var events = new List<PendingEvent>();
         var undecodable = new List<(ConsumedMessage Message, Exception Error)>();
         foreach (var message in batch.Messages)
@@ -60,16 +62,21 @@ public sealed class EventBatchPersister(Database database, IsolatingEventWriter 
                 undecodable.Add((message, e));
             }
         }
+        var stage = PipelineStages.Record("consumer.decode", begun, events.Count);
         var tenantLimits = new Dictionary<Guid, Tenancy.TenantLimits>();
         foreach (var tenant in events.Select(e => e.TenantId).Distinct()) tenantLimits[tenant] = await limits.GetAsync(tenant, ct);
+        stage = PipelineStages.Record("consumer.limits", stage, tenantLimits.Count);
 
         var (stored, letters) = await database.InTransactionAsync(async (connection, transaction) =>
         {
+            stage = PipelineStages.Record("consumer.connect", stage, 1);
             var applied = await LockPositionAsync(connection, transaction, batch, ct);
+            stage = PipelineStages.Record("consumer.position", stage, 1);
             var fresh = batch.Messages.Where(m => m.SequenceNumber > applied).ToList();
             if (fresh.Count == 0) return ((IReadOnlySet<Guid>)new HashSet<Guid>(), new List<NewDeadLetter>());
 
             var outcome = await writer.WriteAsync(connection, transaction, events.Where(e => e.Source > applied).ToList(), tenantLimits, ct);
+            stage = PipelineStages.Start();
             var letters = undecodable.Where(u => u.Message.SequenceNumber > applied)
                 .Select(u => NewDeadLetter.ForMessage(batch.ConsumerGroup, batch.PartitionId, u.Message.SequenceNumber, u.Message.Body, 1, StoreFailures.Describe(u.Error)))
                 .Concat(outcome.Rejected.Select(r => NewDeadLetter.ForEvents(batch.ConsumerGroup, batch.PartitionId, r.Pending.Source, r.Pending.TenantId,
@@ -79,8 +86,11 @@ public sealed class EventBatchPersister(Database database, IsolatingEventWriter 
             // Rules are evaluated off this path (the EvaluateDueRules timer): the batch only marks its tenants due.
             await Alerting.RuleEvaluationSchedule.MarkDueAsync(connection, transaction, outcome.StoredTenants, ct);
             await SavePositionAsync(connection, transaction, batch.ConsumerGroup, batch.PartitionId, fresh[^1].SequenceNumber, ct);
+            stage = PipelineStages.Record("consumer.finish", stage, 1);
             return (outcome.StoredTenants, letters);
         }, ct);
+        PipelineStages.Record("consumer.commit", stage, 1);
+        PipelineStages.Record("consumer.batch", begun, events.Count);
 
         foreach (var letter in letters)
         {

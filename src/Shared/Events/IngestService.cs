@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
+using PulseStream.Hosting;
 using PulseStream.Http;
 using PulseStream.Messaging;
 using PulseStream.Otlp;
@@ -30,6 +31,7 @@ public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, Tenan
     {
         var (read, failure) = await AuthenticateAndReadAsync(request, ct);
         if (failure is not null) return failure;
+        var stage = PipelineStages.Start();
         using var document = read.Document;
         if (BatchBody.Events(document.RootElement, out var items) is { } notABatch) return notABatch;
         var count = items.GetArrayLength();
@@ -46,6 +48,7 @@ public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, Tenan
             else errors.AddRange(apiEvent is null ? itemErrors : [EnvironmentNotAllowed(index)]);
             index++;
         }
+        PipelineStages.Record("edge.validate", stage, count);
         if (accepted.Count == 0) return ApiResults.BadRequest("invalid-batch", "No event in the batch is valid.", errors);
         return await PublishAsync(read.Caller, accepted,
             () => ApiResults.Accepted(new { accepted = accepted.Count, rejected = errors.Select(e => e.Index).Distinct().Count(), errors }), ct);
@@ -107,9 +110,12 @@ public sealed class IngestService(ApiKeyEdgeStore keys, ApiKeyUsage usage, Tenan
 
     private async Task<(Read Read, IActionResult? Failure)> AuthenticateAndReadAsync(HttpRequest request, CancellationToken ct)
     {
+        var stage = PipelineStages.Start();
         var (caller, failure) = await AuthenticateAsync(request, ct);
         if (failure is not null) return (default, failure);
+        stage = PipelineStages.Record("edge.auth", stage, 1);
         var outcome = await JsonBodyReader.ReadAsync(request, caller.Limits.MaxBodyBytes, ct, caller.Limits.MaxDecompressedBytes);
+        PipelineStages.Record("edge.read", stage, 1);
         return outcome.Failure is not null ? (default, outcome.Failure) : (new Read(caller, outcome.Document!), null);
     }
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using PulseStream.Hosting;
 using PulseStream.Metrics;
 using PulseStream.Storage;
 
@@ -36,7 +37,9 @@ public sealed class IsolatingEventWriter(IEventStore eventStore)
 
         async Task<Exception?> AttemptAsync(IReadOnlyList<PendingEvent> attempt)
         {
+            var stage = PipelineStages.Start();
             await transaction.SaveAsync(Savepoint, ct);
+            PipelineStages.Record("consumer.savepoint", stage, 1);
             try
             {
                 await ApplyAsync(connection, transaction, attempt, limits, ct);
@@ -47,7 +50,9 @@ public sealed class IsolatingEventWriter(IEventStore eventStore)
                 await transaction.ReleaseAsync(Savepoint, ct);
                 return e;
             }
+            stage = PipelineStages.Start();
             await transaction.ReleaseAsync(Savepoint, ct);
+            PipelineStages.Record("consumer.savepoint", stage, 1);
             foreach (var e in attempt) stored.Add(e.TenantId);
             return null;
         }
@@ -72,18 +77,26 @@ public sealed class IsolatingEventWriter(IEventStore eventStore)
         foreach (var tenant in events.GroupBy(e => e.TenantId))
         {
             var tenantLimits = limits.TryGetValue(tenant.Key, out var l) ? l : Tenancy.TenantLimits.Default;
+            var stage = PipelineStages.Start();
             await Database.SetTenantAsync(connection, transaction, tenant.Key, ct);
+            stage = PipelineStages.Record("consumer.tenant", stage, 1);
             var rows = tenant.Select(e => (e.TenantId, e.ReceivedAt, e.Event)).ToList();
             var kept = await DropSeenEventIdsAsync(connection, transaction, rows, ct);
+            stage = PipelineStages.Record("consumer.dedup", stage, rows.Count);
             var overRoutes = await CardinalityBound.Routes.OverLimitAsync(connection, transaction, tenant.Key, kept.Select(r => r.Event.Route).ToList(), tenantLimits.MaxRoutes, ct);
             if (overRoutes.Count > 0)
                 kept = kept.Select(r => overRoutes.Contains(r.Event.Route) ? r with { Event = r.Event with { Route = CardinalityBound.Routes.Other } } : r).ToList();
+            stage = PipelineStages.Record("consumer.cardinality", stage, kept.Count);
             await eventStore.AppendAsync(connection, transaction, kept, ct);
+            stage = PipelineStages.Record("consumer.store", stage, kept.Count);
             // Raw events keep the consumer as sent; only the rollups fold consumers beyond the bound into one.
             var consumers = kept.Where(r => r.Event.ConsumerId is not null).Select(r => r.Event.ConsumerId!).ToList();
             var overConsumers = await CardinalityBound.Consumers.OverLimitAsync(connection, transaction, tenant.Key, consumers, tenantLimits.MaxConsumers, ct);
+            stage = PipelineStages.Record("consumer.cardinality", stage, 0);
             var rolled = kept.Select(r => r.Event.ConsumerId is { } c && overConsumers.Contains(c) ? r.Event with { ConsumerId = CardinalityBound.Consumers.Other } : r.Event);
-            await RollupWriter.ApplyAsync(connection, transaction, tenant.Key, RollupWriter.Aggregate(rolled), ct);
+            var cells = RollupWriter.Aggregate(rolled);
+            PipelineStages.Record("consumer.rollups.aggregate", stage, kept.Count);
+            await RollupWriter.ApplyAsync(connection, transaction, tenant.Key, cells, ct);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PulseStream.Hosting;
 using NpgsqlTypes;
 
 namespace PulseStream.Messaging;
@@ -86,7 +87,10 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
             }
             try
             {
-                await AppendGroupAsync(appender, group.SelectMany(g => g.Bodies.Select(b => (g.PartitionKey, b))).ToList());
+                var stage = PipelineStages.Start();
+                var bodies = group.SelectMany(g => g.Bodies.Select(b => (g.PartitionKey, b))).ToList();
+                await AppendGroupAsync(appender, bodies);
+                PipelineStages.Record("log.append.commit", stage, bodies.Count);
                 foreach (var done in group) done.Done.TrySetResult();
                 Appended?.Invoke(hub, partition);
             }
@@ -227,6 +231,7 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
 
     public async Task<List<LoggedMessage>> ReadAsync(string hub, int partition, long afterSequence, int maxCount, CancellationToken ct)
     {
+        var stage = PipelineStages.Start();
         await using var command = dataSource.CreateCommand("""
             SELECT sequence_number, partition_key, enqueued_at, body FROM event_log_messages
             WHERE hub = $1 AND partition_id = $2 AND sequence_number > $3
@@ -243,6 +248,7 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
             messages.Add(new LoggedMessage(partition, reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1),
                 reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<byte[]>(3)));
         }
+        PipelineStages.Record("log.read", stage, messages.Count);
         return messages;
     }
 
@@ -258,6 +264,7 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
 
     public async Task CheckpointAsync(string hub, string consumerGroup, int partition, long sequenceNumber, CancellationToken ct)
     {
+        var stage = PipelineStages.Start();
         await using var command = dataSource.CreateCommand("""
             INSERT INTO event_log_checkpoints (hub, consumer_group, partition_id, sequence_number) VALUES ($1, $2, $3, $4)
             ON CONFLICT (hub, consumer_group, partition_id) DO UPDATE SET sequence_number = excluded.sequence_number
@@ -267,12 +274,19 @@ public sealed class LocalEventLog(NpgsqlDataSource dataSource, int partitionCoun
         command.Parameters.AddWithValue(partition);
         command.Parameters.AddWithValue(sequenceNumber);
         await command.ExecuteNonQueryAsync(ct);
+        PipelineStages.Record("log.checkpoint", stage, 1);
     }
 }
 
 /// <summary>Publishes to the local event log, with the tenant id as partition key like the Event Hubs publisher.</summary>
 public sealed class LocalEventLogPublisher(LocalEventLog log, string hubName) : IEventPublisher
 {
-    public Task PublishAsync(Events.EventEnvelope envelope, CancellationToken ct) =>
-        log.AppendAsync(hubName, envelope.TenantId.ToString(), Events.EventEnvelopeCodec.Encode(envelope), ct);
+    public async Task PublishAsync(Events.EventEnvelope envelope, CancellationToken ct)
+    {
+        var stage = PipelineStages.Start();
+        var bodies = Events.EventEnvelopeCodec.Encode(envelope);
+        stage = PipelineStages.Record("edge.encode", stage, envelope.Events.Count);
+        await log.AppendAsync(hubName, envelope.TenantId.ToString(), bodies, ct);
+        PipelineStages.Record("log.append.wait", stage, envelope.Events.Count);
+    }
 }

@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using PulseStream.Events;
+using PulseStream.Hosting;
 
 namespace PulseStream.Metrics;
 
@@ -61,6 +62,8 @@ public static class RollupWriter
     {
         var targets = cells.Where(c => c.Value.Count > 0).Select(c => (c.Key.Set, c.Key.Tier, Keys: c.Value.Keys.ToArray(), Cells: c.Value)).ToList();
         if (targets.Count == 0) return;
+        var keyCount = targets.Sum(t => t.Keys.Length);
+        var stage = PipelineStages.Start();
 
         // The sketch is read, merged and written back: the lock keeps two writers of one tenant (a replay beside the
         // consumer, two instances during a rebalance) from both merging into the sketch the other is replacing.
@@ -79,9 +82,11 @@ public static class RollupWriter
             }
         }
 
+        stage = PipelineStages.Record("consumer.rollups.read", stage, keyCount);
         await using var upserts = new NpgsqlBatch(connection, transaction);
         foreach (var (set, tier, keys, byKey) in targets) upserts.BatchCommands.Add(Upsert(set, tier, tenantId, keys, byKey));
         await upserts.ExecuteNonQueryAsync(ct);
+        PipelineStages.Record("consumer.rollups.upsert", stage, keyCount);
     }
 
     private static string DimensionMatch(RollupSet set) =>
