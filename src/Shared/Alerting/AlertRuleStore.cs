@@ -39,13 +39,19 @@ public sealed class AlertRuleStore(Database database, TimeProvider time, Tenancy
     public async Task<AlertRule?> FindAsync(Guid tenantId, Guid ruleId, CancellationToken ct) =>
         (await database.ForTenantAsync(tenantId, (c, t) => ListAsync(c, t, tenantId, enabledOnly: false, ct, ruleId), ct)).SingleOrDefault();
 
-    /// <summary>Records how a rule's evaluation went, in the evaluation's transaction.</summary>
-    internal static async Task SaveEvaluationAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid ruleId, RuleEvaluationStatus status, CancellationToken ct)
+    /// <summary>Records how rules' evaluations went, in the evaluation's transaction, with one statement.</summary>
+    internal static async Task SaveEvaluationsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        IReadOnlyList<(Guid RuleId, RuleEvaluationStatus Status)> statuses, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("UPDATE alert_rules SET evaluation = $3::jsonb WHERE tenant_id = $1 AND id = $2", connection, transaction);
+        if (statuses.Count == 0) return;
+        await using var command = new NpgsqlCommand("""
+            UPDATE alert_rules r SET evaluation = u.evaluation::jsonb
+            FROM unnest($2::uuid[], $3::text[]) AS u(id, evaluation)
+            WHERE r.tenant_id = $1 AND r.id = u.id
+            """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);
-        command.Parameters.AddWithValue(ruleId);
-        command.Parameters.AddWithValue(JsonSerializer.Serialize(status, Json.Options));
+        command.Parameters.AddWithValue(statuses.Select(s => s.RuleId).ToArray());
+        command.Parameters.AddWithValue(statuses.Select(s => JsonSerializer.Serialize(s.Status, Json.Options)).ToArray());
         await command.ExecuteNonQueryAsync(ct);
     }
 
