@@ -17,5 +17,7 @@ if (only == "store") return await StoreLayouts.RunAsync(args.SkipWhile(a => a !=
 if (only == "stored") return await StoredEndToEnd.RunAsync(TimeSpan.FromSeconds(seconds * 2));
 // --only query: a tenant with a month of events (QueryLoad), the read API measured while ingest runs; --events N sets how many.
 if (only == "query") return await QueryLoad.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(10_000_000));
+// --only rules: 1,000 enabled rules of one tenant evaluated by the host (RuleEvaluationLoad); --events N sets the tenant's events.
+if (only == "rules") return await RuleEvaluationLoad.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(1_000_000));
 var loads = await IngestLoad.RunAsync(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), only);
 return only is null ? loads | await StoreLayouts.RunAsync(1_020_000) : loads;

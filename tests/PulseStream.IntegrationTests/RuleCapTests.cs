@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Azure.Data.Tables;
 using PulseStream.Alerting;
 using PulseStream.Http;
+using PulseStream.Tenancy;
 using PulseStream.Testing;
 
 namespace PulseStream.IntegrationTests;
@@ -17,31 +19,56 @@ public class RuleCapTests(HostFixture fixture) : IClassFixture<HostFixture>
          "condition":{"type":"threshold","metric":"request_count","operator":">","threshold":1000000,"window":"5m"}}
         """, Json.Options)!;
 
+    private async Task<HttpResponseMessage> CreateAsync(HttpClient http, ScenarioTenant tenant, string name) =>
+        await http.SendAsync(Host.Authorized(HttpMethod.Post, "api/v1/alert-rules", tenant.Token, Body(name)));
+
     [Fact]
-    public async Task Concurrent_creates_never_take_a_tenant_past_its_rule_cap()
+    public async Task Concurrent_creates_never_take_a_tenant_past_its_rule_limit_and_the_refusal_names_the_limit()
     {
         var tenant = await NoisyTenantScenario.CreateTenantAsync(Host, "Cap");
+        // An operator sets this tenant's limit in Table storage, before the host has read it.
+        const int limit = 30;
+        await new TenantLimitsStore(new TableServiceClient(TestEnvironment.Tables), TimeProvider.System)
+            .SaveAsync(tenant.TenantId, TenantLimits.Default with { MaxRules = limit }, default);
         var provisioner = Provisioning.For(Host);
-        const int cap = AlertRuleValidator.MaxRulesPerTenant;
-        for (var i = 0; i < cap - 10; i++) await provisioner.CreateRuleAsync(tenant.TenantId, Body($"rule {i}"), default);
+        for (var i = 0; i < limit - 10; i++) Assert.NotNull(await provisioner.CreateRuleAsync(tenant.TenantId, Body($"rule {i}"), default));
 
         // 40 creates at once for the last 10 places.
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 40 }) { BaseAddress = Host.BaseUrl };
         var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
         {
-            using var response = await http.SendAsync(Host.Authorized(HttpMethod.Post, "api/v1/alert-rules", tenant.Token, Body($"concurrent {i}")));
+            using var response = await CreateAsync(http, tenant, $"concurrent {i}");
             return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
         }));
 
-        Assert.Equal(cap, await Host.ScalarAsync("SELECT count(*) FROM alert_rules WHERE tenant_id = $1", tenant.TenantId));
+        Assert.Equal(limit, await Host.ScalarAsync("SELECT count(*) FROM alert_rules WHERE tenant_id = $1", tenant.TenantId));
         Assert.Equal(10, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
         var refused = answers.Where(a => a.StatusCode != HttpStatusCode.Created).ToList();
         Assert.Equal(30, refused.Count);
         Assert.All(refused, a =>
         {
             Assert.Equal(HttpStatusCode.Conflict, a.StatusCode);
-            Assert.EndsWith("/rule-limit", JsonDocument.Parse(a.Body).RootElement.GetProperty("type").GetString());
+            var problem = JsonDocument.Parse(a.Body).RootElement;
+            Assert.EndsWith("/rule-limit", problem.GetProperty("type").GetString());
+            Assert.Contains($"maxRules: {limit}", problem.GetProperty("detail").GetString());
         });
+        // The provisioner's path is bounded by the same limit.
+        Assert.Null(await provisioner.CreateRuleAsync(tenant.TenantId, Body("one more"), default));
+    }
+
+    [Fact]
+    public async Task A_tenant_has_at_most_500_rules_by_default_disabled_ones_included()
+    {
+        var tenant = await NoisyTenantScenario.CreateTenantAsync(Host, "Default cap");
+        var provisioner = Provisioning.For(Host);
+        for (var i = 0; i < 500; i++) Assert.NotNull(await provisioner.CreateRuleAsync(tenant.TenantId, Body($"rule {i}"), default));
+
+        using var response = await CreateAsync(Host.Http, tenant, "the 501st");
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.EndsWith("/rule-limit", problem.GetProperty("type").GetString());
+        Assert.Contains("maxRules: 500", problem.GetProperty("detail").GetString());
+        Assert.Equal(500, await Host.ScalarAsync("SELECT count(*) FROM alert_rules WHERE tenant_id = $1", tenant.TenantId));
     }
 
     [Fact]

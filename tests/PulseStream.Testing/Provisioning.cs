@@ -16,6 +16,6 @@ public static class Provisioning
     {
         var database = new Database(NpgsqlDataSource.Create(host.ConnectionString));
         return new TenantProvisioner(database, new PasswordHasher(), new ApiKeyEdgeStore(new TableServiceClient(TestEnvironment.Tables), TimeProvider.System),
-            new SecretProtector(Options.Create(new SecretOptions { ProtectionKey = host.ProtectionKey })), new AlertRuleStore(database, TimeProvider.System));
+            new SecretProtector(Options.Create(new SecretOptions { ProtectionKey = host.ProtectionKey })), new AlertRuleStore(database, TimeProvider.System, new TenantLimitsStore(new TableServiceClient(TestEnvironment.Tables), TimeProvider.System)));
     }
 }

@@ -12,14 +12,17 @@ public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string Sta
 
 /// <summary>
 /// Evaluates a tenant's enabled rules against the rollups and applies the state machine, within a deadline (the
-/// tenant's time budget, <see cref="DueRuleEvaluator"/>). Each rule is evaluated in its own transaction under the
-/// tenant's advisory lock, with <c>statement_timeout</c> set to what is left of the budget, so a rule that runs out
-/// costs only its own work; rules take turns (least recently evaluated first, the last to fail at the end), so a
-/// tenant whose rules do not all fit in one budget still has each evaluated in turn. A rule evaluates at most
-/// <see cref="RuleEvaluationOptions.MaxGroupsPerRule"/> groups (<see cref="RuleGroupSelection"/>). Transitions to
-/// firing and resolved enqueue notification deliveries in the rule's transaction (the outbox), and are pushed to the
-/// tenant's live dashboards after commit (<see cref="AlertTransitions"/>). How each rule's evaluation went is stored
-/// with the rule.
+/// tenant's time budget, <see cref="DueRuleEvaluator"/>). Rules that read the same rollup set over the same window
+/// (<see cref="RuleReadBatch"/>) are evaluated together, as one unit: one transaction under the tenant's advisory lock,
+/// with <c>statement_timeout</c> set to what is left of the budget, that reads the unit's open alerts with one
+/// statement, the rollups with one, writes each rule's transitions and all of the unit's evaluation figures with one;
+/// a rule that no rollup set answers (raw events) is a unit of its own (<see cref="RuleMetricQuery"/>). A unit that
+/// runs out of budget or fails costs only its own rules; units take turns (the unit holding the least recently
+/// evaluated rule first, rules whose last attempt failed at the end), so a tenant whose units do not all fit in one
+/// budget still has each evaluated in turn. A rule evaluates at most <see cref="RuleEvaluationOptions.MaxGroupsPerRule"/>
+/// groups (<see cref="RuleGroupSelection"/>). Transitions to firing and resolved enqueue notification deliveries in
+/// the unit's transaction (the outbox), and are pushed to the tenant's live dashboards after commit
+/// (<see cref="AlertTransitions"/>). How each rule's evaluation went is stored with the rule.
 /// </summary>
 public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, TimeProvider time, IRealtimePublisher realtime, IOptions<RuleEvaluationOptions> options, ILogger<AlertEvaluator> logger)
     : ITenantRuleEvaluator
@@ -27,41 +30,58 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
     internal const string BudgetError = "The evaluation ran out of the tenant's time budget; it is retried with backoff.";
     internal const string FailureError = "The evaluation failed; it is retried with backoff.";
 
+    /// <summary>Rules evaluated together: those sharing one rollup read, or one rule read from raw events (no key).</summary>
+    private sealed record EvaluationUnit(RuleReadKey? Key, List<AlertRule> Rules);
+
     public async Task<TenantEvaluation> EvaluateTenantAsync(Guid tenantId, DateTimeOffset deadline, CancellationToken ct)
     {
         var rules = await database.ForTenantAsync(tenantId, (c, t) => AlertRuleStore.ListAsync(c, t, tenantId, enabledOnly: true, ct), ct);
         var evaluated = 0;
         var failed = false;
-        foreach (var rule in InTurn(rules))
+        foreach (var unit in InTurn(rules))
         {
             var remaining = deadline - time.GetUtcNow();
             if (remaining <= TimeSpan.Zero) return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.OverBudget);
             List<AlertView> changes;
             try
             {
-                changes = await EvaluateRuleAsync(tenantId, rule, remaining, ct);
+                changes = await EvaluateUnitAsync(tenantId, unit, remaining, ct);
             }
             catch (Exception e) when (IsBudgetStop(e, deadline))
             {
-                await RecordErrorAsync(tenantId, rule, BudgetError);
+                await RecordErrorAsync(tenantId, unit.Rules, BudgetError);
                 return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.OverBudget);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogError(e, "Evaluating rule {RuleId} of tenant {TenantId} failed", rule.Id, tenantId);
-                await RecordErrorAsync(tenantId, rule, FailureError);
+                logger.LogError(e, "Evaluating {Count} rules of tenant {TenantId} (first {RuleId}) failed", unit.Rules.Count, tenantId, unit.Rules[0].Id);
+                await RecordErrorAsync(tenantId, unit.Rules, FailureError);
                 failed = true;
                 continue;
             }
-            evaluated++;
+            evaluated += unit.Rules.Count;
             await PublishAsync(tenantId, changes, ct);
         }
         return new TenantEvaluation(rules.Count, evaluated, failed ? EvaluationOutcome.Failed : EvaluationOutcome.Completed);
     }
 
-    /// <summary>Rules whose last attempt failed go last; the others least recently evaluated first, then in creation order.</summary>
-    private static IEnumerable<AlertRule> InTurn(List<AlertRule> rules) =>
-        rules.OrderBy(r => r.Evaluation?.LastError is not null).ThenBy(r => r.Evaluation?.LastEvaluatedAt ?? DateTimeOffset.MinValue);
+    /// <summary>
+    /// Rules whose last attempt failed go last; the others least recently evaluated first, then in creation order.
+    /// Units come in the turn of their first rule, their rules in turn within them.
+    /// </summary>
+    private static IEnumerable<EvaluationUnit> InTurn(List<AlertRule> rules)
+    {
+        var ordered = rules.OrderBy(r => r.Evaluation?.LastError is not null).ThenBy(r => r.Evaluation?.LastEvaluatedAt ?? DateTimeOffset.MinValue).ToList();
+        var units = new List<EvaluationUnit>();
+        var shared = new Dictionary<RuleReadKey, EvaluationUnit>();
+        foreach (var rule in ordered)
+        {
+            if (RuleReadBatch.KeyOf(rule) is not { } key) units.Add(new EvaluationUnit(null, [rule]));
+            else if (shared.TryGetValue(key, out var unit)) unit.Rules.Add(rule);
+            else units.Add(shared[key] = new EvaluationUnit(key, [rule]));
+        }
+        return units;
+    }
 
     /// <summary>
     /// How early the budget's cancellation may fire by the wall clock: its timer counts whole milliseconds of another
@@ -77,7 +97,7 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         || e is NpgsqlException { InnerException: PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } }
         || (e is OperationCanceledException && now >= deadline - TimerSlack);
 
-    private async Task<List<AlertView>> EvaluateRuleAsync(Guid tenantId, AlertRule rule, TimeSpan remaining, CancellationToken ct)
+    private async Task<List<AlertView>> EvaluateUnitAsync(Guid tenantId, EvaluationUnit unit, TimeSpan remaining, CancellationToken ct)
     {
         var bound = options.Value.MaxGroupsPerRule;
         return await database.ForTenantAsync(tenantId, async (connection, transaction) =>
@@ -94,19 +114,33 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
                 await lockTenant.ExecuteNonQueryAsync(ct);
             }
             var now = time.GetUtcNow();
-            var open = await OpenAlertsAsync(connection, transaction, tenantId, rule.Id, ct);
-            var answer = await metrics.ComputeAsync(connection, transaction, tenantId, rule, now, open.Keys, bound + 1, ct);
-            var selection = RuleGroupSelection.From(answer, open.Keys, bound);
-            var decisions = selection.Measured.Select(m => Decide(rule, m.GroupKey, m, open, now))
-                .Concat(selection.WithoutData.Select(group => Decide(rule, group, null, open, now)))
-                .Where(d => d.Transition != AlertTransition.None).ToList();
-            var changed = await AlertTransitions.ApplyAsync(connection, transaction, tenantId, rule, decisions, now, ct);
-            await AlertRuleStore.SaveEvaluationAsync(connection, transaction, tenantId, rule.Id,
-                new RuleEvaluationStatus(now, selection.Measured.Count, bound, selection.LimitHit, null, null), ct);
+            var open = await OpenAlertsAsync(connection, transaction, tenantId, unit.Rules.Select(r => r.Id).ToArray(), ct);
+            var openGroups = unit.Rules.ToDictionary(r => r.Id, r => (IReadOnlyCollection<string>)OpenOf(open, r.Id).Keys);
+            var answers = unit.Key is { } key
+                ? await RuleReadBatch.ComputeAsync(connection, transaction, tenantId, key, unit.Rules, now, openGroups, bound + 1, ct)
+                : new Dictionary<Guid, List<GroupValue>>
+                {
+                    [unit.Rules[0].Id] = await metrics.ComputeAsync(connection, transaction, tenantId, unit.Rules[0], now, openGroups[unit.Rules[0].Id], bound + 1, ct),
+                };
+            var changed = new List<AlertView>();
+            var statuses = new List<(Guid RuleId, RuleEvaluationStatus Status)>(unit.Rules.Count);
+            foreach (var rule in unit.Rules)
+            {
+                var ruleOpen = OpenOf(open, rule.Id);
+                var selection = RuleGroupSelection.From(answers[rule.Id], ruleOpen.Keys, bound);
+                var decisions = selection.Measured.Select(m => Decide(rule, m.GroupKey, m, ruleOpen, now))
+                    .Concat(selection.WithoutData.Select(group => Decide(rule, group, null, ruleOpen, now)))
+                    .Where(d => d.Transition != AlertTransition.None).ToList();
+                changed.AddRange(await AlertTransitions.ApplyAsync(connection, transaction, tenantId, rule, decisions, now, ct));
+                statuses.Add((rule.Id, new RuleEvaluationStatus(now, selection.Measured.Count, bound, selection.LimitHit, null, null)));
+            }
+            await AlertRuleStore.SaveEvaluationsAsync(connection, transaction, tenantId, statuses, ct);
             return changed;
         }, ct);
     }
 
+    private static Dictionary<string, OpenAlert> OpenOf(Dictionary<Guid, Dictionary<string, OpenAlert>> open, Guid ruleId) =>
+        open.TryGetValue(ruleId, out var alerts) ? alerts : [];
 
     private static AlertDecision Decide(AlertRule rule, string group, GroupValue? measured, Dictionary<string, OpenAlert> open, DateTimeOffset now)
     {
@@ -117,20 +151,23 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         return new AlertDecision(group, current, AlertStateMachine.Next(current, met, now, rule.For), measured?.Value);
     }
 
-    /// <summary>Keeps the rule's last good figures and says why this attempt did not complete (no internal detail).</summary>
-    private async Task RecordErrorAsync(Guid tenantId, AlertRule rule, string error)
+    /// <summary>Keeps the rules' last good figures and says why this attempt did not complete (no internal detail).</summary>
+    private async Task RecordErrorAsync(Guid tenantId, List<AlertRule> rules, string error)
     {
         var now = time.GetUtcNow();
-        var status = (rule.Evaluation ?? new RuleEvaluationStatus(null, 0, options.Value.MaxGroupsPerRule, false, null, null)) with { LastError = error, LastErrorAt = now };
+        var statuses = rules.Select(rule => (rule.Id, (rule.Evaluation ?? new RuleEvaluationStatus(null, 0, options.Value.MaxGroupsPerRule, false, null, null)) with
+        {
+            LastError = error, LastErrorAt = now,
+        })).ToList();
         try
         {
             // Not the evaluation's token: that one has run out. A short limit of its own instead.
             using var recording = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await database.ForTenantAsync(tenantId, (c, t) => AlertRuleStore.SaveEvaluationAsync(c, t, tenantId, rule.Id, status, recording.Token), recording.Token);
+            await database.ForTenantAsync(tenantId, (c, t) => AlertRuleStore.SaveEvaluationsAsync(c, t, tenantId, statuses, recording.Token), recording.Token);
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException)
         {
-            logger.LogWarning(e, "Recording the evaluation error of rule {RuleId} of tenant {TenantId} failed", rule.Id, tenantId);
+            logger.LogWarning(e, "Recording the evaluation error of {Count} rules of tenant {TenantId} failed", rules.Count, tenantId);
         }
     }
 
@@ -148,17 +185,23 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         }
     }
 
-    private static async Task<Dictionary<string, OpenAlert>> OpenAlertsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid ruleId, CancellationToken ct)
+    /// <summary>The open alerts of <paramref name="ruleIds"/>, per rule and group, with one statement.</summary>
+    private static async Task<Dictionary<Guid, Dictionary<string, OpenAlert>>> OpenAlertsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        Guid[] ruleIds, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT group_key, id, state, started_at FROM alerts WHERE tenant_id = $1 AND rule_id = $2 AND state <> 'resolved'",
+            "SELECT rule_id, group_key, id, state, started_at FROM alerts WHERE tenant_id = $1 AND rule_id = ANY($2) AND state <> 'resolved'",
             connection, transaction);
         command.Parameters.AddWithValue(tenantId);
-        command.Parameters.AddWithValue(ruleId);
-        var open = new Dictionary<string, OpenAlert>();
+        command.Parameters.AddWithValue(ruleIds);
+        var open = new Dictionary<Guid, Dictionary<string, OpenAlert>>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            open[reader.GetString(0)] = new OpenAlert(reader.GetGuid(1), AlertStateMachine.Parse(reader.GetString(2)), reader.GetFieldValue<DateTimeOffset>(3));
+        {
+            var ruleId = reader.GetGuid(0);
+            if (!open.TryGetValue(ruleId, out var alerts)) open[ruleId] = alerts = [];
+            alerts[reader.GetString(1)] = new OpenAlert(reader.GetGuid(2), AlertStateMachine.Parse(reader.GetString(3)), reader.GetFieldValue<DateTimeOffset>(4));
+        }
         return open;
     }
 }

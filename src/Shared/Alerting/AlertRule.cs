@@ -39,7 +39,6 @@ public static class AlertRuleValidator
     public static readonly string[] Operators = [">", ">=", "<", "<="];
     public static readonly string[] Severities = ["critical", "warning", "info"];
     public static readonly string[] GroupByFields = ["route", "method", "environment", "consumerId"];
-    public const int MaxRulesPerTenant = 200;
 
     public static List<FieldError> Validate(AlertRuleBody? rule)
     {

@@ -28,10 +28,11 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules)
         if (errors.Count > 0) return ApiResults.BadRequest("invalid-rule", "The rule is not valid.", errors);
         if (body!.ChannelIds is { Count: > 0 } channelIds && await rules.UnknownChannelsAsync(caller.TenantId, channelIds, ct) is { Count: > 0 } unknown)
             return ApiResults.BadRequest("invalid-rule", "Some channels do not exist.", unknown.Select(id => new FieldError("channelIds", $"No channel {id}.")).ToList());
-        var rule = await rules.CreateAsync(caller.TenantId, body, ct,
+        var (rule, limit) = await rules.CreateAsync(caller.TenantId, body, ct,
             new AuditEntry(caller.TenantId, Actor.User(caller.UserId), "alert_rule.create", ClientAddress: AuditLog.ClientAddress(request)));
         return rule is null
-            ? ApiResults.Problem(StatusCodes.Status409Conflict, "rule-limit", "Too many rules.", $"A tenant may have at most {AlertRuleValidator.MaxRulesPerTenant} rules.")
+            ? ApiResults.Problem(StatusCodes.Status409Conflict, "rule-limit", "Too many rules.",
+                $"The tenant has reached its rule limit (maxRules: {limit}); rules count whether enabled or not. Delete a rule, or ask an operator to raise the limit.")
             : ApiResults.Created(ToView(rule));
     }
 

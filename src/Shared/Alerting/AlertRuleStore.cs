@@ -5,8 +5,11 @@ using PulseStream.Storage;
 
 namespace PulseStream.Alerting;
 
+/// <summary>What creating a rule did: the rule, or null when the tenant was at <paramref name="Limit"/>, its rule limit.</summary>
+public sealed record RuleCreation(AlertRule? Rule, int Limit);
+
 /// <summary>Alert rules of a tenant, stored as their contract JSON with the columns queries need.</summary>
-public sealed class AlertRuleStore(Database database, TimeProvider time)
+public sealed class AlertRuleStore(Database database, TimeProvider time, Tenancy.TenantLimitsStore limits)
 {
     public Task<List<AlertRule>> ListAsync(Guid tenantId, bool enabledOnly, CancellationToken ct) =>
         database.ForTenantAsync(tenantId, (c, t) => ListAsync(c, t, tenantId, enabledOnly, ct), ct);
@@ -36,22 +39,33 @@ public sealed class AlertRuleStore(Database database, TimeProvider time)
     public async Task<AlertRule?> FindAsync(Guid tenantId, Guid ruleId, CancellationToken ct) =>
         (await database.ForTenantAsync(tenantId, (c, t) => ListAsync(c, t, tenantId, enabledOnly: false, ct, ruleId), ct)).SingleOrDefault();
 
-    /// <summary>Records how a rule's evaluation went, in the evaluation's transaction.</summary>
-    internal static async Task SaveEvaluationAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid ruleId, RuleEvaluationStatus status, CancellationToken ct)
+    /// <summary>Records how rules' evaluations went, in the evaluation's transaction, with one statement.</summary>
+    internal static async Task SaveEvaluationsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        IReadOnlyList<(Guid RuleId, RuleEvaluationStatus Status)> statuses, CancellationToken ct)
     {
-        await using var command = new NpgsqlCommand("UPDATE alert_rules SET evaluation = $3::jsonb WHERE tenant_id = $1 AND id = $2", connection, transaction);
+        if (statuses.Count == 0) return;
+        await using var command = new NpgsqlCommand("""
+            UPDATE alert_rules r SET evaluation = u.evaluation::jsonb
+            FROM unnest($2::uuid[], $3::text[]) AS u(id, evaluation)
+            WHERE r.tenant_id = $1 AND r.id = u.id
+            """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);
-        command.Parameters.AddWithValue(ruleId);
-        command.Parameters.AddWithValue(JsonSerializer.Serialize(status, Json.Options));
+        command.Parameters.AddWithValue(statuses.Select(s => s.RuleId).ToArray());
+        command.Parameters.AddWithValue(statuses.Select(s => JsonSerializer.Serialize(s.Status, Json.Options)).ToArray());
         await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
-    /// Creates a rule; null when the tenant is at its rule limit. Creates of one tenant are serialised by a
-    /// transaction-scoped advisory lock taken before counting, so concurrent creates cannot both see room for one more.
+    /// Creates a rule unless the tenant is at its rule limit (<see cref="Tenancy.TenantLimits.MaxRules"/>, enabled
+    /// rules or not). Creates of one tenant are serialised by a transaction-scoped advisory lock taken before counting:
+    /// the lock is released only after the holder's insert is committed, and the count (READ COMMITTED, so a snapshot
+    /// taken after the wait) then sees it, so concurrent creates cannot both see room for one more.
     /// </summary>
-    public Task<AlertRule?> CreateAsync(Guid tenantId, AlertRuleBody body, CancellationToken ct, Identity.AuditEntry? audit = null) =>
-        database.ForTenantAsync<AlertRule?>(tenantId, async (connection, transaction) =>
+    public async Task<RuleCreation> CreateAsync(Guid tenantId, AlertRuleBody body, CancellationToken ct, Identity.AuditEntry? audit = null)
+    {
+        // Read before the transaction: no connection is held across the Table storage call.
+        var limit = (await limits.GetAsync(tenantId, ct)).MaxRules;
+        var rule = await database.ForTenantAsync<AlertRule?>(tenantId, async (connection, transaction) =>
         {
             await using (var serialise = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('alert_rules:' || $1::text, 0))", connection, transaction))
             {
@@ -61,7 +75,7 @@ public sealed class AlertRuleStore(Database database, TimeProvider time)
             await using (var count = new NpgsqlCommand("SELECT count(*) FROM alert_rules WHERE tenant_id = $1", connection, transaction))
             {
                 count.Parameters.AddWithValue(tenantId);
-                if ((long)(await count.ExecuteScalarAsync(ct))! >= AlertRuleValidator.MaxRulesPerTenant) return null;
+                if ((long)(await count.ExecuteScalarAsync(ct))! >= limit) return null;
             }
             var now = time.GetUtcNow();
             var rule = new AlertRule(Guid.CreateVersion7(), body, now, now);
@@ -81,6 +95,8 @@ public sealed class AlertRuleStore(Database database, TimeProvider time)
                 await Identity.AuditLog.AppendAsync(connection, transaction, audit with { TargetType = "alert_rule", TargetId = rule.Id.ToString(), Summary = new { body.Name, body.Condition.Metric, body.Condition.Threshold } }, ct);
             return rule;
         }, ct);
+        return new RuleCreation(rule, limit);
+    }
 
     /// <summary>The ids among <paramref name="channelIds"/> that are not channels of the tenant.</summary>
     public Task<List<Guid>> UnknownChannelsAsync(Guid tenantId, IReadOnlyList<Guid> channelIds, CancellationToken ct) =>

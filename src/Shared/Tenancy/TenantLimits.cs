@@ -3,11 +3,13 @@ using Azure.Data.Tables;
 
 namespace PulseStream.Tenancy;
 
-/// <summary>A tenant's ingest limits (CONTRACT.md defaults), kept with the tenant's edge record so an operator can raise
-/// one tenant's limits in Table storage without a deploy.</summary>
-public sealed record TenantLimits(int EventsPerSecond, int Burst, int MaxBodyBytes, int MaxDecompressedBytes, int MaxBatchEvents, int MaxRoutes = 2000, int MaxConsumers = 10_000)
+/// <summary>A tenant's limits (CONTRACT.md defaults for ingest), kept with the tenant's edge record so an operator can
+/// raise one tenant's limits in Table storage without a deploy. <see cref="MaxRules"/> bounds the tenant's alert rules,
+/// enabled or not.</summary>
+public sealed record TenantLimits(int EventsPerSecond, int Burst, int MaxBodyBytes, int MaxDecompressedBytes, int MaxBatchEvents, int MaxRoutes = 2000, int MaxConsumers = 10_000,
+    int MaxRules = 500)
 {
-    public static readonly TenantLimits Default = new(10_000, 20_000, 1024 * 1024, 8 * 1024 * 1024, 1000, 2000, 10_000);
+    public static readonly TenantLimits Default = new(10_000, 20_000, 1024 * 1024, 8 * 1024 * 1024, 1000, 2000, 10_000, 500);
 }
 
 /// <summary>
@@ -43,7 +45,7 @@ public sealed class TenantLimitsStore
                     Positive(e.GetInt32("EventsPerSecond"), d.EventsPerSecond), Positive(e.GetInt32("Burst"), d.Burst),
                     Positive(e.GetInt32("MaxBodyBytes"), d.MaxBodyBytes), Positive(e.GetInt32("MaxDecompressedBytes"), d.MaxDecompressedBytes),
                     Positive(e.GetInt32("MaxBatchEvents"), d.MaxBatchEvents), Positive(e.GetInt32("MaxRoutes"), d.MaxRoutes),
-                    Positive(e.GetInt32("MaxConsumers"), d.MaxConsumers));
+                    Positive(e.GetInt32("MaxConsumers"), d.MaxConsumers), Positive(e.GetInt32("MaxRules"), d.MaxRules));
             }
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -61,7 +63,7 @@ public sealed class TenantLimitsStore
         {
             ["EventsPerSecond"] = limits.EventsPerSecond, ["Burst"] = limits.Burst, ["MaxBodyBytes"] = limits.MaxBodyBytes,
             ["MaxDecompressedBytes"] = limits.MaxDecompressedBytes, ["MaxBatchEvents"] = limits.MaxBatchEvents, ["MaxRoutes"] = limits.MaxRoutes,
-            ["MaxConsumers"] = limits.MaxConsumers,
+            ["MaxConsumers"] = limits.MaxConsumers, ["MaxRules"] = limits.MaxRules,
         }, TableUpdateMode.Replace, ct);
         _cache.Invalidate(tenantId);
     }

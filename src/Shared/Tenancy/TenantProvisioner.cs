@@ -48,7 +48,7 @@ public sealed class TenantProvisioner(Database database, PasswordHasher hasher, 
         return new ProvisionedChannel(channelId, secret);
     }
 
-    public Task<AlertRule?> CreateRuleAsync(Guid tenantId, AlertRuleBody rule, CancellationToken ct) => rules.CreateAsync(tenantId, rule, ct);
+    public async Task<AlertRule?> CreateRuleAsync(Guid tenantId, AlertRuleBody rule, CancellationToken ct) => (await rules.CreateAsync(tenantId, rule, ct)).Rule;
 
     /// <summary>The rule the demo tenant starts with: a 5xx burst on any route fires within a minute.</summary>
     public static AlertRuleBody DemoRule(Guid channelId) => JsonSerializer.Deserialize<AlertRuleBody>($$"""
