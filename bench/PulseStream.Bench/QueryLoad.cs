@@ -24,6 +24,7 @@ public static class QueryLoad
 {
     private const int Routes = 200, Consumers = 1000, Iterations = 100, WarmUp = 10;
     private static readonly TimeSpan Span = TimeSpan.FromDays(30);
+    private static readonly SkewedTraffic Traffic = new(Routes, Consumers, stagingShare: 0);
 
     public static async Task<int> RunAsync(int events)
     {
@@ -34,7 +35,7 @@ public static class QueryLoad
         var tenant = host.Demo.TenantId;
 
         var load = Stopwatch.StartNew();
-        var loaded = await LoadAsync(host, tenant, events);
+        var loaded = await Traffic.LoadHistoryAsync(host, tenant, events, Span, TimeSpan.FromHours(2), seed: 30);
         Console.WriteLine($"  loaded {loaded:N0} events over 30 days in {load.Elapsed.TotalSeconds:N0} s ({loaded / load.Elapsed.TotalSeconds:N0} events/s through the store and rollup writer)");
         await Vacuum(host);
 
@@ -74,7 +75,7 @@ public static class QueryLoad
         }
         foreach (var (name, path, _) in queries) idle[name] = await MeasureAsync(http, path, token);
         using var stop = new CancellationTokenSource();
-        var ingest = IngestAsync(http, host.Demo.ApiKey, stop.Token);
+        var ingest = Traffic.IngestAsync(http, host.Demo.ApiKey, batchesPerSecond: 10, stop.Token);
         await Task.Delay(TimeSpan.FromSeconds(10)); // the consumer at its steady rate before measuring
         foreach (var (name, path, goal) in queries)
         {
@@ -93,87 +94,6 @@ public static class QueryLoad
         Console.WriteLine("|---|---|---|---|");
         foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", row)} |");
         return 0;
-    }
-
-    /// <summary>Events in time order, two hours per transaction, written as the consumer writes them.</summary>
-    private static async Task<long> LoadAsync(LocalHostProcess host, Guid tenant, int events)
-    {
-        await using var app = NpgsqlDataSource.Create(host.AppConnectionString);
-        var database = new Database(app);
-        var store = new SegmentEventStore(database);
-        var random = new Random(30);
-        var slice = TimeSpan.FromHours(2);
-        var slices = (int)(Span / slice);
-        var start = DateTimeOffset.UtcNow - Span;
-        var perSlice = events / slices;
-        long loaded = 0;
-        for (var s = 0; s < slices; s++)
-        {
-            var from = start + slice * s;
-            var batch = new List<(Guid, DateTimeOffset, ApiEvent)>(perSlice);
-            for (var i = 0; i < perSlice; i++) batch.Add((tenant, from + slice * random.NextDouble(), Generate(random, from + slice * random.NextDouble())));
-            await database.ForTenantAsync(tenant, async (connection, transaction) =>
-            {
-                await CardinalityBound.Routes.OverLimitAsync(connection, transaction, tenant, batch.Select(b => b.Item3.Route).ToList(), TenantLimits.Default.MaxRoutes, default);
-                await CardinalityBound.Consumers.OverLimitAsync(connection, transaction, tenant, batch.Select(b => b.Item3.ConsumerId!).ToList(), TenantLimits.Default.MaxConsumers, default);
-                await store.AppendAsync(connection, transaction, batch, default);
-                await RollupWriter.ApplyAsync(connection, transaction, tenant, RollupWriter.Aggregate(batch.Select(b => b.Item3)), default);
-            }, default);
-            loaded += batch.Count;
-            if (s % 36 == 35) Console.WriteLine($"  loading: {loaded:N0} of {events:N0}");
-        }
-        return loaded;
-    }
-
-    /// <summary>Traffic as an API has it: a few routes and consumers take most requests (a Zipf-like skew).</summary>
-    private static ApiEvent Generate(Random random, DateTimeOffset ts)
-    {
-        var route = (int)(Routes * Math.Pow(random.NextDouble(), 2.5));
-        var consumer = (int)(Consumers * Math.Pow(random.NextDouble(), 2));
-        var roll = random.Next(1000);
-        var status = roll < 20 ? 503 : roll < 70 ? 404 : roll < 90 ? 302 : 200;
-        var latency = Math.Round(Math.Exp(3 + 0.8 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble())), 2);
-        return new ApiEvent(null, ts, random.Next(5) == 0 ? "POST" : "GET", $"/v1/resource-{route}/{random.Next(100_000)}", $"/v1/resource-{route}/{{id}}",
-            status, latency, random.Next(0, 2000), random.Next(200, 20_000), $"customer-{consumer}", "production", null);
-    }
-
-    private static async Task<(double Rate, long Failures)> IngestAsync(HttpClient http, string apiKey, CancellationToken stop)
-    {
-        // 10 requests of 1,000 events a second, each sent on its own schedule so that a slow answer does not lower the rate.
-        var sent = 0L;
-        var failures = 0L;
-        var clock = Stopwatch.StartNew();
-        var pending = new List<Task>();
-        var random = new Random(7);
-        for (var n = 0; !stop.IsCancellationRequested; n++)
-        {
-            var due = TimeSpan.FromMilliseconds(100 * n) - clock.Elapsed;
-            if (due > TimeSpan.Zero)
-            {
-                try { await Task.Delay(due, stop); }
-                catch (OperationCanceledException) { break; }
-            }
-            var now = DateTimeOffset.UtcNow;
-            var body = JsonSerializer.SerializeToUtf8Bytes(new
-            {
-                events = Enumerable.Range(0, 1000).Select(_ => Generate(random, now)).Select(e => new
-                {
-                    timestamp = e.Timestamp, method = e.Method, path = e.Path, route = e.Route, statusCode = e.StatusCode, latencyMs = e.LatencyMs,
-                    requestBytes = e.RequestBytes, responseBytes = e.ResponseBytes, consumerId = e.ConsumerId,
-                }),
-            });
-            pending.Add(Task.Run(async () =>
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/events/batch") { Content = new ByteArrayContent(body) };
-                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                request.Headers.Add("X-Api-Key", apiKey);
-                using var response = await http.SendAsync(request);
-                if (response.StatusCode == HttpStatusCode.Accepted) Interlocked.Add(ref sent, 1000);
-                else Interlocked.Increment(ref failures);
-            }, CancellationToken.None)); // a request already scheduled is sent, and counted, even as the run stops
-        }
-        await Task.WhenAll(pending);
-        return (sent / clock.Elapsed.TotalSeconds, failures);
     }
 
     private static async Task<(double P50, double P95)> MeasureAsync(HttpClient http, string path, string token)

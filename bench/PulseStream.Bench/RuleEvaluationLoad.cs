@@ -28,6 +28,7 @@ public static class RuleEvaluationLoad
 {
     private const int Routes = 200, Consumers = 1000, Rules = 1000, WarmUp = 1, MaxSamples = 20;
     private static readonly TimeSpan Span = TimeSpan.FromHours(6), MeasureFor = TimeSpan.FromSeconds(90);
+    private static readonly SkewedTraffic Traffic = new(Routes, Consumers, stagingShare: 0.2);
 
     public static async Task<int> RunAsync(int events)
     {
@@ -42,7 +43,7 @@ public static class RuleEvaluationLoad
             .SaveAsync(tenant, TenantLimits.Default with { EventsPerSecond = 100_000_000, Burst = 100_000_000, MaxRules = Rules }, default);
 
         var load = Stopwatch.StartNew();
-        var loaded = await LoadAsync(host, tenant, events);
+        var loaded = await Traffic.LoadHistoryAsync(host, tenant, events, Span, TimeSpan.FromMinutes(10), seed: 6);
         Console.WriteLine($"  loaded {loaded:N0} events over {Span.TotalHours:N0} h in {load.Elapsed.TotalSeconds:N0} s");
         await using (var owner = new NpgsqlConnection(host.ConnectionString))
         {
@@ -61,7 +62,7 @@ public static class RuleEvaluationLoad
 
         using var http = new HttpClient { BaseAddress = host.BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
         using var stop = new CancellationTokenSource();
-        var ingest = IngestAsync(http, host.Demo.ApiKey, stop.Token);
+        var ingest = Traffic.IngestAsync(http, host.Demo.ApiKey, batchesPerSecond: 1, stop.Token);
         var measuring = DateTimeOffset.UtcNow;
         var samples = await MeasureAsync(host, tenant);
         await stop.CancelAsync();
@@ -267,85 +268,6 @@ public static class RuleEvaluationLoad
         var f = c.Filters ?? new RuleFilters();
         var set = new RollupFilter(f.Route, f.Method, f.ConsumerId, f.Environment).SetFor(columns);
         return $"{set?.Name ?? "raw events"}{(MetricValue.NeedsSketch(c.Metric) ? " with sketches" : "")}";
-    }
-
-    /// <summary>Events in time order, ten minutes per transaction, written as the consumer writes them.</summary>
-    private static async Task<long> LoadAsync(LocalHostProcess host, Guid tenant, int events)
-    {
-        await using var app = NpgsqlDataSource.Create(host.AppConnectionString);
-        var database = new Database(app);
-        var store = new SegmentEventStore(database);
-        var random = new Random(6);
-        var slice = TimeSpan.FromMinutes(10);
-        var slices = (int)(Span / slice);
-        var start = DateTimeOffset.UtcNow - Span;
-        var perSlice = events / slices;
-        long loaded = 0;
-        for (var s = 0; s < slices; s++)
-        {
-            var from = start + slice * s;
-            var batch = new List<(Guid, DateTimeOffset, ApiEvent)>(perSlice);
-            for (var i = 0; i < perSlice; i++)
-            {
-                var at = from + slice * random.NextDouble();
-                batch.Add((tenant, at, Generate(random, at)));
-            }
-            await database.ForTenantAsync(tenant, async (connection, transaction) =>
-            {
-                await CardinalityBound.Routes.OverLimitAsync(connection, transaction, tenant, batch.Select(b => b.Item3.Route).ToList(), TenantLimits.Default.MaxRoutes, default);
-                await CardinalityBound.Consumers.OverLimitAsync(connection, transaction, tenant, batch.Select(b => b.Item3.ConsumerId!).ToList(), TenantLimits.Default.MaxConsumers, default);
-                await store.AppendAsync(connection, transaction, batch, default);
-                await RollupWriter.ApplyAsync(connection, transaction, tenant, RollupWriter.Aggregate(batch.Select(b => b.Item3)), default);
-            }, default);
-            loaded += batch.Count;
-        }
-        return loaded;
-    }
-
-    /// <summary>Skewed traffic (a few routes and consumers take most requests), 2% 5xx and 5% 4xx, log-normal latency.</summary>
-    private static ApiEvent Generate(Random random, DateTimeOffset ts)
-    {
-        var route = (int)(Routes * Math.Pow(random.NextDouble(), 2.5));
-        var consumer = (int)(Consumers * Math.Pow(random.NextDouble(), 2));
-        var roll = random.Next(1000);
-        var status = roll < 20 ? 503 : roll < 70 ? 404 : roll < 90 ? 302 : 200;
-        var latency = Math.Round(Math.Exp(3 + 0.8 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble())), 2);
-        return new ApiEvent(null, ts, random.Next(5) == 0 ? "POST" : "GET", $"/v1/resource-{route}/{random.Next(100_000)}", $"/v1/resource-{route}/{{id}}",
-            status, latency, random.Next(0, 2000), random.Next(200, 20_000), $"customer-{consumer}", random.Next(5) == 0 ? "staging" : "production", null);
-    }
-
-    /// <summary>One batch of 1,000 events a second over HTTP, as the tenant's gateways send them.</summary>
-    private static async Task<(double Rate, long Failures)> IngestAsync(HttpClient http, string apiKey, CancellationToken stop)
-    {
-        var sent = 0L;
-        var failures = 0L;
-        var clock = Stopwatch.StartNew();
-        var random = new Random(7);
-        for (var n = 0; !stop.IsCancellationRequested; n++)
-        {
-            var now = DateTimeOffset.UtcNow;
-            var body = JsonSerializer.SerializeToUtf8Bytes(new
-            {
-                events = Enumerable.Range(0, 1000).Select(_ => Generate(random, now)).Select(e => new
-                {
-                    timestamp = e.Timestamp, method = e.Method, path = e.Path, route = e.Route, statusCode = e.StatusCode, latencyMs = e.LatencyMs,
-                    requestBytes = e.RequestBytes, responseBytes = e.ResponseBytes, consumerId = e.ConsumerId, environment = e.Environment,
-                }),
-            });
-            using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/events/batch") { Content = new ByteArrayContent(body) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            request.Headers.Add("X-Api-Key", apiKey);
-            using (var response = await http.SendAsync(request, CancellationToken.None))
-            {
-                if (response.StatusCode == HttpStatusCode.Accepted) sent += 1000;
-                else failures++;
-            }
-            var due = TimeSpan.FromSeconds(n + 1) - clock.Elapsed;
-            if (due <= TimeSpan.Zero) continue;
-            try { await Task.Delay(due, stop); }
-            catch (OperationCanceledException) { break; }
-        }
-        return (sent / clock.Elapsed.TotalSeconds, failures);
     }
 
     private static double Quantile(List<double> sorted, double q) => sorted[(int)Math.Floor(q * (sorted.Count - 1))];

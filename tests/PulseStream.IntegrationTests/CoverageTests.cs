@@ -9,14 +9,6 @@ public class CoverageTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
     private LocalHostProcess Host => fixture.Host;
 
-    private async Task<JsonElement> GetAsync(string path, string token)
-    {
-        using var response = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, path, token));
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {body}");
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
-
     [Fact]
     public async Task Answers_say_what_they_cover_when_a_tier_keeps_less_than_the_window()
     {
@@ -24,7 +16,7 @@ public class CoverageTests(HostFixture fixture) : IClassFixture<HostFixture>
         var token = await Host.LoginAsync(tenant.OwnerEmail, "a long password 123");
 
         // With the defaults every tier keeps what a 30-day window reads.
-        var complete = await GetAsync("api/v1/dashboard/overview?window=30d", token);
+        var complete = await Host.GetJsonAsync("api/v1/dashboard/overview?window=30d", token);
         Assert.Equal(complete.GetProperty("from").GetDateTimeOffset(), complete.GetProperty("coveredFrom").GetDateTimeOffset());
         Assert.Equal(30, complete.GetProperty("retention").GetProperty("minuteDays").GetInt32());
 
@@ -32,21 +24,21 @@ public class CoverageTests(HostFixture fixture) : IClassFixture<HostFixture>
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);
 
         // A 7-day window starts with minutes 7 days old, which the minute tier no longer keeps: complete from the next hour.
-        var overview = await GetAsync("api/v1/dashboard/overview?window=7d", token);
+        var overview = await Host.GetJsonAsync("api/v1/dashboard/overview?window=7d", token);
         var from = overview.GetProperty("from").GetDateTimeOffset();
         var covered = overview.GetProperty("coveredFrom").GetDateTimeOffset();
         Assert.True(covered > from && covered <= from.AddHours(1), $"{from:O} → {covered:O}");
         Assert.Equal(1, overview.GetProperty("retention").GetProperty("minuteDays").GetInt32());
-        var routes = await GetAsync("api/v1/routes?window=7d", token);
+        var routes = await Host.GetJsonAsync("api/v1/routes?window=7d", token);
         Assert.Equal(covered, routes.GetProperty("coveredFrom").GetDateTimeOffset());
 
         // A series for a route and a consumer together reads raw events: it covers the raw retention only.
-        var series = await GetAsync("api/v1/metrics/timeseries?metric=request_count&window=7d&step=1h&route=/v1/x&consumerId=c1", token);
+        var series = await Host.GetJsonAsync("api/v1/metrics/timeseries?metric=request_count&window=7d&step=1h&route=/v1/x&consumerId=c1", token);
         Assert.Equal("events", series.GetProperty("source").GetString());
         var rawFrom = series.GetProperty("coveredFrom").GetDateTimeOffset();
         Assert.InRange(rawFrom, DateTimeOffset.UtcNow.AddDays(-3).AddMinutes(-2), DateTimeOffset.UtcNow.AddDays(-3).AddMinutes(2));
         // An hour window is within every tier's retention.
-        var hour = await GetAsync("api/v1/metrics/timeseries?metric=request_count&window=1h&step=1m", token);
+        var hour = await Host.GetJsonAsync("api/v1/metrics/timeseries?metric=request_count&window=1h&step=1m", token);
         Assert.Equal(hour.GetProperty("from").GetDateTimeOffset(), hour.GetProperty("coveredFrom").GetDateTimeOffset());
     }
 }

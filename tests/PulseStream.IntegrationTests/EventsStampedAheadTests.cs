@@ -13,14 +13,6 @@ public class EventsStampedAheadTests(HostFixture fixture) : IClassFixture<HostFi
 {
     private LocalHostProcess Host => fixture.Host;
 
-    private async Task<JsonElement> GetAsync(string path, string token)
-    {
-        using var response = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, path, token));
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {body}");
-        return JsonDocument.Parse(body).RootElement.Clone();
-    }
-
     [Fact]
     public async Task No_answer_counts_events_stamped_past_the_end_of_its_window()
     {
@@ -38,7 +30,7 @@ public class EventsStampedAheadTests(HostFixture fixture) : IClassFixture<HostFi
 
         foreach (var window in new[] { "1h", "24h", "7d", "30d" })
         {
-            var overview = await GetAsync($"api/v1/dashboard/overview?window={window}", token);
+            var overview = await Host.GetJsonAsync($"api/v1/dashboard/overview?window={window}", token);
             var to = overview.GetProperty("to").GetDateTimeOffset();
             Assert.True(to < ahead, "the window would hold the events stamped ahead; the test ran too long");
             Assert.Equal(10, overview.GetProperty("totals").GetProperty("requests").GetInt64());
@@ -47,13 +39,13 @@ public class EventsStampedAheadTests(HostFixture fixture) : IClassFixture<HostFi
             Assert.Equal(["/v1/now"], overview.GetProperty("topRoutes").EnumerateArray().Select(r => r.GetProperty("route").GetString()));
             Assert.Equal(10, overview.GetProperty("topRoutes")[0].GetProperty("requests").GetInt64());
 
-            var routes = await GetAsync($"api/v1/routes?window={window}", token);
+            var routes = await Host.GetJsonAsync($"api/v1/routes?window={window}", token);
             var route = Assert.Single(routes.GetProperty("items").EnumerateArray());
             Assert.Equal(10, route.GetProperty("requests").GetInt64());
             Assert.Equal(0.2, route.GetProperty("errorRate").GetDouble(), 12);
             Assert.True(route.GetProperty("lastSeen").GetDateTimeOffset() <= now, $"{window}: lastSeen is an event stamped ahead");
 
-            var consumers = await GetAsync($"api/v1/consumers?window={window}", token);
+            var consumers = await Host.GetJsonAsync($"api/v1/consumers?window={window}", token);
             var consumer = Assert.Single(consumers.GetProperty("items").EnumerateArray());
             Assert.Equal("consumer-now", consumer.GetProperty("consumerId").GetString());
             Assert.Equal(10, consumer.GetProperty("requests").GetInt64());
@@ -63,7 +55,7 @@ public class EventsStampedAheadTests(HostFixture fixture) : IClassFixture<HostFi
         {
             foreach (var (filter, expected) in new[] { ("", 10), ("&route=/v1/now", 10), ("&route=/v1/ahead", 0), ("&consumerId=consumer-now", 10) })
             {
-                var series = await GetAsync($"api/v1/metrics/timeseries?metric=request_count&window={window}&step={step}{filter}", token);
+                var series = await Host.GetJsonAsync($"api/v1/metrics/timeseries?metric=request_count&window={window}&step={step}{filter}", token);
                 Assert.Equal(expected, series.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("value").ValueKind == JsonValueKind.Null ? 0 : p.GetProperty("value").GetDouble()));
             }
         }

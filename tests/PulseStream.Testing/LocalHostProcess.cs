@@ -151,6 +151,15 @@ public sealed class LocalHostProcess : IAsyncDisposable
         return request;
     }
 
+    /// <summary>A GET as the bearer of <paramref name="token"/> that must answer 200: its JSON body (the status and body in the failure otherwise).</summary>
+    public async Task<JsonElement> GetJsonAsync(string path, string token)
+    {
+        using var response = await Http.SendAsync(Authorized(HttpMethod.Get, path, token));
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != System.Net.HttpStatusCode.OK) throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
     public HttpRequestMessage Ingest(string path, object body, string? apiKey = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
