@@ -1,13 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using Azure.Data.Tables;
 using Npgsql;
-using PulseStream.Events;
-using PulseStream.Events.Segments;
 using PulseStream.Metrics;
-using PulseStream.Storage;
 using PulseStream.Tenancy;
 using PulseStream.Testing;
 

@@ -1,11 +1,7 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text.Json;
 using Azure.Data.Tables;
 using Npgsql;
 using PulseStream.Alerting;
-using PulseStream.Events;
 using PulseStream.Events.Segments;
 using PulseStream.Metrics;
 using PulseStream.Storage;
