@@ -98,12 +98,7 @@ public static class IngestLoad
 
         if (only is null or "noisy") Report(await NoisyNeighbourAsync(duration));
 
-        Console.WriteLine();
-        Console.WriteLine($"PulseStream ingest benchmark — {Environment.ProcessorCount} cores, {duration.TotalSeconds:N0} s per run ({singleDuration.TotalSeconds:N0} s for single events) after {warmup.TotalSeconds:N0} s of warm-up, {Workers} client connections");
-        Console.WriteLine();
-        Console.WriteLine("| benchmark | result | detail | comparison |");
-        Console.WriteLine("|---|---|---|---|");
-        foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", row)} |");
+        ResultsTable.Print($"PulseStream ingest benchmark — {Environment.ProcessorCount} cores, {duration.TotalSeconds:N0} s per run ({singleDuration.TotalSeconds:N0} s for single events) after {warmup.TotalSeconds:N0} s of warm-up, {Workers} client connections", rows, "comparison");
         return 0;
     }
 

@@ -83,12 +83,7 @@ public static class QueryLoad
         var sent = await ingest;
         rows.Add(["ingest meanwhile", $"{sent.Rate:N0} events/s accepted", $"{sent.Failures} failed", "10,000 events/s"]);
 
-        Console.WriteLine();
-        Console.WriteLine($"PulseStream query benchmark — {Environment.ProcessorCount} cores, one tenant with {loaded:N0} events over 30 days, {Routes} routes × 2 methods, {Consumers} consumers; {Iterations} requests per query after {WarmUp} warm-up, one at a time, while ingest runs");
-        Console.WriteLine();
-        Console.WriteLine("| benchmark | result | detail | goal |");
-        Console.WriteLine("|---|---|---|---|");
-        foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", row)} |");
+        ResultsTable.Print($"PulseStream query benchmark — {Environment.ProcessorCount} cores, one tenant with {loaded:N0} events over 30 days, {Routes} routes × 2 methods, {Consumers} consumers; {Iterations} requests per query after {WarmUp} warm-up, one at a time, while ingest runs", rows);
         return 0;
     }
 

@@ -85,12 +85,7 @@ public static class RuleEvaluationLoad
         rows.Add(["ingest meanwhile", $"{sent.Rate:N0} events/s accepted", $"{sent.Failures} failed", "1,000 events/s"]);
         rows.AddRange(profile);
 
-        Console.WriteLine();
-        Console.WriteLine($"PulseStream rule-evaluation benchmark — {Environment.ProcessorCount} cores, one tenant with {loaded:N0} events over {Span.TotalHours:N0} h, {Routes} routes × 2 methods, {Consumers} consumers, 2 environments; {Rules} enabled rules (mixed); the host's timer evaluating while 1,000 events/s arrive");
-        Console.WriteLine();
-        Console.WriteLine("| benchmark | result | detail | goal |");
-        Console.WriteLine("|---|---|---|---|");
-        foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", row)} |");
+        ResultsTable.Print($"PulseStream rule-evaluation benchmark — {Environment.ProcessorCount} cores, one tenant with {loaded:N0} events over {Span.TotalHours:N0} h, {Routes} routes × 2 methods, {Consumers} consumers, 2 environments; {Rules} enabled rules (mixed); the host's timer evaluating while 1,000 events/s arrive", rows);
         return 0;
     }
 

@@ -104,12 +104,7 @@ public static class StoredEndToEnd
                 $"{accepted:N0} points written ({failed} failed) in {time.TotalSeconds:N1} s; a write is answered once its points are in the WAL", "the peer"]);
         }
 
-        Console.WriteLine();
-        Console.WriteLine($"PulseStream stored end to end — {Environment.ProcessorCount} cores, {Tenants} tenants, batches of {BatchSize:N0}, {Workers} client connections, {duration.TotalSeconds:N0} s of load after 10 s of warm-up");
-        Console.WriteLine();
-        Console.WriteLine("| benchmark | result | detail | goal |");
-        Console.WriteLine("|---|---|---|---|");
-        foreach (var row in rows) Console.WriteLine($"| {string.Join(" | ", row)} |");
+        ResultsTable.Print($"PulseStream stored end to end — {Environment.ProcessorCount} cores, {Tenants} tenants, batches of {BatchSize:N0}, {Workers} client connections, {duration.TotalSeconds:N0} s of load after 10 s of warm-up", rows);
         Console.WriteLine();
         foreach (var line in cpuLines) Console.WriteLine(line);
         Console.WriteLine();
