@@ -17,7 +17,7 @@ public partial class PipelineStagesLogTests
         await using var host = await LocalHostProcess.StartAsync("pulse_stages", settings => settings["Pulse__PipelineStagesLog"] = "true");
         using var response = await host.Http.SendAsync(host.Ingest("api/v1/events/batch", Payloads.Batch(Enumerable.Range(0, 7).Select(_ => Payloads.Event()))));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await host.StoredEventCountAsync() == 7, TimeSpan.FromSeconds(20)));
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await host.StoredEventCountAsync() == 7, TimeSpan.FromSeconds(60)), host.Output);
 
         // The totals line follows within a log interval or two of the last stage.
         Assert.True(await LocalHostProcess.EventuallyAsync(() => Task.FromResult(
@@ -35,7 +35,7 @@ public partial class PipelineStagesLogTests
         await using var host = await LocalHostProcess.StartAsync("pulse_stages_off");
         using var response = await host.Http.SendAsync(host.Ingest("api/v1/events/batch", Payloads.Batch([Payloads.Event()])));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await host.StoredEventCountAsync() == 1, TimeSpan.FromSeconds(20)));
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await host.StoredEventCountAsync() == 1, TimeSpan.FromSeconds(60)), host.Output);
         await Task.Delay(2_500); // two log intervals
         Assert.DoesNotContain("Pipeline stages:", host.Output);
     }
