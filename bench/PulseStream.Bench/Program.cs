@@ -19,10 +19,13 @@ if (only == "stored") return await StoredEndToEnd.RunAsync(TimeSpan.FromSeconds(
 if (only == "query") return await QueryLoad.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(10_000_000));
 // --only rules: 1,000 enabled rules of one tenant evaluated by the host (RuleEvaluationLoad); --events N sets the tenant's events.
 if (only == "rules") return await RuleEvaluationLoad.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(1_000_000));
+// --only alerts: event → firing → first delivery with 1,000 rules (AlertLatencyLoad); --events N sets the tenant's history.
+if (only == "alerts") return await AlertLatencyLoad.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(200_000));
 var loads = await IngestLoad.RunAsync(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), only);
 if (only is not null) return loads;
 // The whole run: every figure the issues set a goal for, each part's table printed as it finishes.
 loads |= await StoreLayouts.RunAsync(1_020_000);
 loads |= await StoredEndToEnd.RunAsync(TimeSpan.FromSeconds(seconds * 2));
 loads |= await RuleEvaluationLoad.RunAsync(1_000_000);
+loads |= await AlertLatencyLoad.RunAsync(200_000);
 return loads | await QueryLoad.RunAsync(10_000_000);

@@ -93,7 +93,7 @@ public static class RuleEvaluationLoad
     /// A rule as a team writes many of them: mostly a handful of shapes (the whole API, per route, per consumer, a
     /// route's errors) over common windows, with thresholds that a few cross and most do not.
     /// </summary>
-    private static AlertRuleBody MixedRule(Random random, int i)
+    internal static AlertRuleBody MixedRule(Random random, int i)
     {
         string Pick(params (string Value, int Weight)[] choices)
         {
