@@ -11,9 +11,9 @@ public class RulePreviewTests
     private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     private static AlertRule Rule(string metric, string op, double threshold, string window, string @for, int? minRequests = null) =>
-        new(Guid.Empty, JsonSerializer.Deserialize<AlertRuleBody>($$"""
-            {"name":"r","enabled":true,"severity":"info","for":"{{@for}}",
-             "condition":{"type":"threshold","metric":"{{metric}}","operator":"{{op}}","threshold":{{threshold}},"window":"{{window}}","minRequests":{{(minRequests?.ToString() ?? "null")}}}}
+        new(Guid.Empty, JsonSerializer.Deserialize<AlertRuleBody>($$$"""
+            {"name":"r","enabled":true,"severity":"info","for":"{{{@for}}}",
+             "condition":{"type":"threshold","metric":"{{{metric}}}","operator":"{{{op}}}","threshold":{{{threshold}}},"window":"{{{window}}}","minRequests":{{{(minRequests?.ToString() ?? "null")}}}}}
             """, Json.Options)!, default, default);
 
     [Theory]
