@@ -197,7 +197,7 @@ public class AlertRuleLifecycleTests(HostFixture fixture) : IClassFixture<HostFi
         Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM notification_outbox WHERE tenant_id = $1 AND alert_id = $2 AND event_type = 'alert.resolved'", tenant.TenantId, firing));
         Assert.Equal("Fires at once", await TextAsync("SELECT summary->'before'->>'name' FROM audit_log WHERE tenant_id = $1 AND action = 'alert_rule.delete' AND target_id = $2",
             tenant.TenantId, firingRule.ToString()));
-        Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'alert_rule.delete' AND summary->'after' = 'null'::jsonb", tenant.TenantId));
+        Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'alert_rule.delete' AND coalesce(summary->'after', 'null'::jsonb) = 'null'::jsonb", tenant.TenantId));
 
         // A pending alert never fired and nobody heard of it: deleting its rule removes it, and tells nobody.
         using (var deleted = await SendAsync(HttpMethod.Delete, $"api/v1/alert-rules/{pendingRule}", tenant))
