@@ -7,21 +7,9 @@ using PulseStream.Identity;
 
 namespace PulseStream.Functions.Alerts;
 
-/// <summary>Rules and alerts over HTTP: Viewer reads, Admin writes; the tenant comes from the token.</summary>
-public sealed class AlertHttpFunctions(CallerAuthenticator auth, AlertRuleEndpoints rules, AlertQueries alerts, AlertLifecycle lifecycle, Health health)
+/// <summary>Alerts over HTTP: Viewer reads, Admin writes; the tenant comes from the token (rules: AlertRuleHttpFunctions).</summary>
+public sealed class AlertHttpFunctions(CallerAuthenticator auth, AlertQueries alerts, AlertLifecycle lifecycle, Health health)
 {
-    [Function(nameof(ListAlertRules))]
-    public Task<IActionResult> ListAlertRules([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alert-rules")] HttpRequest request) =>
-        auth.RunAsync(request, Role.Viewer, caller => rules.ListAsync(caller, request.HttpContext.RequestAborted));
-
-    [Function(nameof(GetAlertRule))]
-    public Task<IActionResult> GetAlertRule([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alert-rules/{id}")] HttpRequest request, string id) =>
-        auth.RunAsync(request, Role.Viewer, caller => rules.GetAsync(caller, id, request.HttpContext.RequestAborted));
-
-    [Function(nameof(CreateAlertRule))]
-    public Task<IActionResult> CreateAlertRule([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/alert-rules")] HttpRequest request) =>
-        auth.RunAsync(request, Role.Admin, caller => rules.CreateAsync(caller, request, request.HttpContext.RequestAborted));
-
     [Function(nameof(ListAlerts))]
     public Task<IActionResult> ListAlerts([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alerts")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => alerts.ListAsync(caller, request, request.HttpContext.RequestAborted));

@@ -57,6 +57,11 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["GET /api/v1/alert-rules/{id}"] = "viewer",
         ["GET /api/v1/alerts"] = "viewer",
         ["POST /api/v1/alerts/{id}/ack"] = "viewer",
+        ["PUT /api/v1/alert-rules/{id}"] = "admin",
+        ["DELETE /api/v1/alert-rules/{id}"] = "admin",
+        ["POST /api/v1/alert-rules/{id}/enable"] = "admin",
+        ["POST /api/v1/alert-rules/{id}/disable"] = "admin",
+        ["POST /api/v1/alert-rules/preview"] = "viewer",
         ["GET /api/admin/dead-letters"] = OperatorKey,
         ["POST /api/admin/dead-letters/replay"] = OperatorKey,
     };

@@ -113,6 +113,10 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
                 lockTenant.Parameters.AddWithValue(tenantId.ToString());
                 await lockTenant.ExecuteNonQueryAsync(ct);
             }
+            // A rule changed, disabled or deleted since it was read is left to the next round (AlertRuleChanges).
+            var unchanged = await AlertRuleChanges.UnchangedAsync(connection, transaction, tenantId, unit.Rules, ct);
+            if (unchanged.Count < unit.Rules.Count) unit = unit with { Rules = unit.Rules.Where(r => unchanged.Contains(r.Id)).ToList() };
+            if (unit.Rules.Count == 0) return [];
             var now = time.GetUtcNow();
             var open = await OpenAlertsAsync(connection, transaction, tenantId, unit.Rules.Select(r => r.Id).ToArray(), ct);
             var openGroups = unit.Rules.ToDictionary(r => r.Id, r => (IReadOnlyCollection<string>)OpenOf(open, r.Id).Keys);

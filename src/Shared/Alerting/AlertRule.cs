@@ -54,7 +54,9 @@ public static class AlertRuleValidator
         if (!Metrics.Contains(c.Metric)) errors.Add(new("condition.metric", $"Must be one of {string.Join(", ", Metrics)}."));
         if (!Operators.Contains(c.Operator)) errors.Add(new("condition.operator", "Must be one of > >= < <=."));
         if (!double.IsFinite(c.Threshold)) errors.Add(new("condition.threshold", "Must be a finite number."));
-        if (!Durations.TryParse(c.Window, out var w) || w < TimeSpan.FromMinutes(1) || w > TimeSpan.FromDays(1)) errors.Add(new("condition.window", "Must be a duration from 1m to 24h."));
+        // Whole minutes: windows are read from minute rollups.
+        if (!Durations.TryParse(c.Window, out var w) || w < TimeSpan.FromMinutes(1) || w > TimeSpan.FromDays(1) || w.Ticks % TimeSpan.TicksPerMinute != 0)
+            errors.Add(new("condition.window", "Must be a whole number of minutes from 1m to 24h, like 5m or 1h."));
         if (c.GroupBy is { } groupBy && (groupBy.Count > 4 || groupBy.Any(g => !GroupByFields.Contains(g)))) errors.Add(new("condition.groupBy", "Must be a subset of route, method, environment, consumerId."));
         if (c.MinRequests is < 0 or > 1_000_000) errors.Add(new("condition.minRequests", "Must be from 0 to 1,000,000."));
         if (c.Filters is { } filters && new[] { filters.Route, filters.Method, filters.Environment, filters.ConsumerId }.Any(v => v is { Length: > 2048 }))

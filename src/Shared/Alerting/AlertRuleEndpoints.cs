@@ -1,12 +1,17 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
 using PulseStream.Http;
 using PulseStream.Identity;
+using PulseStream.Realtime;
 
 namespace PulseStream.Alerting;
 
-/// <summary>The alert-rule routes' application logic: list, read and create, scoped to the caller's tenant.</summary>
-public sealed class AlertRuleEndpoints(AlertRuleStore rules)
+/// <summary>
+/// The alert-rule routes' application logic: list, read, create, replace, delete, enable and disable, scoped to the
+/// caller's tenant. Alerts that a disable or delete resolves are pushed to the tenant's live dashboards once committed.
+/// </summary>
+public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges changes, IRealtimePublisher realtime, ILogger<AlertRuleEndpoints> logger)
 {
     public async Task<IActionResult> ListAsync(Caller caller, CancellationToken ct)
     {
@@ -22,18 +27,72 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules)
 
     public async Task<IActionResult> CreateAsync(Caller caller, HttpRequest request, CancellationToken ct)
     {
-        var (body, failure) = await JsonBodyReader.ReadAsAsync<AlertRuleBody>(request, ct);
+        var (body, failure) = await ReadValidAsync(caller, request, ct);
         if (failure is not null) return failure;
-        var errors = AlertRuleValidator.Validate(body);
-        if (errors.Count > 0) return ApiResults.BadRequest("invalid-rule", "The rule is not valid.", errors);
-        if (body!.ChannelIds is { Count: > 0 } channelIds && await rules.UnknownChannelsAsync(caller.TenantId, channelIds, ct) is { Count: > 0 } unknown)
-            return ApiResults.BadRequest("invalid-rule", "Some channels do not exist.", unknown.Select(id => new FieldError("channelIds", $"No channel {id}.")).ToList());
-        var (rule, limit) = await rules.CreateAsync(caller.TenantId, body, ct,
+        var (rule, limit) = await rules.CreateAsync(caller.TenantId, body!, ct,
             new AuditEntry(caller.TenantId, Actor.User(caller.UserId), "alert_rule.create", ClientAddress: AuditLog.ClientAddress(request)));
         return rule is null
             ? ApiResults.Problem(StatusCodes.Status409Conflict, "rule-limit", "Too many rules.",
                 $"The tenant has reached its rule limit (maxRules: {limit}); rules count whether enabled or not. Delete a rule, or ask an operator to raise the limit.")
             : ApiResults.Created(ToView(rule));
+    }
+
+    /// <summary><c>PUT /api/v1/alert-rules/{id}</c>: the whole body, validated as on create; disabling closes the rule's open alerts.</summary>
+    public async Task<IActionResult> ReplaceAsync(Caller caller, string id, HttpRequest request, CancellationToken ct)
+    {
+        // Not found comes first: another tenant's id says nothing about the body it was sent with.
+        if (!Guid.TryParse(id, out var ruleId) || await rules.FindAsync(caller.TenantId, ruleId, ct) is null) return ApiResults.NotFound("No such rule.");
+        var (body, failure) = await ReadValidAsync(caller, request, ct);
+        if (failure is not null) return failure;
+        return await RespondAsync(caller, await changes.ReplaceAsync(caller, ruleId, body!, "alert_rule.update", AuditLog.ClientAddress(request), ct), ct);
+    }
+
+    /// <summary><c>POST /api/v1/alert-rules/{id}/enable|disable</c>: the same as a PUT that changes only <c>enabled</c>.</summary>
+    public async Task<IActionResult> SetEnabledAsync(Caller caller, string id, bool enabled, HttpRequest request, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var ruleId)) return ApiResults.NotFound("No such rule.");
+        return await RespondAsync(caller, await changes.SetEnabledAsync(caller, ruleId, enabled, AuditLog.ClientAddress(request), ct), ct);
+    }
+
+    /// <summary><c>DELETE /api/v1/alert-rules/{id}</c>: 204; the rule's alerts stay, the open ones resolved.</summary>
+    public async Task<IActionResult> DeleteAsync(Caller caller, string id, HttpRequest request, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var ruleId) || await changes.DeleteAsync(caller, ruleId, AuditLog.ClientAddress(request), ct) is not { } change)
+            return ApiResults.NotFound("No such rule.");
+        await PushAsync(caller.TenantId, change.Resolved, ct);
+        return ApiResults.NoContent();
+    }
+
+    private async Task<IActionResult> RespondAsync(Caller caller, RuleChange? change, CancellationToken ct)
+    {
+        if (change?.After is not { } after) return ApiResults.NotFound("No such rule.");
+        await PushAsync(caller.TenantId, change.Resolved, ct);
+        return ApiResults.Ok(ToView(after));
+    }
+
+    /// <summary>Reads a rule body and checks it as every write does: the contract's fields, then the tenant's channels.</summary>
+    internal async Task<(AlertRuleBody? Body, IActionResult? Failure)> ReadValidAsync(Caller caller, HttpRequest request, CancellationToken ct)
+    {
+        var (body, failure) = await JsonBodyReader.ReadAsAsync<AlertRuleBody>(request, ct);
+        if (failure is not null) return (null, failure);
+        var errors = AlertRuleValidator.Validate(body);
+        if (errors.Count > 0) return (null, ApiResults.BadRequest("invalid-rule", "The rule is not valid.", errors));
+        if (body!.ChannelIds is { Count: > 0 } channelIds && await rules.UnknownChannelsAsync(caller.TenantId, channelIds, ct) is { Count: > 0 } unknown)
+            return (null, ApiResults.BadRequest("invalid-rule", "Some channels do not exist.", unknown.Select(id => new FieldError("channelIds", $"No channel {id}.")).ToList()));
+        return (body, null);
+    }
+
+    private async Task PushAsync(Guid tenantId, IReadOnlyList<AlertView> resolved, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var alert in resolved) await realtime.SendToTenantAsync(tenantId, RealtimeTargets.Alert, alert, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            // The change is committed and the resolve notifications are in the outbox; only the live push is lost.
+            logger.LogWarning(e, "Pushing {Count} resolved alerts of tenant {TenantId} live failed", resolved.Count, tenantId);
+        }
     }
 
     private static object ToView(AlertRule rule) => new

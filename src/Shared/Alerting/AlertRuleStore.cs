@@ -92,7 +92,7 @@ public sealed class AlertRuleStore(Database database, TimeProvider time, Tenancy
             insert.Parameters.AddWithValue(now);
             await insert.ExecuteNonQueryAsync(ct);
             if (audit is not null)
-                await Identity.AuditLog.AppendAsync(connection, transaction, audit with { TargetType = "alert_rule", TargetId = rule.Id.ToString(), Summary = new { body.Name, body.Condition.Metric, body.Condition.Threshold } }, ct);
+                await Identity.AuditLog.AppendAsync(connection, transaction, audit with { TargetType = "alert_rule", TargetId = rule.Id.ToString(), Summary = new { before = (object?)null, after = body } }, ct);
             return rule;
         }, ct);
         return new RuleCreation(rule, limit);

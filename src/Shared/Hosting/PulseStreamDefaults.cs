@@ -107,6 +107,7 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<DueRuleEvaluator>();
         services.TryAddSingleton<AlertRuleEndpoints>();
         services.TryAddSingleton<NotificationDispatcher>();
+        services.AddAlertRules();
         services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
             .ConfigurePrimaryHttpMessageHandler(sp => OutboundHttp.CreateHandler(sp.GetRequiredService<IOptions<NotificationOptions>>().Value.AllowPrivateNetworkTargets));
         return services;

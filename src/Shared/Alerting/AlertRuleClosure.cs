@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Npgsql;
+using PulseStream.Http;
+using PulseStream.Notifications;
+
+namespace PulseStream.Alerting;
+
+/// <summary>Why a rule's open alerts were closed by a person rather than by their condition.</summary>
+public enum RuleClosureReason { Disabled, Deleted }
+
+/// <summary>
+/// Closes a rule's open alerts when a person disables or deletes the rule, in that change's transaction (which holds
+/// the tenant's evaluation lock, so no evaluation interleaves). An alert that fired (firing or acknowledged) resolves,
+/// with a timeline entry <c>{kind: "rule", message: "rule disabled by x@y"}</c> (or deleted), and its resolve
+/// notification is enqueued to the rule's channels, as when its condition clears. A pending alert never fired and
+/// nobody was told of it: it is removed with its timeline, so it never shows as resolved and notifies nobody.
+/// </summary>
+public static class AlertRuleClosure
+{
+    public static string Message(RuleClosureReason reason, string actorEmail) =>
+        $"rule {(reason == RuleClosureReason.Disabled ? "disabled" : "deleted")} by {actorEmail}";
+
+    /// <summary>Closes <paramref name="rule"/>'s open alerts; returns the resolved ones as the live feed shows them.</summary>
+    public static async Task<List<AlertView>> CloseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule,
+        RuleClosureReason reason, Guid actorId, string actorEmail, DateTimeOffset now, CancellationToken ct)
+    {
+        // The timeline goes with it (its foreign key cascades).
+        await using (var dropPending = new NpgsqlCommand(
+            "DELETE FROM alerts WHERE tenant_id = $1 AND rule_id = $2 AND state = 'pending'", connection, transaction))
+        {
+            dropPending.Parameters.AddWithValue(tenantId);
+            dropPending.Parameters.AddWithValue(rule.Id);
+            await dropPending.ExecuteNonQueryAsync(ct);
+        }
+
+        var closed = new List<AlertView>();
+        await using (var resolve = new NpgsqlCommand("""
+            UPDATE alerts SET state = 'resolved', resolved_at = $3, updated_at = $3
+            WHERE tenant_id = $1 AND rule_id = $2 AND state IN ('firing', 'acknowledged')
+            RETURNING id, rule_name, severity, started_at, value, group_key
+            """, connection, transaction))
+        {
+            resolve.Parameters.AddWithValue(tenantId);
+            resolve.Parameters.AddWithValue(rule.Id);
+            resolve.Parameters.AddWithValue(now);
+            await using var reader = await resolve.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                closed.Add(new AlertView(reader.GetGuid(0), rule.Id, reader.GetString(1), "resolved", reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
+                    reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.GetString(5)));
+        }
+        if (closed.Count == 0) return closed;
+
+        await using (var timeline = new NpgsqlCommand("""
+            INSERT INTO alert_timeline (tenant_id, alert_id, at, state, value, kind, message, actor_id)
+            SELECT $1, u.id, $2, 'resolved', u.value, 'rule', $4, $5 FROM unnest($3::uuid[], $6::float8[]) AS u(id, value)
+            """, connection, transaction))
+        {
+            timeline.Parameters.AddWithValue(tenantId);
+            timeline.Parameters.AddWithValue(now);
+            timeline.Parameters.AddWithValue(closed.Select(a => a.Id).ToArray());
+            timeline.Parameters.AddWithValue(Message(reason, actorEmail));
+            timeline.Parameters.AddWithValue(actorId);
+            timeline.Parameters.AddWithValue(closed.Select(a => a.Value).ToArray());
+            await timeline.ExecuteNonQueryAsync(ct);
+        }
+        if (rule.Body.ChannelIds is { Count: > 0 } channels)
+            foreach (var alert in closed)
+                await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, alert.Id, "alert.resolved", JsonSerializer.SerializeToElement(alert, Json.Options), now, ct);
+        return closed;
+    }
+}

@@ -1,0 +1,21 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using PulseStream.Metrics;
+
+namespace PulseStream.Alerting;
+
+public static class AlertRuleServices
+{
+    /// <summary>The alert-rule routes: reading and changing rules, and previewing a rule over past traffic.</summary>
+    public static IServiceCollection AddAlertRules(this IServiceCollection services)
+    {
+        services.TryAddSingleton<AlertRuleStore>();
+        services.TryAddSingleton<AlertRuleChanges>();
+        services.TryAddSingleton<AlertRuleEndpoints>();
+        services.TryAddSingleton<RulePreviewEndpoints>();
+        // The preview reads under the query API's budget, as the dashboard's reads do.
+        services.TryAddSingleton<QueryBudget>();
+        services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        return services;
+    }
+}

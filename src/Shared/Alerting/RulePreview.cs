@@ -1,0 +1,119 @@
+using System.Text.Json.Serialization;
+using PulseStream.Metrics;
+
+namespace PulseStream.Alerting;
+
+/// <summary>One evaluation of a previewed rule: the window ending at <paramref name="Ts"/>, its value (null: no requests).</summary>
+public sealed record PreviewPoint(DateTimeOffset Ts, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Value);
+
+/// <summary>
+/// A span in which the rule would have had a <c>pending</c> or <c>firing</c> alert for the group. <paramref name="To"/>
+/// is the evaluation at which it would have stopped; for one still so at the range's end (<paramref name="Ongoing"/>),
+/// the range's end.
+/// </summary>
+public sealed record PreviewInterval(string State, DateTimeOffset From, DateTimeOffset To, bool Ongoing);
+
+public sealed record PreviewGroup(string Group, IReadOnlyList<PreviewPoint> Points, IReadOnlyList<PreviewInterval> Intervals);
+
+/// <summary>The preview's answer (<c>POST /api/v1/alert-rules/preview</c>).</summary>
+public sealed record RulePreviewResult(string Metric, string Operator, double Threshold, string Window, string Step, DateTimeOffset From, DateTimeOffset To,
+    IReadOnlyList<PreviewGroup> Groups);
+
+/// <summary>
+/// What a rule would have done over past traffic, computed from one group's minute cells: at each evaluation time
+/// <c>ts</c> (every step, the last one the window the rule evaluates now), the metric over the rule's window
+/// <c>[ts − window, ts)</c> exactly as evaluation computes it (<see cref="MetricValue"/>, <c>minRequests</c>, the
+/// operator), then the evaluator's own state machine (<see cref="AlertStateMachine"/>) run over those evaluations, so
+/// <c>for</c> holds as it does live (to the step: live evaluation runs every few seconds). Windows slide: counts and
+/// sums by adding the minute that enters and subtracting the one that leaves, latency sketches the same way on dense
+/// bucket counts, so a 24-hour window over 7 days costs the minutes read, not minutes × window.
+/// </summary>
+public static class RulePreview
+{
+    /// <param name="minutes">The group's cells per minute from <paramref name="readFrom"/> (missing minutes: no traffic).</param>
+    /// <param name="times">The evaluation times, ascending, each at least <paramref name="readFrom"/> + the window.</param>
+    public static PreviewGroup Evaluate(string group, AlertRule rule, DateTimeOffset readFrom, IReadOnlyDictionary<DateTimeOffset, RollupCell> minutes,
+        IReadOnlyList<DateTimeOffset> times)
+    {
+        var condition = rule.Body.Condition;
+        var sketches = MetricValue.NeedsSketch(condition.Metric);
+        var window = new SlidingWindow(sketches);
+        var points = new List<PreviewPoint>(times.Count);
+        var intervals = new List<PreviewInterval>();
+        OpenAlert? open = null;
+        var enteredUpTo = readFrom;
+        var leftUpTo = readFrom;
+        foreach (var ts in times)
+        {
+            for (; enteredUpTo < ts; enteredUpTo = enteredUpTo.AddMinutes(1))
+                if (minutes.TryGetValue(enteredUpTo, out var cell)) window.Add(cell, +1);
+            for (; leftUpTo < ts - rule.Window; leftUpTo = leftUpTo.AddMinutes(1))
+                if (minutes.TryGetValue(leftUpTo, out var cell)) window.Add(cell, -1);
+
+            var current = window.Cell();
+            var value = current.Requests == 0 ? null : MetricValue.Of(condition.Metric, current);
+            points.Add(new PreviewPoint(ts, value));
+            var met = value is { } v && current.Requests >= (condition.MinRequests ?? 0) && AlertStateMachine.Compare(v, condition.Operator, condition.Threshold);
+            switch (AlertStateMachine.Next(open, met, ts, rule.For))
+            {
+                case AlertTransition.StartPending:
+                    open = new OpenAlert(Guid.Empty, AlertState.Pending, ts);
+                    intervals.Add(new PreviewInterval("pending", ts, ts, true));
+                    break;
+                case AlertTransition.StartFiring:
+                    open = new OpenAlert(Guid.Empty, AlertState.Firing, ts);
+                    intervals.Add(new PreviewInterval("firing", ts, ts, true));
+                    break;
+                case AlertTransition.Fire:
+                    open = open! with { State = AlertState.Firing };
+                    intervals[^1] = intervals[^1] with { To = ts, Ongoing = false };
+                    intervals.Add(new PreviewInterval("firing", ts, ts, true));
+                    break;
+                case AlertTransition.Resolve or AlertTransition.DropPending:
+                    open = null;
+                    intervals[^1] = intervals[^1] with { To = ts, Ongoing = false };
+                    break;
+            }
+        }
+        if (intervals.Count > 0 && intervals[^1].Ongoing) intervals[^1] = intervals[^1] with { To = times[^1] };
+        return new PreviewGroup(group, points, intervals);
+    }
+
+    /// <summary>
+    /// The sums of the minutes inside a window. Sketch buckets are kept dense over the sketch's whole range (about
+    /// 1,100 counts), because a <see cref="LatencyHistogram"/> only adds.
+    /// </summary>
+    private sealed class SlidingWindow(bool sketches)
+    {
+        private static readonly int Offset = LatencyHistogram.MinIndex;
+        private readonly long[] _buckets = sketches ? new long[LatencyHistogram.MaxIndex - LatencyHistogram.MinIndex + 1] : [];
+        private long _requests, _zeros, _sketched, _errors4xx, _errors5xx;
+        private double _latencySum;
+
+        public void Add(RollupCell cell, int sign)
+        {
+            _requests += sign * cell.Requests;
+            _errors4xx += sign * cell.Errors4xx;
+            _errors5xx += sign * cell.Errors5xx;
+            _latencySum += sign * cell.LatencySum;
+            if (!sketches) return;
+            _zeros += sign * cell.Histogram.ZeroCount;
+            _sketched += sign * cell.Histogram.Count;
+            foreach (var (index, count) in cell.Histogram.Buckets()) _buckets[index - Offset] += sign * count;
+        }
+
+        /// <summary>The window as one cell, as a merge of its minutes would be (the figures the metrics read).</summary>
+        public RollupCell Cell()
+        {
+            var cell = new RollupCell { Requests = _requests, LatencySum = _requests == 0 ? 0 : _latencySum };
+            cell.StatusClasses[3] = _errors4xx;
+            cell.StatusClasses[4] = _errors5xx;
+            if (!sketches || _sketched == 0) return cell;
+            cell.Histogram.AddZeros(_zeros);
+            cell.Histogram.AddToCount(_sketched);
+            for (var i = 0; i < _buckets.Length; i++)
+                if (_buckets[i] != 0) cell.Histogram.AddToBucket(i + Offset, _buckets[i]);
+            return cell;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using PulseStream.Http;
+using PulseStream.Identity;
+using PulseStream.Metrics;
+
+namespace PulseStream.Alerting;
+
+/// <summary>
+/// <c>POST /api/v1/alert-rules/preview?range=24h&amp;step=1m</c> (Viewer): a rule body, validated as on create and not
+/// saved, evaluated over the past <c>range</c> (1h to 7d, default 24h) every <c>step</c> (1m, the evaluation step, by
+/// default; 5m or 1h for long ranges) from the minute rollups (<see cref="RulePreview"/>). Bounded: at most
+/// <see cref="MaxGroups"/> groups and <see cref="MaxValues"/> points in all; more is a 400 that says what to narrow.
+/// Two reads under the query budget: first the groups (counts only), so an oversized preview is refused before its
+/// series are read, then the series of the groups per minute.
+/// </summary>
+public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, QueryBudget budget, TimeProvider time)
+{
+    public const int MaxGroups = 50;
+    public const int MaxValues = 100_000;
+    public static readonly TimeSpan MaxRange = TimeSpan.FromDays(7);
+    private static readonly string[] Steps = ["1m", "5m", "1h"];
+
+    private static readonly Dictionary<string, string> GroupColumns = new()
+    {
+        ["route"] = "route", ["method"] = "method", ["environment"] = "environment", ["consumerId"] = "consumer_id",
+    };
+
+    public async Task<IActionResult> PreviewAsync(Caller caller, HttpRequest request, CancellationToken ct)
+    {
+        var rangeText = request.Query["range"].FirstOrDefault() ?? "24h";
+        if (!Durations.TryParse(rangeText, out var range) || range < TimeSpan.FromHours(1) || range > MaxRange || range.Ticks % TimeSpan.TicksPerMinute != 0)
+            return ApiResults.BadRequest("invalid-range", "range must be a duration from 1h to 7d, like 6h, 24h or 7d.");
+        var stepText = request.Query["step"].FirstOrDefault() ?? "1m";
+        if (!Steps.Contains(stepText) || !Durations.TryParse(stepText, out var step) || step > range)
+            return ApiResults.BadRequest("invalid-step", $"step must be one of {string.Join(", ", Steps)}, at most the range.");
+        var (body, failure) = await rules.ReadValidAsync(caller, request, ct);
+        if (failure is not null) return failure;
+
+        var rule = new AlertRule(Guid.Empty, body!, default, default);
+        var condition = body!.Condition;
+        var groupBy = (condition.GroupBy ?? []).Distinct().ToList();
+        var columns = groupBy.Select(g => GroupColumns[g]).ToArray();
+        var f = condition.Filters ?? new RuleFilters();
+        var filter = new RollupFilter(f.Route, f.Method?.ToUpperInvariant(), f.ConsumerId, f.Environment);
+        if (filter.SetFor(columns) is not { } set)
+            return ApiResults.BadRequest("preview-unsupported",
+                "A rule on a route or method together with a consumer is evaluated from raw events; the preview covers rules the rollups answer.");
+
+        // Evaluation times end with the window the rule evaluates now and go back one step at a time.
+        var (_, to) = RollupRange.Ending(time.GetUtcNow(), rule.Window);
+        var count = (int)(range / step);
+        var times = Enumerable.Range(0, count).Select(k => to - step * (count - 1 - k)).ToList();
+        var readFrom = times[0] - rule.Window;
+
+        return await budget.RunAsync(caller.TenantId, async (connection, transaction, within) =>
+        {
+            var ranked = await RollupReader.ReadAsync(connection, transaction, caller.TenantId, new RollupRead(set, readFrom, to, filter, columns, RankOnly: true), within);
+            if (ranked.Count > MaxGroups)
+                return ApiResults.BadRequest("preview-too-large",
+                    $"The rule has {ranked.Count} groups over the range; a preview shows at most {MaxGroups}. Add filters or group by fewer fields.");
+            if ((long)ranked.Count * count > MaxValues)
+                return ApiResults.BadRequest("preview-too-large",
+                    $"{ranked.Count} groups × {count} evaluations is more than the {MaxValues} points a preview returns. Use a shorter range or a longer step.");
+
+            var rows = await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
+                new RollupRead(set, readFrom, to, filter, columns, Step: RollupTier.Minute.Width, Sketches: MetricValue.NeedsSketch(condition.Metric)), within);
+            string KeyOf(IReadOnlyList<string> key) => string.Join(",", groupBy.Select((name, i) => $"{name}={key[i]}"));
+            var groups = rows.GroupBy(r => KeyOf(r.Key), StringComparer.Ordinal)
+                .Select(g => (Key: g.Key, Requests: g.Sum(r => r.Cell.Requests), Minutes: g.ToDictionary(r => r.Point!.Value, r => r.Cell)))
+                // As evaluation orders them: the busiest first, ties by key.
+                .OrderByDescending(g => g.Requests).ThenBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => RulePreview.Evaluate(g.Key, rule, readFrom, g.Minutes, times))
+                .ToList();
+            return ApiResults.Ok(new RulePreviewResult(condition.Metric, condition.Operator, condition.Threshold, condition.Window, stepText,
+                to - range, to, groups));
+        }, ct);
+    }
+}
