@@ -64,3 +64,10 @@ export function useDebounced(fn: () => void, ms: number): () => void {
     }, ms);
   }, [ms]);
 }
+
+/** A ref that always holds the latest value (event handlers read it instead of a render's stale copy). */
+export function useLatest<T>(value: T): { readonly current: T } {
+  const ref = useRef(value);
+  ref.current = value;
+  return ref;
+}

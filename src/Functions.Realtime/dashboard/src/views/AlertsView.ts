@@ -25,7 +25,9 @@ export function SeverityBadge({ severity }: { severity: string }) {
 }
 
 export function AlertsView({ params }: { params: Params }) {
-  const tick = useAlertTick();
+  // Reload on live messages and polls, and at once after this tab acted on an alert.
+  const [acted, setActed] = useState(0);
+  const tick = useAlertTick() + acted;
   const state = params["state"] ?? "";
   const severity = params["severity"] ?? "";
   const window = params["window"] ?? "7d";
@@ -92,7 +94,7 @@ export function AlertsView({ params }: { params: Params }) {
           </div>`}
         <//>
       </section>
-      ${selected ? html`<${AlertDetailPanel} id=${selected} tick=${tick} onChanged=${first.reload} />` : null}
+      ${selected ? html`<${AlertDetailPanel} id=${selected} tick=${tick} onChanged=${() => setActed((n) => n + 1)} />` : null}
     </div>
   </div>`;
 }

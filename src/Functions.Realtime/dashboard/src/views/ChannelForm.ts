@@ -37,8 +37,13 @@ export function ChannelForm({ channel, type, onSaved, onCancel }: {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saving, setSaving] = useState(false);
 
-  const body = (): ChannelBody => {
-    const b: ChannelBody = { type: kind, name: name.trim() };
+  // Read from the inputs themselves: a submit right after typing sees what was typed, not a stale render's state.
+  const body = (f: HTMLFormElement): ChannelBody => {
+    const value = (sel: string) => (f.querySelector<HTMLInputElement | HTMLTextAreaElement>(sel)?.value ?? "");
+    const url = value("#channel-url");
+    const routingKey = value("#channel-routing-key");
+    const recipients = value("#channel-recipients");
+    const b: ChannelBody = { type: kind, name: value("#channel-name").trim() };
     // When editing, an empty secret-bearing field keeps what the channel has (it is left out of the body).
     if ((kind === "webhook" || kind === "slack" || kind === "teams") && (!editing || url.trim() !== "")) b.url = url.trim();
     if (kind === "pagerduty" && (!editing || routingKey.trim() !== "")) b.routingKey = routingKey.trim();
@@ -48,7 +53,7 @@ export function ChannelForm({ channel, type, onSaved, onCancel }: {
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    const b = body();
+    const b = body(e.currentTarget as HTMLFormElement);
     const local: FieldErrors = {};
     if (b.name === "") local["name"] = "Required.";
     if (b.recipients && (b.recipients.length === 0 || b.recipients.length > MAX_RECIPIENTS)) local["recipients"] = `From 1 to ${MAX_RECIPIENTS} recipients.`;

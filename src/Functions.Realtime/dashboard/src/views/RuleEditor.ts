@@ -1,7 +1,7 @@
 // The rule editor: every field of the contract's rule body, the API's
 // validation errors by field, enable/delete, and the preview chart.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import {
   createRule,
   deleteRule,
@@ -130,7 +130,13 @@ export function RuleEditor({ id, window, onSaved, onDeleted }: { id: string; win
   const isNew = id === "new";
   const loaded = useAsync(() => (isNew ? Promise.resolve(null) : getRule(id)), [id]);
   const channels = useAsync(() => (isAdmin ? listChannels() : Promise.resolve({ items: [] as Channel[] })), [isAdmin]);
-  const [form, setForm] = useState<Form>(BLANK);
+  const [form, setFormState] = useState<Form>(BLANK);
+  // The latest form, updated as the person types (a submit right after an input reads it, not a stale render's copy).
+  const latest = useRef<Form>(BLANK);
+  const setForm = (next: Form | ((f: Form) => Form)) => {
+    latest.current = typeof next === "function" ? next(latest.current) : next;
+    setFormState(latest.current);
+  };
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState(false);
@@ -153,10 +159,11 @@ export function RuleEditor({ id, window, onSaved, onDeleted }: { id: string; win
   };
   const input = (key: keyof Form) => (e: Event) => set({ [key]: (e.target as HTMLInputElement).value } as Partial<Form>);
   const toggleIn = (key: "groupBy" | "channelIds", value: string) =>
-    set({ [key]: form[key].includes(value) ? form[key].filter((v) => v !== value) : [...form[key], value] } as Partial<Form>);
+    setForm((f) => ({ ...f, [key]: f[key].includes(value) ? f[key].filter((v) => v !== value) : [...f[key], value] }));
 
   const save = async (e: Event) => {
     e.preventDefault();
+    const form = latest.current;
     const local = localErrors(form);
     setErrors(local);
     if (Object.keys(local).length > 0) return;
@@ -184,6 +191,7 @@ export function RuleEditor({ id, window, onSaved, onDeleted }: { id: string; win
   };
 
   const runPreview = async () => {
+    const form = latest.current;
     const local = localErrors(form);
     setErrors(local);
     if (Object.keys(local).length > 0) return;
