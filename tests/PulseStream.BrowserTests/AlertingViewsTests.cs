@@ -206,8 +206,8 @@ public sealed class AlertingViewsTests : IAsyncLifetime
         await page.FillAsync("#rule-window", "1m");
         await page.FillAsync("#rule-for", "0s");
         await page.CheckAsync("#rule-groupBy input[value=route]");
-        await page.SelectOptionAsync("#rule-preview-window", "1h");
-        Assert.Contains("preview=1h", page.Url, StringComparison.Ordinal);
+        await page.SelectOptionAsync("#rule-preview-range", "1h");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("#/rules\\?.*range=1h"));
 
         // The rollups need a moment; the preview is asked again until it shows the series and the firing interval.
         var chart = page.Locator("#preview-chart");

@@ -140,6 +140,8 @@ export interface PreviewInterval {
   state: "pending" | "firing";
   from: string;
   to: string;
+  /** Still open at the end of the range (`to` is then the range's end). */
+  ongoing?: boolean;
 }
 
 export interface PreviewGroup {
@@ -154,8 +156,9 @@ export interface RulePreview {
   groups: PreviewGroup[];
 }
 
-export const previewRule = (body: RuleBody, window: string) =>
-  send<RulePreview>("POST", `/api/v1/alert-rules/preview${q({ window })}`, body);
+/** Over the past `range` (1h-7d) at the evaluation step; a week at 5-minute steps keeps within the point bound. */
+export const previewRule = (body: RuleBody, range: string) =>
+  send<RulePreview>("POST", `/api/v1/alert-rules/preview${q({ range, step: range === "7d" ? "5m" : null })}`, body);
 
 // ---- channels ----------------------------------------------------------------
 

@@ -104,7 +104,7 @@ export function PreviewChart({ preview, metric }: { preview: RulePreview; metric
     ${hasPoints ? html`<div class="chart" ref=${el}></div>` : html`<${Empty}>No traffic matched the rule in this window.<//>`}
     ${intervals.length
       ? html`<ul class="intervals" id="preview-intervals">
-          ${intervals.map((iv) => html`<li data-state=${iv.state}><span class=${`state state-${iv.state}`}>${iv.state}</span> ${iv.group}: ${formatTime(iv.from)} – ${formatTime(iv.to)}</li>`)}
+          ${intervals.map((iv) => html`<li data-state=${iv.state}><span class=${`state state-${iv.state}`}>${iv.state}</span> ${iv.group}: ${formatTime(iv.from)} – ${iv.ongoing ? "still" : formatTime(iv.to)}</li>`)}
         </ul>`
       : html`<p class="muted" id="preview-intervals-none">It would not have fired in this window.</p>`}
   </figure>`;

@@ -123,9 +123,9 @@ function localErrors(f: Form): FieldErrors {
 const FIELDS = ["name", "severity", "for", "channelIds", "condition", "condition.type", "condition.metric", "condition.operator", "condition.threshold",
   "condition.window", "condition.filters", "condition.groupBy", "condition.minRequests"];
 
-export const PREVIEW_WINDOWS = ["1h", "6h", "24h", "7d"];
+export const PREVIEW_RANGES = ["1h", "6h", "24h", "7d"];
 
-export function RuleEditor({ id, window, onSaved, onDeleted }: { id: string; window: string; onSaved: (id: string) => void; onDeleted: () => void }) {
+export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; range: string; onSaved: (id: string) => void; onDeleted: () => void }) {
   const { isAdmin } = useRole();
   const isNew = id === "new";
   const loaded = useAsync(() => (isNew ? Promise.resolve(null) : getRule(id)), [id]);
@@ -197,7 +197,7 @@ export function RuleEditor({ id, window, onSaved, onDeleted }: { id: string; win
     if (Object.keys(local).length > 0) return;
     setPreview({ loading: true });
     try {
-      setPreview({ loading: false, data: await previewRule(toBody(form), window) });
+      setPreview({ loading: false, data: await previewRule(toBody(form), range) });
     } catch (err) {
       const byField = fieldErrorsOf(err);
       if (Object.keys(byField).length > 0) setErrors(byField);
@@ -275,8 +275,8 @@ export function RuleEditor({ id, window, onSaved, onDeleted }: { id: string; win
         ${isAdmin ? html`<button type="submit" class="btn btn-primary" id="rule-save" disabled=${saving}>${saving ? "Saving…" : isNew ? "Create rule" : "Save"}</button>` : null}
         <button type="button" class="btn" id="rule-preview" disabled=${preview.loading} onClick=${runPreview}>${preview.loading ? "Previewing…" : "Preview"}</button>
         <label class="inline-field">over
-          <select id="rule-preview-window" value=${window} onChange=${(e: Event) => setParams({ preview: (e.target as HTMLSelectElement).value }, true)}>
-            ${PREVIEW_WINDOWS.map((w) => html`<option value=${w}>${w}</option>`)}
+          <select id="rule-preview-range" value=${range} onChange=${(e: Event) => setParams({ range: (e.target as HTMLSelectElement).value }, true)}>
+            ${PREVIEW_RANGES.map((w) => html`<option value=${w}>${w}</option>`)}
           </select>
         </label>
         ${isAdmin && !isNew ? html`<button type="button" class="btn btn-danger" id="rule-delete" onClick=${remove}>Delete</button>` : null}

@@ -77,7 +77,7 @@ export function RulesView({ params }: { params: Params }) {
         <//>
       </section>
       ${selected
-        ? html`<${RuleEditor} key=${selected} id=${selected} window=${params["preview"] ?? "24h"} onSaved=${(id: string) => {
+        ? html`<${RuleEditor} key=${selected} id=${selected} range=${params["range"] ?? "24h"} onSaved=${(id: string) => {
             rules.reload();
             setParams({ id }, true);
           }} onDeleted=${() => {
