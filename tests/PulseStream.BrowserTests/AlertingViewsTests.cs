@@ -224,6 +224,47 @@ public sealed class AlertingViewsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_channel_type_is_created_from_its_form_with_errors_by_field_and_listed_without_its_secret_parts()
+    {
+        var tenant = await NewTenantAsync("Browser Channels Co");
+        var page = await SignInAsync(tenant.OwnerEmail, Password, "#/channels?id=new");
+        var sink = new Uri(_host.BaseUrl, "local/format-sink/").ToString();
+        const string routingKey = "R0UT1NGKEY0123456789ABCDEFabcdef";
+
+        async Task CreateAsync(string type, string name, Func<Task> fill)
+        {
+            await page.ClickAsync("#channel-new");
+            await page.SelectOptionAsync("#channel-type", type);
+            await Assertions.Expect(page.Locator("#channel-form")).ToHaveAttributeAsync("data-type", type);
+            await page.FillAsync("#channel-name", name);
+            await fill();
+            await page.ClickAsync("#channel-save");
+            await Assertions.Expect(page.Locator("#channels-table")).ToContainTextAsync(name);
+        }
+
+        // E-mail: a recipient that is no address is named next to the recipients; fixed, the channel is created.
+        await page.SelectOptionAsync("#channel-type", "email");
+        await page.FillAsync("#channel-name", "On-call mail");
+        await page.FillAsync("#channel-recipients", "oncall@example.com\nnot-an-address");
+        await page.ClickAsync("#channel-save");
+        await Assertions.Expect(page.Locator("[data-error-for=recipients]")).ToContainTextAsync("not-an-address");
+        await page.FillAsync("#channel-recipients", "oncall@example.com\nlead@example.com");
+        await page.ClickAsync("#channel-save");
+        await Assertions.Expect(page.Locator("#channels-table")).ToContainTextAsync("oncall@example.com, lead@example.com");
+
+        await CreateAsync("slack", "Team Slack", () => page.FillAsync("#channel-url", sink + "slack/T000/B000/secretpart"));
+        await CreateAsync("teams", "Team Teams", () => page.FillAsync("#channel-url", sink + "teams/secretpart"));
+        await CreateAsync("pagerduty", "Pager", () => page.FillAsync("#channel-routing-key", routingKey));
+
+        await Assertions.Expect(page.Locator("#channels-table tbody tr")).ToHaveCountAsync(4);
+        foreach (var type in new[] { "email", "slack", "teams", "pagerduty" })
+            await Assertions.Expect(page.Locator($"#channels-table tbody tr[data-type={type}]")).ToHaveCountAsync(1);
+        // The list shows targets masked: neither the routing key nor the URLs' secret parts.
+        await Assertions.Expect(page.Locator("#channels-table")).Not.ToContainTextAsync(routingKey);
+        await Assertions.Expect(page.Locator("#channels-table")).Not.ToContainTextAsync("secretpart");
+    }
+
+    [Fact]
     public async Task Filters_and_selection_live_in_the_url_and_survive_a_reload_and_the_overview_stays_the_landing_view()
     {
         var tenant = await NewTenantAsync("Browser Url Co");
