@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using PulseStream.Tenancy;
 using PulseStream.Testing;
 
 namespace PulseStream.BrowserTests;
