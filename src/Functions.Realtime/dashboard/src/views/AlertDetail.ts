@@ -22,9 +22,10 @@ function describeEntry(e: TimelineEntry): string {
     case "resolve":
       return e.actor ? `resolved by ${formatPerson(e.actor)}` : `resolved${e.message ? `: ${e.message}` : ""}`;
     case "notification":
-      return `notification ${e.deliveryState ?? ""}${e.channelId ? ` via channel ${e.channelId.slice(0, 8)}` : ""}`;
+      // message: the event sent (alert.firing, alert.resolved, …)
+      return `${e.message ?? "notification"}${e.deliveryState ? ` ${e.deliveryState}` : ""}${e.channelId ? ` via channel ${e.channelId.slice(0, 8)}` : ""}`;
     default:
-      return e.message ?? e.kind;
+      return `${e.message ?? e.kind}${e.actor ? ` (${formatPerson(e.actor)})` : ""}`;
   }
 }
 
