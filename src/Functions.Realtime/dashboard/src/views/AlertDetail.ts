@@ -24,6 +24,8 @@ function describeEntry(e: TimelineEntry): string {
     case "notification":
       // message: the event sent (alert.firing, alert.resolved, …)
       return `${e.message ?? "notification"}${e.deliveryState ? ` ${e.deliveryState}` : ""}${e.channelId ? ` via channel ${e.channelId.slice(0, 8)}` : ""}`;
+    case "rule":
+      return e.message ?? "its rule changed"; // "rule disabled by x@y"
     default:
       return `${e.message ?? e.kind}${e.actor ? ` (${formatPerson(e.actor)})` : ""}`;
   }
