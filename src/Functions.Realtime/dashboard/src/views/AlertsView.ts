@@ -2,7 +2,7 @@
 // and the selected alert's detail. Reloads on every live `alert` message.
 
 import { useEffect, useState } from "preact/hooks";
-import { listAlerts, SEVERITIES, type AlertItem } from "../alerting-api";
+import { getRule, listAlerts, SEVERITIES, type AlertItem } from "../alerting-api";
 import { setParams, type Params } from "../router";
 import { useAsync } from "../ui/async";
 import { formatGroup, formatTime, formatValue } from "../ui/format";
@@ -30,21 +30,23 @@ export function AlertsView({ params }: { params: Params }) {
   const tick = useAlertTick() + acted;
   const state = params["state"] ?? "";
   const severity = params["severity"] ?? "";
+  const ruleId = params["ruleId"] ?? "";
   const window = params["window"] ?? "7d";
   const selected = params["id"] ?? "";
 
   // Pages beyond the first, fetched with "Load more"; reset when the filters change.
   const [more, setMore] = useState<{ items: AlertItem[]; next: string | null }>({ items: [], next: null });
-  const first = useAsync(() => listAlerts({ state, severity, limit: PAGE }), [state, severity, tick]);
-  useEffect(() => setMore({ items: [], next: null }), [state, severity]);
+  const first = useAsync(() => listAlerts({ state, severity, ruleId, limit: PAGE }), [state, severity, ruleId, tick]);
+  useEffect(() => setMore({ items: [], next: null }), [state, severity, ruleId]);
   const [loadingMore, setLoadingMore] = useState(false);
+  const rule = useAsync(() => (ruleId ? getRule(ruleId) : Promise.resolve(null)), [ruleId]);
   const next = more.items.length > 0 ? more.next : (first.data?.next ?? null);
 
   const loadMore = async () => {
     if (!next) return;
     setLoadingMore(true);
     try {
-      const page = await listAlerts({ state, severity, limit: PAGE, cursor: next });
+      const page = await listAlerts({ state, severity, ruleId, limit: PAGE, cursor: next });
       setMore((m) => ({ items: [...m.items, ...page.items], next: page.next ?? null }));
     } finally {
       setLoadingMore(false);
@@ -70,6 +72,10 @@ export function AlertsView({ params }: { params: Params }) {
               ${SEVERITIES.map((s) => html`<option value=${s}>${s}</option>`)}
             </select>
           </label>
+          ${ruleId
+            ? html`<span class="chip" id="alerts-filter-rule">rule: ${rule.data?.name ?? "…"}
+                <button type="button" class="btn btn-small" aria-label="Show every rule's alerts" onClick=${() => setParams({ ruleId: null }, true)}>×</button></span>`
+            : null}
         </div>
         <${Async} state=${first} isEmpty=${(d: { items: AlertItem[] }) => d.items.length === 0}
           empty=${filterLabel ? `No ${filterLabel} alerts.` : "No alerts yet."}>

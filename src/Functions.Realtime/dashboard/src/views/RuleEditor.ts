@@ -19,7 +19,7 @@ import {
   type RulePreview,
 } from "../alerting-api";
 import { ApiError, describeError } from "../api";
-import { setParams } from "../router";
+import { hrefFor, setParams } from "../router";
 import { useAsync } from "../ui/async";
 import { FieldError, fieldErrorsOf, OtherErrors, type FieldErrors } from "../ui/field-errors";
 import { html } from "../ui/html";
@@ -280,6 +280,7 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
           </select>
         </label>
         ${isAdmin && !isNew ? html`<button type="button" class="btn btn-danger" id="rule-delete" onClick=${remove}>Delete</button>` : null}
+        ${!isNew ? html`<a href=${hrefFor("alerts", { ruleId: id })} id="rule-alerts">Its alerts</a>` : null}
         ${saved ? html`<span class="ok-note" id="rule-saved" role="status">Saved.</span>` : null}
       </div>
     </form>
