@@ -267,7 +267,7 @@ export class AlertsPanel {
         "div",
         { class: "alert-main" },
         h("span", { class: `badge sev-${sev}`, text: sev }),
-        h("span", { class: "alert-name", text: a.ruleName || String(a.ruleId ?? "alert") }),
+        h("a", { class: "alert-name", href: `#/alerts?id=${encodeURIComponent(String(a.id))}`, text: a.ruleName || String(a.ruleId ?? "alert") }),
       ),
       h(
         "div",

@@ -1,0 +1,233 @@
+// The alerting routes of Functions.Alerts (alerts, rules, channels,
+// deliveries) and their shapes, as docs/API.md describes them.
+
+import { alertsBase, api, type Alert } from "./api";
+
+const q = (params: Record<string, string | number | null | undefined>): string => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v != null && v !== "") s.set(k, String(v));
+  const text = s.toString();
+  return text ? `?${text}` : "";
+};
+const id = (v: string) => encodeURIComponent(v);
+const get = <T>(path: string) => api<T>(path, { base: alertsBase() });
+const send = <T>(method: string, path: string, body?: unknown) => api<T>(path, { method, body, base: alertsBase() });
+
+export interface Page<T> {
+  items: T[];
+  next?: string | null;
+}
+
+// ---- alerts ------------------------------------------------------------------
+
+export interface Person {
+  userId: string;
+  email: string;
+}
+
+export interface AlertItem extends Alert {
+  group: string | null;
+  firingAt?: string | null;
+  acknowledgedAt?: string | null;
+  acknowledgedBy?: Person | null;
+  resolvedAt?: string | null;
+  resolvedBy?: Person | null;
+  resolvedReason?: string | null;
+}
+
+export interface TimelineEntry {
+  at: string;
+  kind: "transition" | "ack" | "resolve" | "rule" | "notification" | string;
+  state?: string | null;
+  value?: number | null;
+  actor?: string | Person | null;
+  message?: string | null;
+  deliveryId?: string | null;
+  channelId?: string | null;
+  deliveryState?: string | null;
+}
+
+export interface AlertDetail extends AlertItem {
+  timeline: TimelineEntry[];
+}
+
+export interface AlertFilters {
+  state?: string;
+  severity?: string;
+  ruleId?: string;
+  since?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export const listAlerts = (f: AlertFilters) => get<Page<AlertItem>>(`/api/v1/alerts${q({ ...f })}`);
+export const getAlert = (alertId: string) => get<AlertDetail>(`/api/v1/alerts/${id(alertId)}`);
+export const ackAlert = (alertId: string) => send<AlertItem>("POST", `/api/v1/alerts/${id(alertId)}/ack`);
+export const resolveAlert = (alertId: string) => send<AlertItem>("POST", `/api/v1/alerts/${id(alertId)}/resolve`);
+
+export interface Durations {
+  mean: number | null;
+  p50: number | null;
+  p90: number | null;
+  count: number;
+}
+
+export interface AlertSummary {
+  window: string;
+  byState: Record<string, number>;
+  bySeverity: Record<string, number>;
+  open: number;
+  oldestUnacknowledged: { id: string; ruleName: string; since: string } | null;
+  mtta: Durations;
+  mttr: Durations;
+  noisiestRules: { ruleId: string; ruleName: string; alerts: number }[];
+}
+
+export const getAlertSummary = (window: string) => get<AlertSummary>(`/api/v1/alerts/summary${q({ window })}`);
+
+// ---- rules -------------------------------------------------------------------
+
+export interface RuleCondition {
+  type: "threshold";
+  metric: string;
+  operator: string;
+  threshold: number;
+  window: string;
+  filters?: { route?: string | null; method?: string | null; environment?: string | null; consumerId?: string | null } | null;
+  groupBy?: string[] | null;
+  minRequests?: number | null;
+}
+
+export interface RuleBody {
+  name: string;
+  enabled: boolean;
+  severity: string;
+  condition: RuleCondition;
+  for: string | null;
+  channelIds: string[];
+  escalationPolicyId?: string | null;
+}
+
+export interface RuleEvaluation {
+  lastEvaluatedAt: string | null;
+  groups: number;
+  groupLimit: number;
+  groupLimitHit: boolean;
+  lastError: string | null;
+}
+
+export interface Rule extends RuleBody {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  evaluation?: RuleEvaluation | null;
+}
+
+export const METRICS = ["request_count", "error_rate", "client_error_rate", "latency_avg", "latency_p50", "latency_p95", "latency_p99"];
+export const OPERATORS = [">", ">=", "<", "<="];
+export const SEVERITIES = ["critical", "warning", "info"];
+export const GROUP_BY = ["route", "method", "environment", "consumerId"];
+
+export const listRules = () => get<Page<Rule>>("/api/v1/alert-rules");
+export const getRule = (ruleId: string) => get<Rule>(`/api/v1/alert-rules/${id(ruleId)}`);
+export const createRule = (body: RuleBody) => send<Rule>("POST", "/api/v1/alert-rules", body);
+export const updateRule = (ruleId: string, body: RuleBody) => send<Rule>("PUT", `/api/v1/alert-rules/${id(ruleId)}`, body);
+export const deleteRule = (ruleId: string) => send<void>("DELETE", `/api/v1/alert-rules/${id(ruleId)}`);
+export const setRuleEnabled = (ruleId: string, enabled: boolean) =>
+  send<Rule>("POST", `/api/v1/alert-rules/${id(ruleId)}/${enabled ? "enable" : "disable"}`);
+
+export interface PreviewInterval {
+  state: "pending" | "firing";
+  from: string;
+  to: string;
+  /** Still open at the end of the range (`to` is then the range's end). */
+  ongoing?: boolean;
+}
+
+export interface PreviewGroup {
+  group: string | null;
+  points: { ts: string; value: number | null }[];
+  intervals: PreviewInterval[];
+}
+
+export interface RulePreview {
+  threshold: number;
+  step: string;
+  groups: PreviewGroup[];
+}
+
+/** Over the past `range` (1h-7d) at the evaluation step; a week at 5-minute steps keeps within the point bound. */
+export const previewRule = (body: RuleBody, range: string) =>
+  send<RulePreview>("POST", `/api/v1/alert-rules/preview${q({ range, step: range === "7d" ? "5m" : null })}`, body);
+
+// ---- channels ----------------------------------------------------------------
+
+export const CHANNEL_TYPES = ["webhook", "slack", "teams", "pagerduty", "email"] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+export interface ChannelBody {
+  type: ChannelType;
+  name: string;
+  url?: string;
+  routingKey?: string;
+  recipients?: string[];
+}
+
+export interface ChannelHealth {
+  lastSuccessAt?: string | null;
+  consecutiveFailures?: number | null;
+  failingSince?: string | null;
+  disabledAt?: string | null;
+  disabledReason?: string | null;
+}
+
+export interface Channel extends ChannelHealth {
+  id: string;
+  type: ChannelType;
+  name: string;
+  url?: string | null;
+  routingKey?: string | null;
+  recipients?: string[] | null;
+  createdAt?: string;
+  /** Health, when the API nests it; the same fields may also be on the channel itself. */
+  health?: ChannelHealth | null;
+  /** Only in the answer to a create or a rotation, shown once. */
+  secret?: string | null;
+}
+
+export const listChannels = () => get<Page<Channel>>("/api/v1/channels");
+export const createChannel = (body: ChannelBody) => send<Channel>("POST", "/api/v1/channels", body);
+export const updateChannel = (channelId: string, body: ChannelBody) => send<Channel>("PUT", `/api/v1/channels/${id(channelId)}`, body);
+export const deleteChannel = (channelId: string) => send<void>("DELETE", `/api/v1/channels/${id(channelId)}`);
+export const testChannel = (channelId: string) => send<Record<string, unknown>>("POST", `/api/v1/channels/${id(channelId)}/test`);
+export const rotateChannelSecret = (channelId: string) => send<Channel>("POST", `/api/v1/channels/${id(channelId)}/rotate-secret`);
+
+/** A channel's health, wherever the API put it. */
+export function healthOf(c: Channel): ChannelHealth {
+  return { ...c, ...(c.health ?? {}) };
+}
+
+// ---- deliveries --------------------------------------------------------------
+
+export interface DeliveryAttempt {
+  at: string;
+  statusCode: number | null;
+  latencyMs: number | null;
+  error: string | null;
+}
+
+export interface Delivery {
+  id: string;
+  alertId: string | null;
+  channelId: string;
+  eventType?: string;
+  state: string;
+  createdAt?: string;
+  deliveredAt?: string | null;
+  nextAttemptAt?: string | null;
+  attempts: DeliveryAttempt[];
+}
+
+export const listDeliveries = (f: { alertId?: string; channelId?: string; state?: string }) =>
+  get<Page<Delivery>>(`/api/v1/deliveries${q(f)}`);
+export const retryDelivery = (deliveryId: string) => send<Delivery>("POST", `/api/v1/deliveries/${id(deliveryId)}/retry`);

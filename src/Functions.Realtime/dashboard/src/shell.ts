@@ -1,0 +1,69 @@
+// The navigation shell: one tab per view, the view the hash route names
+// below it. The overview is the landing view (an empty or unknown route).
+
+import { render } from "preact";
+import type { Session } from "./auth";
+import { hrefFor, useRoute, type Route } from "./router";
+import { html } from "./ui/html";
+import { allows, RoleContext } from "./ui/role";
+import { AlertsView } from "./views/AlertsView";
+import { ChannelsView } from "./views/ChannelsView";
+import { OverviewView } from "./views/OverviewView";
+import { RulesView } from "./views/RulesView";
+
+interface Tab {
+  view: string;
+  label: string;
+  /** Hidden from roles below this one (the view would only answer 403). */
+  role?: "admin";
+}
+
+const TABS: Tab[] = [
+  { view: "overview", label: "Overview" },
+  { view: "alerts", label: "Alerts" },
+  { view: "rules", label: "Rules" },
+  { view: "channels", label: "Channels", role: "admin" },
+];
+
+function View({ route }: { route: Route }) {
+  switch (route.view) {
+    case "alerts":
+      return html`<${AlertsView} params=${route.params} />`;
+    case "rules":
+      return html`<${RulesView} params=${route.params} />`;
+    case "channels":
+      return html`<${ChannelsView} params=${route.params} />`;
+    default:
+      return html`<${OverviewView} />`;
+  }
+}
+
+function Shell({ role }: { role: string }) {
+  const route = useRoute();
+  const known = TABS.some((t) => t.view === route.view);
+  const active = known ? route.view : "overview";
+  return html`<${RoleContext.Provider} value=${role}>
+    <nav class="tabs" id="nav" aria-label="Views">
+      ${TABS.filter((t) => !t.role || allows(role, t.role)).map(
+        (t) => html`<a href=${hrefFor(t.view)} class=${`tab ${t.view === active ? "active" : ""}`} data-view=${t.view}
+            aria-current=${t.view === active ? "page" : null}>${t.label}</a>`,
+      )}
+    </nav>
+    <div id="view" data-view=${active} class=${active === "overview" ? "" : "content"}>
+      <${View} route=${known ? route : { view: "overview", params: {} }} />
+    </div>
+  <//>`;
+}
+
+/** Mounts the shell for a session (again at every login: the role may differ). */
+export function mountShell(session: Session): void {
+  const root = document.getElementById("app-shell");
+  if (!root) throw new Error("#app-shell is missing from index.html");
+  render(null, root);
+  render(html`<${Shell} role=${session.role} />`, root);
+}
+
+export function unmountShell(): void {
+  const root = document.getElementById("app-shell");
+  if (root) render(null, root);
+}

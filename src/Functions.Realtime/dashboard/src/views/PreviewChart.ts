@@ -1,0 +1,111 @@
+// The rule preview drawn with uPlot: the metric per group, the threshold as
+// a dashed line, and the intervals in which the rule would have been pending
+// (amber) or firing (red) as bands behind the series.
+
+import uPlot from "uplot";
+import { useEffect, useRef } from "preact/hooks";
+import type { PreviewInterval, RulePreview } from "../alerting-api";
+import { toEpochSeconds } from "../format";
+import { formatGroup, formatMetric, formatTime } from "../ui/format";
+import { html } from "../ui/html";
+import { Empty } from "../ui/states";
+
+/** Groups drawn at most (the list below the chart names them all). */
+const MAX_DRAWN = 8;
+const COLORS = ["#4da3ff", "#3ecf8e", "#c58bff", "#f5b942", "#5ad1d1", "#ff9f6b", "#a3b8ff", "#e88bd8"];
+const BAND = { pending: "rgba(245, 185, 66, 0.16)", firing: "rgba(255, 107, 107, 0.22)" } as const;
+const AXIS = "#8a94a6";
+const GRID = "rgba(138, 148, 166, 0.12)";
+
+interface Band {
+  state: PreviewInterval["state"];
+  from: number;
+  to: number;
+}
+
+function chartData(p: RulePreview): { data: uPlot.AlignedData; bands: Band[]; groups: string[] } {
+  const drawn = p.groups.slice(0, MAX_DRAWN);
+  const xs = [...new Set(drawn.flatMap((g) => g.points.map((pt) => toEpochSeconds(pt.ts))).filter(Number.isFinite))].sort((a, b) => a - b);
+  const index = new Map(xs.map((x, i) => [x, i]));
+  const series = drawn.map((g) => {
+    const ys: (number | null)[] = new Array(xs.length).fill(null);
+    for (const pt of g.points) {
+      const i = index.get(toEpochSeconds(pt.ts));
+      if (i !== undefined) ys[i] = typeof pt.value === "number" ? pt.value : null;
+    }
+    return ys;
+  });
+  const threshold = xs.map(() => p.threshold);
+  const bands = p.groups.flatMap((g) =>
+    (g.intervals ?? []).map((iv) => ({ state: iv.state, from: toEpochSeconds(iv.from), to: toEpochSeconds(iv.to) })),
+  );
+  return { data: [xs, ...series, threshold] as uPlot.AlignedData, bands, groups: drawn.map((g) => formatGroup(g.group)) };
+}
+
+export function PreviewChart({ preview, metric }: { preview: RulePreview; metric: string }) {
+  const el = useRef<HTMLDivElement>(null);
+  const hasPoints = preview.groups.some((g) => g.points.length > 0);
+
+  useEffect(() => {
+    const target = el.current;
+    if (!target || !hasPoints) return;
+    const { data, bands, groups } = chartData(preview);
+    const drawBands = (u: uPlot) => {
+      const { ctx, bbox } = u;
+      ctx.save();
+      for (const b of bands) {
+        const x0 = Math.max(bbox.left, u.valToPos(b.from, "x", true));
+        const x1 = Math.min(bbox.left + bbox.width, u.valToPos(b.to, "x", true));
+        if (!(x1 > x0)) continue;
+        ctx.fillStyle = BAND[b.state] ?? BAND.firing;
+        ctx.fillRect(x0, bbox.top, x1 - x0, bbox.height);
+      }
+      ctx.restore();
+    };
+    const fmt = (v: number | null) => formatMetric(metric, v);
+    const plot = new uPlot(
+      {
+        width: Math.max(300, target.clientWidth),
+        height: 240,
+        padding: [10, 10, 0, 2],
+        cursor: { drag: { x: false, y: false, setScale: false } },
+        scales: { x: { time: true } },
+        axes: [
+          { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID, width: 1 }, font: "11px system-ui, sans-serif" },
+          { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { show: false }, size: 60, font: "11px system-ui, sans-serif",
+            values: (_u, vals) => vals.map((v) => fmt(v)) },
+        ],
+        series: [
+          { value: (_u, v) => (v == null ? "—" : new Date(v * 1000).toLocaleString()) },
+          ...groups.map((g, i) => ({ label: g, stroke: COLORS[i % COLORS.length]!, width: 1.5, points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) })),
+          { label: "threshold", stroke: "#ff6b6b", width: 1, dash: [6, 4], points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) },
+        ],
+        hooks: { drawClear: [drawBands] },
+      },
+      data,
+      target,
+    );
+    const resize = new ResizeObserver(() => {
+      const w = Math.max(300, Math.floor(target.clientWidth));
+      if (w !== plot.width) plot.setSize({ width: w, height: 240 });
+    });
+    resize.observe(target);
+    return () => {
+      resize.disconnect();
+      plot.destroy();
+    };
+  }, [preview, metric, hasPoints]);
+
+  const intervals = preview.groups.flatMap((g) => (g.intervals ?? []).map((iv) => ({ ...iv, group: formatGroup(g.group) })));
+  return html`<figure class="preview-chart" id="preview-chart" data-groups=${preview.groups.length} data-intervals=${intervals.length}>
+    <figcaption>
+      Preview <span class="muted">threshold ${formatMetric(metric, preview.threshold)} · step ${preview.step} · ${preview.groups.length} group${preview.groups.length === 1 ? "" : "s"}${preview.groups.length > MAX_DRAWN ? ` (first ${MAX_DRAWN} drawn)` : ""}</span>
+    </figcaption>
+    ${hasPoints ? html`<div class="chart" ref=${el}></div>` : html`<${Empty}>No traffic matched the rule in this window.<//>`}
+    ${intervals.length
+      ? html`<ul class="intervals" id="preview-intervals">
+          ${intervals.map((iv) => html`<li data-state=${iv.state}><span class=${`state state-${iv.state}`}>${iv.state}</span> ${iv.group}: ${formatTime(iv.from)} – ${iv.ongoing ? "still" : formatTime(iv.to)}</li>`)}
+        </ul>`
+      : html`<p class="muted" id="preview-intervals-none">It would not have fired in this window.</p>`}
+  </figure>`;
+}

@@ -1,0 +1,295 @@
+// The rule editor: every field of the contract's rule body, the API's
+// validation errors by field, enable/delete, and the preview chart.
+
+import { useEffect, useRef, useState } from "preact/hooks";
+import {
+  createRule,
+  deleteRule,
+  getRule,
+  GROUP_BY,
+  listChannels,
+  METRICS,
+  OPERATORS,
+  previewRule,
+  SEVERITIES,
+  updateRule,
+  type Channel,
+  type Rule,
+  type RuleBody,
+  type RulePreview,
+} from "../alerting-api";
+import { ApiError, describeError } from "../api";
+import { hrefFor, setParams } from "../router";
+import { useAsync } from "../ui/async";
+import { FieldError, fieldErrorsOf, OtherErrors, type FieldErrors } from "../ui/field-errors";
+import { html } from "../ui/html";
+import { useRole } from "../ui/role";
+import { ErrorState, Loading } from "../ui/states";
+import { PreviewChart } from "./PreviewChart";
+
+interface Form {
+  name: string;
+  enabled: boolean;
+  severity: string;
+  metric: string;
+  operator: string;
+  threshold: string;
+  window: string;
+  for: string;
+  route: string;
+  method: string;
+  environment: string;
+  consumerId: string;
+  groupBy: string[];
+  minRequests: string;
+  channelIds: string[];
+}
+
+const BLANK: Form = {
+  name: "",
+  enabled: true,
+  severity: "warning",
+  metric: "error_rate",
+  operator: ">",
+  threshold: "0.05",
+  window: "5m",
+  for: "1m",
+  route: "",
+  method: "",
+  environment: "",
+  consumerId: "",
+  groupBy: [],
+  minRequests: "",
+  channelIds: [],
+};
+
+function toForm(r: Rule): Form {
+  const c = r.condition;
+  const f = c.filters ?? {};
+  return {
+    name: r.name,
+    enabled: r.enabled,
+    severity: r.severity,
+    metric: c.metric,
+    operator: c.operator,
+    threshold: String(c.threshold),
+    window: c.window,
+    for: r.for ?? "",
+    route: f.route ?? "",
+    method: f.method ?? "",
+    environment: f.environment ?? "",
+    consumerId: f.consumerId ?? "",
+    groupBy: c.groupBy ?? [],
+    minRequests: c.minRequests == null ? "" : String(c.minRequests),
+    channelIds: r.channelIds ?? [],
+  };
+}
+
+const orNull = (s: string) => (s.trim() === "" ? null : s.trim());
+
+/** The body sent to the API; numbers the browser cannot read are sent as they are, for the API to name. */
+function toBody(f: Form): RuleBody {
+  const num = (s: string) => (s.trim() === "" ? NaN : Number(s));
+  const threshold = num(f.threshold);
+  const min = num(f.minRequests);
+  const filters = { route: orNull(f.route), method: orNull(f.method), environment: orNull(f.environment), consumerId: orNull(f.consumerId) };
+  return {
+    name: f.name.trim(),
+    enabled: f.enabled,
+    severity: f.severity,
+    condition: {
+      type: "threshold",
+      metric: f.metric,
+      operator: f.operator,
+      threshold: Number.isFinite(threshold) ? threshold : (f.threshold as unknown as number),
+      window: f.window.trim(),
+      filters: Object.values(filters).some((v) => v !== null) ? filters : null,
+      groupBy: f.groupBy.length ? f.groupBy : null,
+      minRequests: Number.isFinite(min) ? min : null,
+    },
+    for: orNull(f.for),
+    channelIds: f.channelIds,
+  };
+}
+
+/** Checks what the browser can check before asking the API (which checks everything again). */
+function localErrors(f: Form): FieldErrors {
+  const e: FieldErrors = {};
+  if (f.threshold.trim() === "" || !Number.isFinite(Number(f.threshold))) e["condition.threshold"] = "Must be a number.";
+  if (f.minRequests.trim() !== "" && !Number.isInteger(Number(f.minRequests))) e["condition.minRequests"] = "Must be a whole number.";
+  return e;
+}
+
+const FIELDS = ["name", "severity", "for", "channelIds", "condition", "condition.type", "condition.metric", "condition.operator", "condition.threshold",
+  "condition.window", "condition.filters", "condition.groupBy", "condition.minRequests"];
+
+export const PREVIEW_RANGES = ["1h", "6h", "24h", "7d"];
+
+export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; range: string; onSaved: (id: string) => void; onDeleted: () => void }) {
+  const { isAdmin } = useRole();
+  const isNew = id === "new";
+  const loaded = useAsync(() => (isNew ? Promise.resolve(null) : getRule(id)), [id]);
+  const channels = useAsync(() => (isAdmin ? listChannels() : Promise.resolve({ items: [] as Channel[] })), [isAdmin]);
+  const [form, setFormState] = useState<Form>(BLANK);
+  // The latest form, updated as the person types (a submit right after an input reads it, not a stale render's copy).
+  const latest = useRef<Form>(BLANK);
+  const setForm = (next: Form | ((f: Form) => Form)) => {
+    latest.current = typeof next === "function" ? next(latest.current) : next;
+    setFormState(latest.current);
+  };
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const [preview, setPreview] = useState<{ data?: RulePreview; error?: unknown; loading: boolean }>({ loading: false });
+
+  useEffect(() => {
+    if (loaded.data) setForm(toForm(loaded.data));
+  }, [loaded.data]);
+
+  if (!isNew && loaded.data === undefined) {
+    return html`<section class="card detail" id="rule-editor">${loaded.error !== undefined
+      ? html`<${ErrorState} error=${loaded.error} retry=${loaded.reload} />`
+      : html`<${Loading} />`}</section>`;
+  }
+
+  const readOnly = !isAdmin;
+  const set = (patch: Partial<Form>) => {
+    setForm((f) => ({ ...f, ...patch }));
+    setSaved(false);
+  };
+  const input = (key: keyof Form) => (e: Event) => set({ [key]: (e.target as HTMLInputElement).value } as Partial<Form>);
+  const toggleIn = (key: "groupBy" | "channelIds", value: string) =>
+    setForm((f) => ({ ...f, [key]: f[key].includes(value) ? f[key].filter((v) => v !== value) : [...f[key], value] }));
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const form = latest.current;
+    const local = localErrors(form);
+    setErrors(local);
+    if (Object.keys(local).length > 0) return;
+    setSaving(true);
+    try {
+      const rule = isNew ? await createRule(toBody(form)) : await updateRule(id, toBody(form));
+      setSaved(true);
+      onSaved(rule.id);
+    } catch (err) {
+      const byField = fieldErrorsOf(err);
+      setErrors(Object.keys(byField).length > 0 ? byField : { $: describeError(err) });
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const remove = async () => {
+    if (!confirm(`Delete the rule "${form.name}"? Its open alerts are resolved.`)) return;
+    try {
+      await deleteRule(id);
+      onDeleted();
+    } catch (err) {
+      setErrors({ $: describeError(err) });
+    }
+  };
+
+  const runPreview = async () => {
+    const form = latest.current;
+    const local = localErrors(form);
+    setErrors(local);
+    if (Object.keys(local).length > 0) return;
+    setPreview({ loading: true });
+    try {
+      setPreview({ loading: false, data: await previewRule(toBody(form), range) });
+    } catch (err) {
+      const byField = fieldErrorsOf(err);
+      if (Object.keys(byField).length > 0) setErrors(byField);
+      setPreview({ loading: false, error: err });
+    }
+  };
+
+  const field = (label: string, key: keyof Form, name: string, attrs: Record<string, unknown> = {}) => html`<label class="field">
+    <span>${label}</span>
+    <input id=${`rule-${key}`} name=${key} value=${form[key] as string} onInput=${input(key)} disabled=${readOnly}
+      aria-invalid=${errors[name] ? "true" : "false"} ...${attrs} />
+    <${FieldError} errors=${errors} field=${name} />
+  </label>`;
+  const select = (label: string, key: keyof Form, name: string, options: string[]) => html`<label class="field">
+    <span>${label}</span>
+    <select id=${`rule-${key}`} name=${key} value=${form[key] as string} onChange=${input(key)} disabled=${readOnly}>
+      ${options.map((o) => html`<option value=${o}>${o}</option>`)}
+    </select>
+    <${FieldError} errors=${errors} field=${name} />
+  </label>`;
+
+  return html`<section class="card detail" id="rule-editor" data-rule-id=${isNew ? "" : id} aria-label="Rule editor">
+    <div class="card-head">
+      <h2>${isNew ? "New rule" : readOnly ? "Rule" : "Edit rule"}</h2>
+      <button type="button" class="btn btn-small" id="rule-close" onClick=${() => setParams({ id: null })}>Close</button>
+    </div>
+    <form id="rule-form" class="form" novalidate onSubmit=${save}>
+      ${field("Name", "name", "name", { maxLength: 200, required: true })}
+      <div class="form-row">
+        ${select("Severity", "severity", "severity", SEVERITIES)}
+        <label class="field checkbox"><input type="checkbox" id="rule-enabled" checked=${form.enabled} disabled=${readOnly}
+          onChange=${(e: Event) => set({ enabled: (e.target as HTMLInputElement).checked })} /> <span>enabled</span></label>
+      </div>
+      <fieldset>
+        <legend>Condition</legend>
+        <div class="form-row">
+          ${select("Metric", "metric", "condition.metric", METRICS)}
+          ${select("Operator", "operator", "condition.operator", OPERATORS)}
+          ${field("Threshold", "threshold", "condition.threshold", { inputMode: "decimal" })}
+        </div>
+        <div class="form-row">
+          ${field("Window", "window", "condition.window", { placeholder: "5m" })}
+          ${field("For", "for", "for", { placeholder: "1m" })}
+          ${field("Min requests", "minRequests", "condition.minRequests", { inputMode: "numeric" })}
+        </div>
+        <div class="form-row">
+          ${field("Route", "route", "condition.filters", { placeholder: "any" })}
+          ${field("Method", "method", "condition.filters.method", { placeholder: "any" })}
+          ${field("Environment", "environment", "condition.filters.environment", { placeholder: "any" })}
+          ${field("Consumer", "consumerId", "condition.filters.consumerId", { placeholder: "any" })}
+        </div>
+        <div class="field" role="group" aria-label="Group by">
+          <span>Group by</span>
+          <div class="checks" id="rule-groupBy">
+            ${GROUP_BY.map((g) => html`<label class="checkbox"><input type="checkbox" value=${g} checked=${form.groupBy.includes(g)} disabled=${readOnly}
+              onChange=${() => toggleIn("groupBy", g)} /> ${g}</label>`)}
+          </div>
+          <${FieldError} errors=${errors} field="condition.groupBy" />
+        </div>
+      </fieldset>
+      ${isAdmin
+        ? html`<div class="field" role="group" aria-label="Channels">
+            <span>Channels</span>
+            <div class="checks" id="rule-channels">
+              ${channels.data?.items.length
+                ? channels.data.items.map((c) => html`<label class="checkbox"><input type="checkbox" value=${c.id} checked=${form.channelIds.includes(c.id)}
+                    onChange=${() => toggleIn("channelIds", c.id)} /> ${c.name} <span class="muted">${c.type}</span></label>`)
+                : html`<span class="muted">${channels.error !== undefined ? describeError(channels.error) : channels.loading ? "Loading…" : "No channels yet."}</span>`}
+            </div>
+            <${FieldError} errors=${errors} field="channelIds" />
+          </div>`
+        : null}
+      <${OtherErrors} errors=${errors} shown=${FIELDS.filter((f) => f !== "condition")} />
+      <div class="actions">
+        ${isAdmin ? html`<button type="submit" class="btn btn-primary" id="rule-save" disabled=${saving}>${saving ? "Saving…" : isNew ? "Create rule" : "Save"}</button>` : null}
+        <button type="button" class="btn" id="rule-preview" disabled=${preview.loading} onClick=${runPreview}>${preview.loading ? "Previewing…" : "Preview"}</button>
+        <label class="inline-field">over
+          <select id="rule-preview-range" value=${range} onChange=${(e: Event) => setParams({ range: (e.target as HTMLSelectElement).value }, true)}>
+            ${PREVIEW_RANGES.map((w) => html`<option value=${w}>${w}</option>`)}
+          </select>
+        </label>
+        ${isAdmin && !isNew ? html`<button type="button" class="btn btn-danger" id="rule-delete" onClick=${remove}>Delete</button>` : null}
+        ${!isNew ? html`<a href=${hrefFor("alerts", { ruleId: id })} id="rule-alerts">Its alerts</a>` : null}
+        ${saved ? html`<span class="ok-note" id="rule-saved" role="status">Saved.</span>` : null}
+      </div>
+    </form>
+    <div class="preview" id="rule-preview-result">
+      ${preview.loading && !preview.data ? html`<${Loading} what="Evaluating the rule over the history…" />` : null}
+      ${preview.error !== undefined && !(preview.error instanceof ApiError && Object.keys(fieldErrorsOf(preview.error)).length > 0)
+        ? html`<${ErrorState} error=${preview.error} />`
+        : null}
+      ${preview.data ? html`<${PreviewChart} preview=${preview.data} metric=${form.metric} />` : null}
+    </div>
+  </section>`;
+}
