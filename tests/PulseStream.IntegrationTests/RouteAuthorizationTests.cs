@@ -57,6 +57,9 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["GET /api/v1/alert-rules/{id}"] = "viewer",
         ["GET /api/v1/alerts"] = "viewer",
         ["POST /api/v1/alerts/{id}/ack"] = "viewer",
+        ["GET /api/v1/alerts/{id}"] = "viewer",
+        ["POST /api/v1/alerts/{id}/resolve"] = "admin",
+        ["GET /api/v1/alerts/summary"] = "viewer",
         ["GET /api/admin/dead-letters"] = OperatorKey,
         ["POST /api/admin/dead-letters/replay"] = OperatorKey,
     };
