@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -7,8 +8,20 @@ using PulseStream.Storage;
 
 namespace PulseStream.Alerting;
 
-/// <summary>An alert as the API, the live feed and notifications show it.</summary>
-public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string State, string Severity, DateTimeOffset StartedAt, double? Value, string Group);
+/// <summary>
+/// An alert as the API, the live feed and notifications show it: the contract's fields, then when it fired, who
+/// acknowledged and resolved it and why it resolved (written as null when not, so every reader sees every field).
+/// </summary>
+public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string State, string Severity, DateTimeOffset StartedAt, double? Value, string Group,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? FiringAt = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? AcknowledgedAt = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] AlertActor? AcknowledgedBy = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? ResolvedAt = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] AlertActor? ResolvedBy = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? ResolvedReason = null);
+
+/// <summary>A person who acted on an alert (the e-mail is null once they left the tenant).</summary>
+public sealed record AlertActor(Guid UserId, string? Email);
 
 /// <summary>
 /// Evaluates a tenant's enabled rules against the rollups and applies the state machine, within a deadline (the

@@ -33,22 +33,24 @@ public static class AlertRuleClosure
             await dropPending.ExecuteNonQueryAsync(ct);
         }
 
-        var closed = new List<AlertView>();
+        var closedIds = new List<(Guid Id, double? Value)>();
         await using (var resolve = new NpgsqlCommand("""
-            UPDATE alerts SET state = 'resolved', resolved_at = $3, updated_at = $3
+            UPDATE alerts SET state = 'resolved', resolved_at = $3, updated_at = $3, resolved_by = $4, resolved_reason = $5
             WHERE tenant_id = $1 AND rule_id = $2 AND state IN ('firing', 'acknowledged')
-            RETURNING id, rule_name, severity, started_at, value, group_key
+            RETURNING id, value
             """, connection, transaction))
         {
             resolve.Parameters.AddWithValue(tenantId);
             resolve.Parameters.AddWithValue(rule.Id);
             resolve.Parameters.AddWithValue(now);
+            resolve.Parameters.AddWithValue(actorId);
+            resolve.Parameters.AddWithValue(reason == RuleClosureReason.Disabled ? "rule disabled" : "rule deleted");
             await using var reader = await resolve.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                closed.Add(new AlertView(reader.GetGuid(0), rule.Id, reader.GetString(1), "resolved", reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3),
-                    reader.IsDBNull(4) ? null : reader.GetDouble(4), reader.GetString(5)));
+            while (await reader.ReadAsync(ct)) closedIds.Add((reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetDouble(1)));
         }
-        if (closed.Count == 0) return closed;
+        if (closedIds.Count == 0) return [];
+        // Read back as every other writer's views are: with who resolved them and why.
+        var closed = await AlertQueries.ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: closedIds.Select(a => a.Id).ToArray()), closedIds.Count, ct);
 
         await using (var timeline = new NpgsqlCommand("""
             INSERT INTO alert_timeline (tenant_id, alert_id, at, state, value, kind, message, actor_id)

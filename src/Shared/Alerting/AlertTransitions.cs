@@ -12,20 +12,32 @@ public sealed record AlertDecision(string Group, OpenAlert? Current, AlertTransi
 public static class AlertTransitions
 {
     /// <summary>
-    /// Writes a rule's transitions with one statement each for new alerts, changed alerts and their timeline (a rule
-    /// may change up to its group bound at once), then enqueues the notifications of those that fired or resolved.
+    /// What the live feed is told of a pending alert whose condition cleared before it fired: it is gone (deleted,
+    /// never listed, counted or notified), and a live view that showed it pending removes it.
+    /// </summary>
+    public const string Dropped = "dropped";
+
+    /// <summary>Why evaluation resolved an alert.</summary>
+    public const string ConditionCleared = "condition cleared";
+
+    /// <summary>
+    /// Writes a rule's transitions with one statement each for new alerts, changed alerts, dropped pending alerts and
+    /// the timeline (a rule may change up to its group bound at once), then enqueues the notifications of those that
+    /// fired or resolved. A pending alert that clears before it fires is deleted: it never was an alert anyone was
+    /// told of, so it is no resolved alert, and it notifies nobody.
     /// </summary>
     public static async Task<List<AlertView>> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule,
         List<AlertDecision> decisions, DateTimeOffset now, CancellationToken ct)
     {
         if (decisions.Count == 0) return [];
         var rows = decisions.Select(d => (Decision: d, Id: d.Current?.Id ?? Guid.CreateVersion7(), StartedAt: d.Current?.StartedAt ?? now,
-            State: AlertStateMachine.ToText(d.Transition switch
+            State: d.Transition switch
             {
-                AlertTransition.StartPending => AlertState.Pending,
-                AlertTransition.StartFiring or AlertTransition.Fire => AlertState.Firing,
-                _ => AlertState.Resolved,
-            }))).ToList();
+                AlertTransition.StartPending => AlertStateMachine.ToText(AlertState.Pending),
+                AlertTransition.StartFiring or AlertTransition.Fire => AlertStateMachine.ToText(AlertState.Firing),
+                AlertTransition.DropPending => Dropped,
+                _ => AlertStateMachine.ToText(AlertState.Resolved),
+            })).ToList();
 
         var created = rows.Where(r => r.Decision.Current is null).ToList();
         if (created.Count > 0)
@@ -45,13 +57,14 @@ public static class AlertTransitions
             insert.Parameters.AddWithValue(created.Select(r => r.Decision.Value).ToArray());
             await insert.ExecuteNonQueryAsync(ct);
         }
-        var updated = rows.Where(r => r.Decision.Current is not null).ToList();
+        var updated = rows.Where(r => r.Decision.Current is not null && r.State != Dropped).ToList();
         if (updated.Count > 0)
         {
             await using var update = new NpgsqlCommand("""
                 UPDATE alerts a SET state = u.state, value = coalesce(u.value, a.value), updated_at = $2,
                     firing_at = CASE WHEN u.state = 'firing' THEN $2 ELSE a.firing_at END,
-                    resolved_at = CASE WHEN u.state = 'resolved' THEN $2 ELSE a.resolved_at END
+                    resolved_at = CASE WHEN u.state = 'resolved' THEN $2 ELSE a.resolved_at END,
+                    resolved_reason = CASE WHEN u.state = 'resolved' THEN $6 ELSE a.resolved_reason END
                 FROM unnest($3::uuid[], $4::text[], $5::float8[]) AS u(id, state, value)
                 WHERE a.tenant_id = $1 AND a.id = u.id
                 """, connection, transaction);
@@ -60,30 +73,44 @@ public static class AlertTransitions
             update.Parameters.AddWithValue(updated.Select(r => r.Id).ToArray());
             update.Parameters.AddWithValue(updated.Select(r => r.State).ToArray());
             update.Parameters.AddWithValue(updated.Select(r => r.Decision.Value).ToArray());
+            update.Parameters.AddWithValue(ConditionCleared);
             await update.ExecuteNonQueryAsync(ct);
         }
-        await using (var timeline = new NpgsqlCommand("""
-            INSERT INTO alert_timeline (tenant_id, alert_id, at, state, value)
-            SELECT $1, u.id, $2, u.state, u.value FROM unnest($3::uuid[], $4::text[], $5::float8[]) AS u(id, state, value)
-            """, connection, transaction))
+        var dropped = rows.Where(r => r.State == Dropped).ToList();
+        if (dropped.Count > 0)
         {
+            // Its timeline goes with it (the foreign key cascades); a pending alert has no deliveries.
+            await using var delete = new NpgsqlCommand("DELETE FROM alerts WHERE tenant_id = $1 AND id = ANY($2) AND state = 'pending'", connection, transaction);
+            delete.Parameters.AddWithValue(tenantId);
+            delete.Parameters.AddWithValue(dropped.Select(r => r.Id).ToArray());
+            await delete.ExecuteNonQueryAsync(ct);
+        }
+        var kept = rows.Where(r => r.State != Dropped).ToList();
+        if (kept.Count > 0)
+        {
+            await using var timeline = new NpgsqlCommand("""
+                INSERT INTO alert_timeline (tenant_id, alert_id, at, kind, state, value, message)
+                SELECT $1, u.id, $2, 'transition', u.state, u.value, CASE WHEN u.state = 'resolved' THEN $6 END
+                FROM unnest($3::uuid[], $4::text[], $5::float8[]) AS u(id, state, value)
+                """, connection, transaction);
             timeline.Parameters.AddWithValue(tenantId);
             timeline.Parameters.AddWithValue(now);
-            timeline.Parameters.AddWithValue(rows.Select(r => r.Id).ToArray());
-            timeline.Parameters.AddWithValue(rows.Select(r => r.Decision.Transition == AlertTransition.DropPending ? "dropped" : r.State).ToArray());
-            timeline.Parameters.AddWithValue(rows.Select(r => r.Decision.Value).ToArray());
+            timeline.Parameters.AddWithValue(kept.Select(r => r.Id).ToArray());
+            timeline.Parameters.AddWithValue(kept.Select(r => r.State).ToArray());
+            timeline.Parameters.AddWithValue(kept.Select(r => r.Decision.Value).ToArray());
+            timeline.Parameters.AddWithValue(ConditionCleared);
             await timeline.ExecuteNonQueryAsync(ct);
         }
 
-        var views = new List<AlertView>(rows.Count);
-        foreach (var row in rows)
+        // Kept alerts as stored now (who acknowledged them, when they fired); dropped ones as they were.
+        var views = kept.Count == 0 ? [] : await AlertQueries.ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: kept.Select(r => r.Id).ToArray()), kept.Count, ct);
+        views.AddRange(dropped.Select(r => new AlertView(r.Id, rule.Id, rule.Body.Name, Dropped, rule.Body.Severity, r.StartedAt, r.Decision.Value, r.Decision.Group)));
+        if (rule.Body.ChannelIds is not { Count: > 0 } channels) return views;
+        foreach (var view in views)
         {
-            var view = new AlertView(row.Id, rule.Id, rule.Body.Name, row.State, rule.Body.Severity, row.StartedAt, row.Decision.Value, row.Decision.Group);
-            views.Add(view);
-            // Pending alerts that never fired notify nobody; firing and its resolution do.
-            var notify = row.Decision.Transition is AlertTransition.StartFiring or AlertTransition.Fire or AlertTransition.Resolve;
-            if (notify && rule.Body.ChannelIds is { Count: > 0 } channels)
-                await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, row.Id, $"alert.{row.State}", JsonSerializer.SerializeToElement(view, Json.Options), now, ct);
+            // Pending alerts (and dropped ones) notify nobody; firing and its resolution do.
+            if (view.State is "firing" or "resolved")
+                await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, view.Id, $"alert.{view.State}", JsonSerializer.SerializeToElement(view, Json.Options), now, ct);
         }
         return views;
     }

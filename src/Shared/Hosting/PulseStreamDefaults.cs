@@ -97,6 +97,7 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<AlertRuleStore>();
         services.TryAddSingleton<AlertQueries>();
         services.TryAddSingleton<AlertLifecycle>();
+        services.AddAlertLifecycle();
         services.AddOptions<RuleEvaluationOptions>().BindConfiguration(RuleEvaluationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<Metrics.RawEventRollup>();
         services.TryAddSingleton<RuleMetricQuery>();

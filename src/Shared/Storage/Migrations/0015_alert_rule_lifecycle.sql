@@ -22,8 +22,4 @@ ALTER TABLE alerts ALTER COLUMN rule_name SET NOT NULL;
 ALTER TABLE alerts DROP CONSTRAINT IF EXISTS alerts_tenant_id_rule_id_fkey;
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (tenant_id, rule_id);
 
--- Timeline entries that are not the evaluator's transitions: a rule disabled or deleted closes its open alerts with an
--- entry saying so and who did it. (IF NOT EXISTS: the alert-timeline work adds the same columns.)
-ALTER TABLE alert_timeline ADD COLUMN IF NOT EXISTS kind text;
-ALTER TABLE alert_timeline ADD COLUMN IF NOT EXISTS message text;
-ALTER TABLE alert_timeline ADD COLUMN IF NOT EXISTS actor_id uuid;
+-- The timeline's kind, message and actor (for the entries a disabled or deleted rule writes) come with 0016.
