@@ -10,7 +10,7 @@ namespace PulseStream.Notifications;
 /// stable across retries, so receivers can deduplicate.
 /// </summary>
 public sealed class NotificationDispatcher(Storage.Database database, IHttpClientFactory httpClients, SecretProtector secrets,
-    TimeProvider time, ILogger<NotificationDispatcher> logger)
+    TimeProvider time, Microsoft.Extensions.Options.IOptions<Deliveries.DeliveryOptions> options, ILogger<NotificationDispatcher> logger)
 {
     public const string HttpClientName = "notifications";
 
@@ -18,7 +18,7 @@ public sealed class NotificationDispatcher(Storage.Database database, IHttpClien
     public async Task<int> DispatchDueAsync(CancellationToken ct)
     {
         var delivered = 0;
-        var claimed = await NotificationOutbox.ClaimDueAsync(database, time.GetUtcNow(), 50, ct);
+        var claimed = await NotificationOutbox.ClaimDueAsync(database, time.GetUtcNow(), 50, options.Value.Lease, ct);
         foreach (var delivery in claimed)
         {
             try

@@ -35,13 +35,13 @@ public static class NotificationOutbox
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    public static async Task<List<OutboxDelivery>> ClaimDueAsync(Database database, DateTimeOffset now, int max, CancellationToken ct)
+    public static async Task<List<OutboxDelivery>> ClaimDueAsync(Database database, DateTimeOffset now, int max, TimeSpan lease, CancellationToken ct)
     {
         // Across tenants: a narrow SECURITY DEFINER function claims due rows with a lease.
         await using var command = database.DataSource.CreateCommand("SELECT * FROM claim_due_notifications($1, $2, $3)");
         command.Parameters.AddWithValue(now);
         command.Parameters.AddWithValue(max);
-        command.Parameters.AddWithValue(Lease);
+        command.Parameters.AddWithValue(lease);
         var claimed = new List<OutboxDelivery>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
