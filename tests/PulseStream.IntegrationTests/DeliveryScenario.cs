@@ -38,14 +38,18 @@ public sealed class DeliveryScenario
 
     public Task<string> LoginAsync() => _host.LoginAsync(Tenant.OwnerEmail, Password);
 
-    /// <summary>Enqueues one notification for the channel in a transaction of its own (as an alert transition does) and returns its delivery id.</summary>
-    public async Task<(Guid AlertId, Guid DeliveryId)> EnqueueAsync(string eventType = "alert.firing", DateTimeOffset? now = null)
+    /// <summary>
+    /// Enqueues one notification for the channel in a transaction of its own (as an alert transition does) and returns its
+    /// delivery id (empty when <paramref name="expectDelivery"/> is false: nothing is read back).
+    /// </summary>
+    public async Task<(Guid AlertId, Guid DeliveryId)> EnqueueAsync(string eventType = "alert.firing", DateTimeOffset? now = null, bool expectDelivery = true)
     {
         var alertId = Guid.CreateVersion7();
         using var alert = JsonDocument.Parse(JsonSerializer.Serialize(new { id = alertId, ruleName = "Checkout errors", state = "firing", severity = "critical" }));
         await _database.ForTenantAsync(Tenant.TenantId, (connection, transaction) =>
             NotificationOutbox.EnqueueAsync(connection, transaction, Tenant.TenantId, [Channel.ChannelId], alertId, eventType, alert.RootElement,
                 now ?? DateTimeOffset.UtcNow, default), default);
+        if (!expectDelivery) return (alertId, Guid.Empty);
         var deliveryId = await _host.ScalarGuidAsync("SELECT id FROM notification_outbox WHERE tenant_id = $1 AND alert_id = $2", Tenant.TenantId, alertId);
         return (alertId, deliveryId);
     }

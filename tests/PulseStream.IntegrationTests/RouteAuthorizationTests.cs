@@ -59,6 +59,8 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["POST /api/v1/alerts/{id}/ack"] = "viewer",
         ["GET /api/admin/dead-letters"] = OperatorKey,
         ["POST /api/admin/dead-letters/replay"] = OperatorKey,
+        ["GET /api/v1/deliveries"] = "viewer",
+        ["POST /api/v1/deliveries/{id}/retry"] = "admin",
     };
 
     private static readonly string[] RoleOrder = ["viewer", "admin", "owner"];

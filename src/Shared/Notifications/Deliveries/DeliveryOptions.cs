@@ -32,7 +32,7 @@ public sealed class DeliveryOptions
     /// How long a claim holds without a heartbeat. The dispatcher renews it every third of this while it sends, so
     /// a slow receiver never loses its claim; a crashed dispatcher's claims come back after it.
     /// </summary>
-    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(2);
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The most one attempt may take (connect, send, read the answer).</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(15);
