@@ -251,6 +251,45 @@ public class DeliveryTests(DeliveryHostFixture fixture) : IClassFixture<Delivery
         await IngestPipelineTests.AssertProblem(retry, HttpStatusCode.Conflict, "channel-disabled");
     }
 
+    [Fact]
+    public async Task Deliveries_are_listed_newest_first_in_pages_and_bad_filters_are_refused_by_field()
+    {
+        await using var receiver = await LoopbackReceiver.StartAsync((_, _) => Task.FromResult(204));
+        var scenario = await DeliveryScenario.CreateAsync(Host, receiver.Url);
+        var token = await scenario.LoginAsync();
+        var ids = new List<Guid>();
+        for (var i = 0; i < 3; i++) ids.Add((await scenario.EnqueueAsync()).DeliveryId);
+
+        var first = await Host.GetJsonAsync($"api/v1/deliveries?channelId={scenario.Channel.ChannelId}&limit=2", token);
+        Assert.Equal([ids[2], ids[1]], first.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()));
+        var next = first.GetProperty("next").GetString();
+        Assert.False(string.IsNullOrEmpty(next));
+        var second = await Host.GetJsonAsync($"api/v1/deliveries?channelId={scenario.Channel.ChannelId}&limit=2&cursor={next}", token);
+        Assert.Equal([ids[0]], second.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()));
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next").ValueKind);
+
+        using var invalid = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, "api/v1/deliveries?alertId=nope&state=sent&cursor=%21%21", token));
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        var problem = await invalid.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(["alertId", "state", "cursor"], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()));
+        using var tooMany = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, "api/v1/deliveries?limit=1000", token));
+        Assert.Equal(HttpStatusCode.BadRequest, tooMany.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_receiver_that_answers_gone_ends_the_delivery_at_once()
+    {
+        await using var receiver = await LoopbackReceiver.StartAsync((_, _) => Task.FromResult(410));
+        var scenario = await DeliveryScenario.CreateAsync(Host, receiver.Url);
+        var (alertId, deliveryId) = await scenario.EnqueueAsync();
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await scenario.StateAsync(deliveryId) == "dead", TimeSpan.FromSeconds(30)),
+            $"not dead: {await scenario.StateAsync(deliveryId)}\n{Host.Output}");
+        var item = Assert.Single((await Host.GetJsonAsync($"api/v1/deliveries?alertId={alertId}", await scenario.LoginAsync())).GetProperty("items").EnumerateArray());
+        var attempt = Assert.Single(item.GetProperty("attempts").EnumerateArray());
+        Assert.Equal(410, attempt.GetProperty("statusCode").GetInt32());
+        Assert.Single(receiver.Requests);
+    }
+
     private sealed class RecordingEmailTransport : IEmailTransport
     {
         private readonly System.Collections.Concurrent.ConcurrentQueue<EmailMessage> _sent = new();

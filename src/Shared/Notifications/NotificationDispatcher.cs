@@ -111,9 +111,9 @@ public sealed class NotificationDispatcher(Storage.Database database, INotificat
             {
                 return;
             }
-            catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // One missed renewal is not fatal: the lease is three intervals long.
+                // One missed renewal is not fatal (the lease is three intervals long), and the attempt's outcome must still be written.
                 logger.LogWarning("Renewing the claim of delivery {DeliveryId} failed: {Error}", delivery.Id, e.Message);
             }
         }

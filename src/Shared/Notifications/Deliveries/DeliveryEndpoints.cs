@@ -33,7 +33,7 @@ public sealed class DeliveryEndpoints(Database database, TimeProvider time)
         var items = await database.ForTenantAsync(caller.TenantId,
             (c, t) => DeliveryQueries.ListAsync(c, t, caller.TenantId, new DeliveryFilter(alertId, channelId, state, limit, after), ct), ct);
         var next = items.Count == limit ? new DeliveryCursor(items[^1].CreatedAt, items[^1].Id).Encode() : null;
-        return ApiResults.Ok(new { items, next });
+        return ApiResults.Ok(new DeliveryPage(items, next));
     }
 
     public async Task<IActionResult> RetryAsync(Caller caller, string id, string? clientAddress, CancellationToken ct)

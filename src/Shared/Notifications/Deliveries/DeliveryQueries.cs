@@ -12,6 +12,9 @@ public sealed record DeliveryView(Guid Id, Guid AlertId, Guid ChannelId, string 
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? NextAttemptAt,
     IReadOnlyList<DeliveryAttempt> Attempts);
 
+/// <summary>One page of deliveries; <see cref="Next"/> is the cursor of the next page, null on the last.</summary>
+public sealed record DeliveryPage(IReadOnlyList<DeliveryView> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next);
+
 /// <summary>Which deliveries to list: by alert, channel and state, newest first, from after a cursor.</summary>
 public sealed record DeliveryFilter(Guid? AlertId, Guid? ChannelId, string? State, int Limit, DeliveryCursor? After);
 
