@@ -6,15 +6,15 @@ using PulseStream.Retention;
 namespace PulseStream.Functions.Alerts;
 
 /// <summary>
-/// Timers: dispatch due notifications; evaluate the tenants whose rules are due, each within its budget; and every
-/// 15 s mark every tenant with rules due, so conditions resolve without traffic; every 5 minutes remove what is past
-/// its retention, within the run's bounds.
+/// Timers: dispatch due notifications every second (a round keeps claiming while deliveries are due); evaluate the
+/// tenants whose rules are due, each within its budget; and every 15 s mark every tenant with rules due, so conditions
+/// resolve without traffic; every 5 minutes remove what is past its retention, within the run's bounds.
 /// </summary>
 public sealed class AlertTimerFunctions(NotificationDispatcher dispatcher, DueRuleEvaluator dueRules, RuleEvaluationSchedule schedule,
     RetentionEnforcer retention)
 {
     [Function(nameof(DispatchNotifications))]
-    public Task DispatchNotifications([TimerTrigger("*/5 * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
+    public Task DispatchNotifications([TimerTrigger("* * * * * *")] TimerInfo timer, CancellationToken cancellationToken) =>
         dispatcher.DispatchDueAsync(cancellationToken);
 
     [Function(nameof(EvaluateDueRules))]

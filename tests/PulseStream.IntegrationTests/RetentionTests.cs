@@ -225,7 +225,7 @@ public class RetentionTests(RetentionFixture fixture) : IClassFixture<RetentionF
                 ($1, gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'alert.firing', '{}', 'delivered', now(), now() - interval '9 days', now() - interval '8 days'),
                 ($1, gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'alert.firing', '{}', 'delivered', now(), now() - interval '2 days', now() - interval '1 day'),
                 ($1, gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'alert.firing', '{}', 'dead', now(), now() - interval '31 days', NULL),
-                ($1, gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'alert.firing', '{}', 'pending', now(), now() - interval '100 days', NULL);
+                ($1, gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'alert.firing', '{}', 'pending', now() + interval '1 day', now() - interval '100 days', NULL);
             INSERT INTO dead_letters (consumer_group, partition_id, sequence_number, body, last_error, state, replayed_at, created_at, first_route) VALUES
                 ('alerts', '0', 1, '\x00', 'e', 'replayed', now() - interval '31 days', now() - interval '40 days', $2),
                 ('alerts', '0', 2, '\x00', 'e', 'replayed', now() - interval '1 day', now() - interval '40 days', $2),

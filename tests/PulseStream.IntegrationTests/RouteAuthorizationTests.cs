@@ -67,6 +67,8 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["GET /api/v1/alerts/summary"] = "viewer",
         ["GET /api/admin/dead-letters"] = OperatorKey,
         ["POST /api/admin/dead-letters/replay"] = OperatorKey,
+        ["GET /api/v1/deliveries"] = "viewer",
+        ["POST /api/v1/deliveries/{id}/retry"] = "admin",
     };
 
     private static readonly string[] RoleOrder = ["viewer", "admin", "owner"];

@@ -11,6 +11,7 @@ using PulseStream.Alerting;
 using PulseStream.Identity;
 using PulseStream.Messaging;
 using PulseStream.Notifications;
+using PulseStream.Notifications.Deliveries;
 using PulseStream.Realtime;
 using PulseStream.Storage;
 
@@ -107,10 +108,8 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<IDueTenantQueue>(sp => sp.GetRequiredService<RuleEvaluationSchedule>());
         services.TryAddSingleton<DueRuleEvaluator>();
         services.TryAddSingleton<AlertRuleEndpoints>();
-        services.TryAddSingleton<NotificationDispatcher>();
         services.AddAlertRules();
-        services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(sp => OutboundHttp.CreateHandler(sp.GetRequiredService<IOptions<NotificationOptions>>().Value.AllowPrivateNetworkTargets));
+        services.AddDeliveries();
         return services;
     }
 

@@ -1,65 +1,121 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using Npgsql;
+using Microsoft.Extensions.Options;
+using PulseStream.Notifications.Deliveries;
 
 namespace PulseStream.Notifications;
 
 /// <summary>
-/// Sends due outbox deliveries. Webhooks are POSTed with the contract's headers; the delivery id is the outbox id,
-/// stable across retries, so receivers can deduplicate.
+/// Sends due outbox deliveries through <see cref="INotificationSender"/>, a few at a time: claims as many as it sends
+/// at once (so nothing waits claimed), renews each claim while its receiver is being served, writes every attempt's
+/// outcome under its claim, and keeps claiming while work is due within one round's budget. The delivery id is the
+/// outbox id, stable across retries, so receivers can deduplicate.
 /// </summary>
-public sealed class NotificationDispatcher(Storage.Database database, IHttpClientFactory httpClients, SecretProtector secrets,
-    TimeProvider time, ILogger<NotificationDispatcher> logger)
+public sealed class NotificationDispatcher(Storage.Database database, INotificationSender sender, ChannelDisabledNotice disabledNotice, TimeProvider time,
+    IOptions<DeliveryOptions> options, ILogger<NotificationDispatcher> logger)
 {
     public const string HttpClientName = "notifications";
 
     /// <summary>Dispatches one round of due deliveries; returns how many were delivered.</summary>
     public async Task<int> DispatchDueAsync(CancellationToken ct)
     {
+        var settings = options.Value;
+        var started = time.GetTimestamp();
         var delivered = 0;
-        var claimed = await NotificationOutbox.ClaimDueAsync(database, time.GetUtcNow(), 50, ct);
-        foreach (var delivery in claimed)
+        while (!ct.IsCancellationRequested)
         {
-            try
-            {
-                await SendAsync(delivery, ct);
-                await NotificationOutbox.MarkDeliveredAsync(database, delivery, time.GetUtcNow(), ct);
-                delivered++;
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                logger.LogWarning("Delivery {DeliveryId} to channel {ChannelId} failed: {Error}", delivery.Id, delivery.ChannelId, e.Message);
-                await NotificationOutbox.MarkFailedAsync(database, delivery, e.Message, time.GetUtcNow(), ct);
-            }
+            var claimed = await NotificationOutbox.ClaimDueAsync(database, time.GetUtcNow(), settings.Concurrency, settings, ct);
+            if (claimed.Count == 0) break;
+            var outcomes = await Task.WhenAll(claimed.Select(d => DeliverAsync(d, settings, ct)));
+            delivered += outcomes.Count(o => o);
+            if (claimed.Count < settings.Concurrency || time.GetElapsedTime(started) > settings.RoundBudget) break;
         }
         return delivered;
     }
 
-    private async Task SendAsync(OutboxDelivery delivery, CancellationToken ct)
+    private async Task<bool> DeliverAsync(OutboxDelivery delivery, DeliveryOptions settings, CancellationToken ct)
     {
-        if (delivery.ChannelType != "webhook") throw new NotSupportedException($"Channel type '{delivery.ChannelType}' is not supported yet.");
-        var now = time.GetUtcNow();
-        var body = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            id = delivery.Id,
-            type = delivery.EventType,
-            alert = delivery.Alert,
-            tenantId = delivery.TenantId,
-            sentAt = now,
-        });
-        var timestamp = now.ToUnixTimeSeconds();
-        var secret = delivery.SecretProtected is null ? "" : secrets.Unprotect(delivery.SecretProtected);
-        using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Target) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Add("X-PulseStream-Delivery", delivery.Id.ToString());
-        request.Headers.Add("X-PulseStream-Timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("X-PulseStream-Signature", WebhookSignature.Sign(secret, timestamp, body));
-        request.Headers.UserAgent.ParseAdd("PulseStream-Webhooks/1.0");
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var timeout = new CancellationTokenSource(settings.AttemptTimeout, time);
+        using var link = timeout.Token.Register(attempt.Cancel);
+        using var stopHeartbeat = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(delivery, settings, attempt, stopHeartbeat.Token);
 
-        using var client = httpClients.CreateClient(HttpClientName);
-        using var response = await client.SendAsync(request, ct);
-        if (!response.IsSuccessStatusCode)
-            throw new HttpRequestException($"The receiver answered {(int)response.StatusCode}.");
+        var begun = time.GetTimestamp();
+        SendOutcome outcome;
+        try
+        {
+            outcome = await sender.SendAsync(new Notification(delivery.TenantId, delivery.Id, delivery.ChannelId, delivery.AlertId, delivery.EventType,
+                delivery.Alert, delivery.Attempt), attempt.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            outcome = SendOutcome.Failure(timeout.IsCancellationRequested || !attempt.IsCancellationRequested
+                ? $"The receiver did not answer within {settings.AttemptTimeout.TotalSeconds:0.#} s."
+                : "The claim was lost while sending; another dispatcher took the delivery over.", time.GetElapsedTime(begun));
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // The sender should answer an outcome for every receiver failure; anything else still counts as a failed attempt.
+            logger.LogError(e, "Sending delivery {DeliveryId} threw", delivery.Id);
+            outcome = SendOutcome.Failure("The notification could not be sent.", time.GetElapsedTime(begun));
+        }
+        finally
+        {
+            await stopHeartbeat.CancelAsync();
+            await heartbeat;
+        }
+        if (timeout.IsCancellationRequested && !outcome.Delivered)
+            outcome = outcome with { Error = $"The receiver did not answer within {settings.AttemptTimeout.TotalSeconds:0.#} s." };
+
+        // Written even when the round is being cancelled, so a finished attempt is not repeated after a restart.
+        var recorded = await NotificationOutbox.RecordAsync(database, delivery, outcome, time.GetUtcNow(), settings, CancellationToken.None);
+        if (!recorded.ClaimHeld)
+        {
+            logger.LogWarning("Delivery {DeliveryId}: the claim of attempt {Attempt} was taken over; its outcome is not recorded", delivery.Id, delivery.Attempt);
+            return false;
+        }
+        if (!outcome.Delivered)
+            logger.LogWarning("Delivery {DeliveryId} to channel {ChannelId}, attempt {Attempt}, failed ({State}): {Error}",
+                delivery.Id, delivery.ChannelId, delivery.Attempt, recorded.State, outcome.Error);
+        if (recorded.ChannelDisabled is { } disabled)
+        {
+            logger.LogWarning("Channel {ChannelId} of tenant {TenantId} is disabled: {Reason}", disabled.ChannelId, disabled.TenantId, disabled.Reason);
+            try
+            {
+                await disabledNotice.SendAsync(disabled, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Telling the owners of tenant {TenantId} that channel {ChannelId} was disabled failed", disabled.TenantId, disabled.ChannelId);
+            }
+        }
+        return outcome.Delivered;
+    }
+
+    /// <summary>Renews the claim every third of a lease until stopped; a lost claim cancels the attempt.</summary>
+    private async Task HeartbeatAsync(OutboxDelivery delivery, DeliveryOptions settings, CancellationTokenSource attempt, CancellationToken stop)
+    {
+        var interval = settings.Lease / 3;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, time, stop);
+                if (!await NotificationOutbox.RenewAsync(database, delivery, time.GetUtcNow(), settings.Lease, stop))
+                {
+                    await attempt.CancelAsync();
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One missed renewal is not fatal (the lease is three intervals long), and the attempt's outcome must still be written.
+                logger.LogWarning("Renewing the claim of delivery {DeliveryId} failed: {Error}", delivery.Id, e.Message);
+            }
+        }
     }
 }

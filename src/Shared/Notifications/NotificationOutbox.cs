@@ -1,30 +1,37 @@
 using System.Text.Json;
 using Npgsql;
+using NpgsqlTypes;
+using PulseStream.Notifications.Deliveries;
 using PulseStream.Storage;
 
 namespace PulseStream.Notifications;
 
-/// <summary>A delivery claimed from the outbox for sending.</summary>
-public sealed record OutboxDelivery(Guid TenantId, Guid Id, Guid ChannelId, string EventType, JsonElement Alert, int Attempts,
-    string ChannelType, string Target, string? SecretProtected);
+/// <summary>
+/// A delivery claimed from the outbox: <paramref name="Attempt"/> counts from 1 within its schedule, and
+/// <paramref name="ClaimToken"/> is this attempt's claim (renewed while it runs, checked when its outcome is written).
+/// </summary>
+public sealed record OutboxDelivery(Guid TenantId, Guid Id, Guid ChannelId, Guid AlertId, string EventType, JsonElement Alert, int Attempt, Guid ClaimToken);
+
+/// <summary>What writing an attempt's outcome came to: whether the claim was still ours, and the state it left.</summary>
+public sealed record RecordedOutcome(bool ClaimHeld, string State, ChannelDisabled? ChannelDisabled);
 
 /// <summary>
-/// The notification outbox (DESIGN.md §4.8). Enqueued in the transaction that changes the alert; claimed by the
-/// dispatcher with a lease (so a crashed dispatcher's claims come back), then marked delivered, retried with
-/// exponential backoff and jitter, or dead after <see cref="MaxAttempts"/>.
+/// The notification outbox (DESIGN.md §4.8), the one queue of every notification. Enqueued in the transaction that
+/// changes the alert; claimed by the dispatcher with a token and a lease that it renews while it sends, so a slow
+/// receiver never loses its claim and a stopped dispatcher's claims come back after one lease; then marked delivered,
+/// retried on <see cref="RetrySchedule"/>, or dead after <see cref="DeliveryOptions.MaxAttempts"/>. An outcome is
+/// written only under the claim it was made with, so a dispatcher whose claim was taken over cannot overwrite.
 /// </summary>
 public static class NotificationOutbox
 {
-    public const int MaxAttempts = 8;
-    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
-
+    /// <summary>Enqueues one delivery per channel (disabled channels get none).</summary>
     public static async Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<Guid> channelIds,
         Guid alertId, string eventType, JsonElement alert, DateTimeOffset now, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
-            INSERT INTO notification_outbox (tenant_id, id, channel_id, alert_id, event_type, payload, status, next_attempt_at)
-            SELECT $1, gen_random_uuid(), c.id, $3, $4, $5::jsonb, 'pending', $6
-            FROM channels c WHERE c.tenant_id = $1 AND c.id = ANY($2)
+            INSERT INTO notification_outbox (tenant_id, id, channel_id, alert_id, event_type, payload, status, next_attempt_at, created_at)
+            SELECT $1, gen_random_uuid(), c.id, $3, $4, $5::jsonb, 'pending', $6, $6
+            FROM channels c WHERE c.tenant_id = $1 AND c.id = ANY($2) AND c.disabled_at IS NULL
             """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);
         command.Parameters.AddWithValue(channelIds.ToArray());
@@ -35,59 +42,68 @@ public static class NotificationOutbox
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    public static async Task<List<OutboxDelivery>> ClaimDueAsync(Database database, DateTimeOffset now, int max, CancellationToken ct)
+    /// <summary>Claims up to <paramref name="max"/> due deliveries of every tenant, opening an attempt for each.</summary>
+    public static async Task<List<OutboxDelivery>> ClaimDueAsync(Database database, DateTimeOffset now, int max, DeliveryOptions options, CancellationToken ct)
     {
-        // Across tenants: a narrow SECURITY DEFINER function claims due rows with a lease.
-        await using var command = database.DataSource.CreateCommand("SELECT * FROM claim_due_notifications($1, $2, $3)");
+        // Across tenants: a narrow SECURITY DEFINER function claims due rows.
+        await using var command = database.DataSource.CreateCommand("SELECT * FROM claim_due_deliveries($1, $2, $3, $4)");
         command.Parameters.AddWithValue(now);
         command.Parameters.AddWithValue(max);
-        command.Parameters.AddWithValue(Lease);
+        command.Parameters.AddWithValue(options.Lease);
+        command.Parameters.AddWithValue(options.MaxAttempts);
         var claimed = new List<OutboxDelivery>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            using var alert = JsonDocument.Parse(reader.GetString(4));
-            claimed.Add(new OutboxDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), alert.RootElement.Clone(),
-                reader.GetInt32(5), reader.GetString(6), reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8)));
+            using var alert = JsonDocument.Parse(reader.GetString(5));
+            claimed.Add(new OutboxDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetGuid(3), reader.GetString(4),
+                alert.RootElement.Clone(), reader.GetInt32(6), reader.GetGuid(7)));
         }
         return claimed;
     }
 
-    public static Task MarkDeliveredAsync(Database database, OutboxDelivery delivery, DateTimeOffset now, CancellationToken ct) =>
+    /// <summary>Extends a claim by one lease from <paramref name="now"/>; false when the claim is no longer this attempt's.</summary>
+    public static Task<bool> RenewAsync(Database database, OutboxDelivery delivery, DateTimeOffset now, TimeSpan lease, CancellationToken ct) =>
         database.ForTenantAsync(delivery.TenantId, async (connection, transaction) =>
         {
-            await using var command = new NpgsqlCommand(
-                "UPDATE notification_outbox SET status = 'delivered', delivered_at = $3, attempts = attempts + 1, last_error = NULL WHERE tenant_id = $1 AND id = $2",
-                connection, transaction);
+            await using var command = new NpgsqlCommand("""
+                UPDATE notification_outbox SET next_attempt_at = $4
+                WHERE tenant_id = $1 AND id = $2 AND claim_token = $3 AND status = 'pending'
+                """, connection, transaction);
             command.Parameters.AddWithValue(delivery.TenantId);
             command.Parameters.AddWithValue(delivery.Id);
-            command.Parameters.AddWithValue(now);
-            await command.ExecuteNonQueryAsync(ct);
+            command.Parameters.AddWithValue(delivery.ClaimToken);
+            command.Parameters.AddWithValue(now + lease);
+            return await command.ExecuteNonQueryAsync(ct) == 1;
         }, ct);
 
-    public static Task MarkFailedAsync(Database database, OutboxDelivery delivery, string error, DateTimeOffset now, CancellationToken ct) =>
+    /// <summary>
+    /// Writes an attempt's outcome under its claim, in one transaction: the delivery's state, the attempt's row and
+    /// the channel's health (which may disable the channel).
+    /// </summary>
+    public static Task<RecordedOutcome> RecordAsync(Database database, OutboxDelivery delivery, SendOutcome outcome, DateTimeOffset now,
+        DeliveryOptions options, CancellationToken ct) =>
         database.ForTenantAsync(delivery.TenantId, async (connection, transaction) =>
-    {
-        var attempts = delivery.Attempts + 1;
-        var dead = attempts >= MaxAttempts;
-        await using var command = new NpgsqlCommand("""
-            UPDATE notification_outbox SET attempts = $3, last_error = $4, status = CASE WHEN $5 THEN 'dead' ELSE 'pending' END,
-                next_attempt_at = $6
-            WHERE tenant_id = $1 AND id = $2
-            """, connection, transaction);
-        command.Parameters.AddWithValue(delivery.TenantId);
-        command.Parameters.AddWithValue(delivery.Id);
-        command.Parameters.AddWithValue(attempts);
-        command.Parameters.AddWithValue(error.Length > 1000 ? error[..1000] : error);
-        command.Parameters.AddWithValue(dead);
-        command.Parameters.AddWithValue(now + Backoff(attempts));
-        await command.ExecuteNonQueryAsync(ct);
-    }, ct);
-
-    /// <summary>Exponential backoff from 5 s, capped at 15 minutes, with full jitter on the upper half.</summary>
-    public static TimeSpan Backoff(int attempts)
-    {
-        var baseSeconds = Math.Min(5 * Math.Pow(2, attempts - 1), 900);
-        return TimeSpan.FromSeconds(baseSeconds / 2 + Random.Shared.NextDouble() * baseSeconds / 2);
-    }
+        {
+            var state = outcome.Delivered ? "delivered" : outcome.Permanent || delivery.Attempt >= options.MaxAttempts ? "dead" : "pending";
+            var error = DeliveryAttemptLog.Bounded(outcome.Error);
+            await using (var update = new NpgsqlCommand("""
+                UPDATE notification_outbox SET status = $4, claim_token = NULL, last_error = $5,
+                    delivered_at = CASE WHEN $4 = 'delivered' THEN $6 END, next_attempt_at = $7
+                WHERE tenant_id = $1 AND id = $2 AND claim_token = $3 AND status = 'pending'
+                """, connection, transaction))
+            {
+                update.Parameters.AddWithValue(delivery.TenantId);
+                update.Parameters.AddWithValue(delivery.Id);
+                update.Parameters.AddWithValue(delivery.ClaimToken);
+                update.Parameters.AddWithValue(state);
+                update.Parameters.Add(new NpgsqlParameter { Value = (object?)error ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                update.Parameters.AddWithValue(now);
+                update.Parameters.AddWithValue(state == "pending" ? now + RetrySchedule.DelayAfter(delivery.Attempt, options, Random.Shared.NextDouble()) : now);
+                if (await update.ExecuteNonQueryAsync(ct) == 0) return new RecordedOutcome(false, state, null);
+            }
+            await DeliveryAttemptLog.CloseAsync(connection, transaction, delivery, outcome, now, ct);
+            var disabled = await ChannelHealth.RecordAsync(connection, transaction, delivery, outcome, now, ct);
+            return new RecordedOutcome(true, state, disabled);
+        }, ct);
 }
