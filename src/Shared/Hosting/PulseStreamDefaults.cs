@@ -11,6 +11,7 @@ using PulseStream.Alerting;
 using PulseStream.Identity;
 using PulseStream.Messaging;
 using PulseStream.Notifications;
+using PulseStream.Notifications.Channels;
 using PulseStream.Realtime;
 using PulseStream.Storage;
 
@@ -106,6 +107,7 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<IDueTenantQueue>(sp => sp.GetRequiredService<RuleEvaluationSchedule>());
         services.TryAddSingleton<DueRuleEvaluator>();
         services.TryAddSingleton<AlertRuleEndpoints>();
+        services.AddChannels();
         services.TryAddSingleton<NotificationDispatcher>();
         services.AddHttpClient(NotificationDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
             .ConfigurePrimaryHttpMessageHandler(sp => OutboundHttp.CreateHandler(sp.GetRequiredService<IOptions<NotificationOptions>>().Value.AllowPrivateNetworkTargets));
