@@ -51,8 +51,8 @@ public static class SpecialPurposeRanges
         new("198.51.100.0/24", "documentation, TEST-NET-2"),
         new("203.0.113.0/24", "documentation, TEST-NET-3"),
         new("224.0.0.0/4", "multicast"),
-        new("240.0.0.0/4", "reserved"),
         new("255.255.255.255/32", "limited broadcast"),
+        new("240.0.0.0/4", "reserved"),
         // IPv6
         new("::/128", "unspecified"),
         new("::1/128", "loopback", PrivateNetwork: true),
