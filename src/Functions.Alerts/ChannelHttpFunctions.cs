@@ -27,7 +27,7 @@ public sealed class ChannelHttpFunctions(CallerAuthenticator auth, ChannelEndpoi
 
     [Function(nameof(TestChannel))]
     public Task<IActionResult> TestChannel([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/channels/{id}/test")] HttpRequest request, string id) =>
-        auth.RunAsync(request, Role.Admin, caller => channels.TestAsync(caller, id, request.HttpContext.RequestAborted));
+        auth.RunAsync(request, Role.Admin, caller => channels.TestAsync(caller, id, request, request.HttpContext.RequestAborted));
 
     [Function(nameof(RotateChannelSecret))]
     public Task<IActionResult> RotateChannelSecret([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/channels/{id}/rotate-secret")] HttpRequest request, string id) =>

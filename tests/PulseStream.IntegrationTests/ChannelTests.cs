@@ -48,7 +48,7 @@ public class ChannelTests(HostFixture fixture) : IClassFixture<HostFixture>
         var list = await Host.GetJsonAsync("api/v1/channels", owner.AccessToken);
         var listed = Assert.Single(list.GetProperty("items").EnumerateArray());
         Assert.False(listed.TryGetProperty("secret", out _));
-        Assert.Equal($"http://127.0.0.1:{receiver.Port}/hook?…", listed.GetProperty("url").GetString());
+        Assert.Equal($"http://127.0.0.1:{receiver.Port}/…?…", listed.GetProperty("url").GetString());
         Assert.True(listed.GetProperty("hasSecret").GetBoolean());
         Assert.Equal(0, await Host.ScalarAsync("""
             SELECT count(*) FROM channels WHERE tenant_id = $1 AND (concat(target, target_protected, secret_protected) LIKE '%' || $2 || '%'
@@ -106,6 +106,7 @@ public class ChannelTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         // Every change is audited, and no audit entry holds a secret.
         Assert.Equal(3, await Host.ScalarAsync("SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action IN ('channel.create', 'channel.rotate_secret', 'channel.update')", owner.TenantId));
+        Assert.Equal(2, await Host.ScalarAsync("SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'channel.test'", owner.TenantId));
         Assert.Equal(0, await Host.ScalarAsync("SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND (summary::text LIKE '%' || $2 || '%' OR summary::text LIKE '%' || $3 || '%' OR summary::text LIKE '%s3cr3t-token%')",
             owner.TenantId, secret[6..], newSecret[6..]));
 

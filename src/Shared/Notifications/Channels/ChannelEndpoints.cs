@@ -61,13 +61,18 @@ public sealed class ChannelEndpoints(ChannelStore store, INotificationSender sen
     }
 
     /// <summary>Sends a <c>channel.test</c> notification at once, outside the outbox, and answers what the receiver did.</summary>
-    public async Task<IActionResult> TestAsync(Caller caller, string id, CancellationToken ct)
+    public async Task<IActionResult> TestAsync(Caller caller, string id, HttpRequest request, CancellationToken ct)
     {
         if (!Guid.TryParse(id, out var channelId) || await store.FindAsync(caller.TenantId, channelId, ct) is not { } channel)
             return ApiResults.NotFound("No such channel.");
         var notification = new Notification(caller.TenantId, Guid.CreateVersion7(), channel.Id, null, ChannelNotifications.TestEvent,
             ChannelNotifications.TestAlert(time.GetUtcNow()), 1);
         var outcome = await sender.SendAsync(notification, ct);
+        await store.AuditAsync(caller.TenantId, Audit(caller, request, "channel.test") with
+        {
+            TargetType = "channel", TargetId = channel.Id.ToString(),
+            Summary = new { deliveryId = notification.DeliveryId, outcome.Delivered, outcome.StatusCode, outcome.Error },
+        }, ct);
         return ApiResults.Ok(new
         {
             deliveryId = notification.DeliveryId,

@@ -171,6 +171,10 @@ public sealed class ChannelStore(Database database, SecretProtector secrets, Tim
             return (after, secret);
         }, ct);
 
+    /// <summary>Records something done with a channel that changes no row (a test send).</summary>
+    public Task AuditAsync(Guid tenantId, AuditEntry entry, CancellationToken ct) =>
+        database.ForTenantAsync(tenantId, (connection, transaction) => AuditLog.AppendAsync(connection, transaction, entry, ct), ct);
+
     /// <summary>The channel's real target and secrets, decrypted for one send; the previous secret only while it is still valid.</summary>
     public ChannelSecrets Reveal(Channel channel, DateTimeOffset now) => new(
         channel.TargetProtected is null ? channel.Target : secrets.Unprotect(channel.TargetProtected),
