@@ -17,9 +17,9 @@ public sealed class TeamsChannelSender(ChannelHttp http) : IChannelSender
 
     public static object Message(AlertFacts facts)
     {
-        var facts2 = new List<object> { new { title = "Severity", value = facts.Severity }, new { title = "Value", value = facts.ValueAgainstThreshold } };
-        if (facts.Group is not null) facts2.Add(new { title = "Group", value = facts.Group });
-        if (facts.StartedAt is { } started) facts2.Add(new { title = "Started", value = started.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture) });
+        var rows = new List<object> { new { title = "Severity", value = facts.Severity }, new { title = "Value", value = facts.ValueAgainstThreshold } };
+        if (facts.Group is not null) rows.Add(new { title = "Group", value = facts.Group });
+        if (facts.StartedAt is { } started) rows.Add(new { title = "Started", value = started.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", System.Globalization.CultureInfo.InvariantCulture) });
         var color = facts.IsTest ? "Accent" : facts.EventType switch { "alert.resolved" => "Good", "alert.acknowledged" => "Default", _ => facts.Severity == "critical" ? "Attention" : "Warning" };
         var card = new Dictionary<string, object?>
         {
@@ -29,7 +29,7 @@ public sealed class TeamsChannelSender(ChannelHttp http) : IChannelSender
             ["body"] = new object[]
             {
                 new { type = "TextBlock", size = "Large", weight = "Bolder", wrap = true, color, text = facts.Title },
-                new { type = "FactSet", facts = facts2 },
+                new { type = "FactSet", facts = rows },
             },
             ["actions"] = facts.Link is null ? Array.Empty<object>() : [new { type = "Action.OpenUrl", title = facts.IsTest ? "Open PulseStream" : "Open the alert", url = facts.Link }],
         };
