@@ -31,6 +31,9 @@ public static class LocalRuntime
         services.AddSingleton<FunctionInvoker>();
         services.AddSingleton<TenantProvisioner>();
         services.AddSingleton<WebhookSink>();
+        services.AddSingleton<FormatSink>();
+        services.AddSingleton<LocalMailServer>();
+        services.AddHostedService(sp => sp.GetRequiredService<LocalMailServer>());
         services.AddSingleton<DemoSeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<DemoSeeder>());
         services.AddHostedService<TimerFunctionService>();
@@ -54,6 +57,12 @@ public static class LocalRuntime
         var sink = app.Services.GetRequiredService<WebhookSink>();
         app.MapPost(WebhookSink.Path, (Delegate)((HttpContext context) => sink.ReceiveAsync(context)));
         app.MapGet(WebhookSink.Path, sink.List);
+        var formatSink = app.Services.GetRequiredService<FormatSink>();
+        app.MapPost(FormatSink.Path + "/{service}", (Delegate)((HttpContext context, string service) => formatSink.ReceiveAsync(context, service)));
+        app.MapGet(FormatSink.Path, formatSink.List);
+        var mail = app.Services.GetRequiredService<LocalMailServer>();
+        app.MapGet(LocalMailServer.Path, mail.List);
+        app.MapGet(LocalMailServer.Path + "/{number:int}", (int number, HttpContext context) => mail.Show(number, context));
         // The benchmark's bare endpoint: reads and discards a body, the HTTP ceiling that ingest is compared with.
         app.MapPost("/local/discard", async (HttpContext context) =>
         {
@@ -83,6 +92,8 @@ public sealed class StartupBanner(IHostApplicationLifetime lifetime, DemoSeeder 
                 Console.WriteLine($"                -d '{{\"timestamp\":\"'$(date -u +%FT%TZ)'\",\"method\":\"GET\",\"path\":\"/v1/hello\",\"statusCode\":200,\"latencyMs\":12}}'");
                 Console.WriteLine($"  (also in {Path.Combine(paths.StateDir, "demo.json")})");
             }
+            Console.WriteLine($"  Local sinks: webhooks {paths.BaseUrl}{WebhookSink.Path.TrimStart('/')}, Slack/Teams/PagerDuty {paths.BaseUrl}{FormatSink.Path.TrimStart('/')},");
+            Console.WriteLine($"               e-mail (SMTP on 127.0.0.1:{configuration[LocalMailServer.PortSetting]}) {paths.BaseUrl}{LocalMailServer.Path.TrimStart('/')}");
             if (configuration.GetValue<bool>("Pulse:DemoTraffic")) Console.WriteLine("  Demo traffic: on (an error burst starts in 20 s and fires the demo alert).");
             Console.WriteLine("  Stop with Ctrl-C.");
             Console.WriteLine();

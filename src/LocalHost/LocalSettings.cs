@@ -34,6 +34,17 @@ public static class LocalSettings
         Default("LocalSignalR:UpstreamUrlTemplate", baseUrl + "api/signalr/upstream/{hub}/{category}/{event}");
         Default("EventHubName", "api-events");
         Default("Notifications:AllowPrivateNetworkTargets", "true");
+        // The local sinks: the one host an operator allows explicitly (plain http, loopback); PagerDuty events go to its sink.
+        Default("Notifications:AllowedHosts:0", baseUrl.Authority);
+        Default("Notifications:PagerDutyEventsUrl", baseUrl + "local/format-sink/pagerduty");
+        Default("Notifications:DashboardUrl", baseUrl + "dashboard/");
+        // E-mail goes through MailKit to the SMTP server inside this host (Demo/LocalMailServer.cs), on a free port.
+        var smtpPort = configuration["LocalSmtp:Port"] is { Length: > 0 } configuredPort ? configuredPort : FreeLoopbackPort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Default("LocalSmtp:Port", smtpPort);
+        Default("Email:Transport", "smtp");
+        Default("Email:Smtp:Host", "127.0.0.1");
+        Default("Email:Smtp:Port", smtpPort);
+        Default("Email:Smtp:Security", "none");
         SeparateAppRole(configuration, defaults, secrets["postgresAppPassword"]);
         configuration.AddInMemoryCollection(defaults);
         builder.Services.AddSingleton(new LocalHostPaths(stateDir, baseUrl));
@@ -71,6 +82,13 @@ public static class LocalSettings
             secrets[name] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         WritePrivate(path, JsonSerializer.Serialize(secrets));
         return secrets;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Writes a file only its owner can read.</summary>

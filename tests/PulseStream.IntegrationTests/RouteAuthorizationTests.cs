@@ -69,6 +69,12 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["POST /api/admin/dead-letters/replay"] = OperatorKey,
         ["GET /api/v1/deliveries"] = "viewer",
         ["POST /api/v1/deliveries/{id}/retry"] = "admin",
+        ["GET /api/v1/channels"] = "admin",
+        ["POST /api/v1/channels"] = "admin",
+        ["PUT /api/v1/channels/{id}"] = "admin",
+        ["DELETE /api/v1/channels/{id}"] = "admin",
+        ["POST /api/v1/channels/{id}/test"] = "admin",
+        ["POST /api/v1/channels/{id}/rotate-secret"] = "admin",
     };
 
     private static readonly string[] RoleOrder = ["viewer", "admin", "owner"];

@@ -12,6 +12,7 @@ using PulseStream.Identity;
 using PulseStream.Messaging;
 using PulseStream.Notifications;
 using PulseStream.Notifications.Deliveries;
+using PulseStream.Notifications.Channels;
 using PulseStream.Realtime;
 using PulseStream.Storage;
 
@@ -110,6 +111,7 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<AlertRuleEndpoints>();
         services.AddAlertRules();
         services.AddDeliveries();
+        services.AddChannels();
         return services;
     }
 

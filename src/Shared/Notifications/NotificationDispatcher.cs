@@ -13,8 +13,6 @@ namespace PulseStream.Notifications;
 public sealed class NotificationDispatcher(Storage.Database database, INotificationSender sender, ChannelDisabledNotice disabledNotice, TimeProvider time,
     IOptions<DeliveryOptions> options, ILogger<NotificationDispatcher> logger)
 {
-    public const string HttpClientName = "notifications";
-
     /// <summary>Dispatches one round of due deliveries; returns how many were delivered.</summary>
     public async Task<int> DispatchDueAsync(CancellationToken ct)
     {

@@ -14,12 +14,6 @@ public static class DeliveriesExtensions
             .Validate(o => o.Lease >= TimeSpan.FromSeconds(1) && o.AttemptTimeout > TimeSpan.Zero && o.FirstRetryDelay > TimeSpan.Zero && o.MaxRetryDelay >= o.FirstRetryDelay,
                 "Deliveries: Lease must be at least 1 s, AttemptTimeout and FirstRetryDelay positive, MaxRetryDelay at least FirstRetryDelay.")
             .ValidateOnStart();
-        services.AddHttpClient(NotificationDispatcher.HttpClientName, (sp, c) =>
-                // A backstop only: each attempt is bounded by Deliveries:AttemptTimeout.
-                c.Timeout = sp.GetRequiredService<IOptions<DeliveryOptions>>().Value.AttemptTimeout + TimeSpan.FromSeconds(5))
-            .ConfigurePrimaryHttpMessageHandler(sp => OutboundHttp.CreateHandler(sp.GetRequiredService<IOptions<NotificationOptions>>().Value.AllowPrivateNetworkTargets));
-        // Until the channels' sender (every type) is registered before this, webhooks are sent as before.
-        services.TryAddSingleton<INotificationSender, WebhookOnlySender>();
         services.TryAddSingleton<ChannelDisabledNotice>();
         services.TryAddSingleton<NotificationDispatcher>();
         services.TryAddSingleton<DeliveryEndpoints>();
