@@ -266,11 +266,11 @@ public class ChannelTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.All(events, e => Assert.Equal(alertId.ToString(), e.GetProperty("dedup_key").GetString()));
         Assert.Equal("Checkout errors [route=/v1/checkout]: 34.5% (threshold > 20%)", events[0].GetProperty("payload").GetProperty("summary").GetString());
         Assert.Equal("critical", events[0].GetProperty("payload").GetProperty("severity").GetString());
-        Assert.EndsWith($"/dashboard/#/alerts/{alertId}", events[0].GetProperty("client_url").GetString());
+        Assert.EndsWith($"/dashboard/#/alerts?id={alertId}", events[0].GetProperty("client_url").GetString());
         var slackText = received.Last(m => m.GetProperty("service").GetString() == "slack").GetProperty("body").GetRawText();
         Assert.Contains("34.5% (threshold &gt; 20%)", slackText);
         Assert.Contains("route=/v1/checkout", slackText);
-        Assert.Contains($"#/alerts/{alertId}", slackText);
+        Assert.Contains($"#/alerts?id={alertId}", slackText);
 
         // A channel deleted meanwhile is a permanent failure, not an exception.
         var gone = await sender.SendAsync(new Notification(owner.TenantId, Guid.NewGuid(), Guid.NewGuid(), alertId, "alert.firing", JsonSerializer.SerializeToElement(new { id = alertId }), 1), default);

@@ -22,7 +22,7 @@ public static class ChannelTypes
 /// </summary>
 public sealed record Channel(Guid TenantId, Guid Id, string Type, string Name, string Target, string? TargetProtected, IReadOnlyList<string> Recipients,
     string? SecretProtected, string? PreviousSecretProtected, DateTimeOffset? PreviousSecretExpiresAt, DateTimeOffset? SecretRotatedAt,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, Deliveries.ChannelHealthView? Health = null);
 
 /// <summary>A channel's real target, decrypted for one send.</summary>
 public sealed record ChannelSecrets(string Target, string? Secret, string? PreviousSecret);

@@ -63,7 +63,7 @@ public static class ChannelNotifications
         var alertId = Guid.TryParse(Text("id"), out var id) && id != Guid.Empty ? id : notification.AlertId;
         var link = dashboardUrl is null ? null
             : alertId is null || notification.EventType == TestEvent ? dashboardUrl
-            : $"{dashboardUrl.TrimEnd('/')}/#/alerts/{alertId}";
+            : $"{dashboardUrl.TrimEnd('/')}/#/alerts?id={alertId}";
         return new AlertFacts(notification.EventType, alertId, Text("ruleName") ?? "Alert", Text("state") ?? "firing", Text("severity") ?? "warning",
             Number("value"), Text("group") is { Length: > 0 } g ? g : null, DateTimeOffset.TryParse(Text("startedAt"), CultureInfo.InvariantCulture, DateTimeStyles.None, out var s) ? s : null,
             Text("metric") ?? condition?.Metric, Text("operator") ?? condition?.Operator, Number("threshold") ?? condition?.Threshold, link);

@@ -20,7 +20,8 @@ public sealed class ChannelStore(Database database, SecretProtector secrets, Tim
 
     private const string Columns = """
         tenant_id, id, type, name, target, target_protected, recipients, secret_protected, previous_secret_protected,
-        previous_secret_expires_at, secret_rotated_at, created_at, updated_at
+        previous_secret_expires_at, secret_rotated_at, created_at, updated_at,
+        last_success_at, last_failure_at, consecutive_failures, failing_since, disabled_at, disabled_reason
         """;
 
     public Task<List<Channel>> ListAsync(Guid tenantId, CancellationToken ct) =>
@@ -82,7 +83,9 @@ public sealed class ChannelStore(Database database, SecretProtector secrets, Tim
             await using var update = new NpgsqlCommand("""
                 UPDATE channels SET name = $3,
                     target = COALESCE($4, target), target_protected = COALESCE($5, target_protected),
-                    recipients = COALESCE($6, recipients), updated_at = $7
+                    recipients = COALESCE($6, recipients), updated_at = $7,
+                    -- Changing a channel is how an admin re-enables one the outbox disabled: its health starts over.
+                    disabled_at = NULL, disabled_reason = NULL, failing_since = NULL, consecutive_failures = 0
                 WHERE tenant_id = $1 AND id = $2
                 """, connection, transaction);
             update.Parameters.AddWithValue(tenantId);
@@ -200,7 +203,9 @@ public sealed class ChannelStore(Database database, SecretProtector secrets, Tim
                 reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? [] : reader.GetFieldValue<string[]>(6),
                 reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
                 reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9), reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
-                reader.GetFieldValue<DateTimeOffset>(11), reader.GetFieldValue<DateTimeOffset>(12)));
+                reader.GetFieldValue<DateTimeOffset>(11), reader.GetFieldValue<DateTimeOffset>(12),
+                new Deliveries.ChannelHealthView(At(13), At(14), reader.GetInt32(15), At(16), At(17), reader.IsDBNull(18) ? null : reader.GetString(18))));
+        DateTimeOffset? At(int column) => reader.IsDBNull(column) ? null : reader.GetFieldValue<DateTimeOffset>(column);
         return channels;
     }
 

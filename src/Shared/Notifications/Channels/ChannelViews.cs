@@ -20,6 +20,9 @@ public static class ChannelViews
             previousSecretExpiresAt = channel.PreviousSecretExpiresAt,
             createdAt = channel.CreatedAt,
             updatedAt = channel.UpdatedAt,
+            // Disabled by the outbox after failing for days; a PUT re-enables it.
+            enabled = channel.Health?.DisabledAt is null,
+            health = channel.Health,
             // Shown once, in the answer to creation or rotation.
             secret,
         };

@@ -29,24 +29,6 @@ public static class ChannelHealth
 {
     public static readonly TimeSpan DisableAfter = TimeSpan.FromDays(3);
 
-    /// <summary>The health of the given channels of a tenant (inside the tenant's transaction), for the channels API.</summary>
-    public static async Task<Dictionary<Guid, ChannelHealthView>> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
-        IReadOnlyCollection<Guid> channelIds, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("""
-            SELECT id, last_success_at, last_failure_at, consecutive_failures, failing_since, disabled_at, disabled_reason
-            FROM channels WHERE tenant_id = $1 AND id = ANY($2)
-            """, connection, transaction);
-        command.Parameters.AddWithValue(tenantId);
-        command.Parameters.AddWithValue(channelIds.ToArray());
-        var health = new Dictionary<Guid, ChannelHealthView>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            health[reader.GetGuid(0)] = new ChannelHealthView(Time(reader, 1), Time(reader, 2), reader.GetInt32(3), Time(reader, 4), Time(reader, 5),
-                reader.IsDBNull(6) ? null : reader.GetString(6));
-        return health;
-    }
-
     private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
 
     /// <summary>Records one attempt's outcome; returns the disabling when this failure made the channel cross the line.</summary>
