@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
+using PulseStream.Identity;
 using PulseStream.Messaging;
+using PulseStream.Notifications.Channels;
 using PulseStream.Storage;
 using PulseStream.Tenancy;
 
@@ -12,11 +14,12 @@ public sealed record DemoTenant(string ApiKey, string Email, string Password, Gu
 
 /// <summary>
 /// Prepares the local runtime after migrations: the local event log's partitions, the API-key table, and the demo
-/// tenant (owner login, API key, a webhook channel to the local sink, and a rule that fires on an error burst).
+/// tenant (owner login, API key, webhook, Slack and e-mail channels to the local sinks, and a rule that fires on an
+/// error burst and notifies all three).
 /// The demo tenant is made once and reused across runs while its database row exists.
 /// </summary>
 public sealed class DemoSeeder(LocalHostPaths paths, Database database, LocalEventLog log, IConfiguration configuration, ApiKeyEdgeStore edgeKeys,
-    TenantProvisioner provisioner, WebhookSink sink, ILogger<DemoSeeder> logger) : IHostedService
+    TenantProvisioner provisioner, ChannelStore channels, WebhookSink sink, ILogger<DemoSeeder> logger) : IHostedService
 {
     public const string DemoEmail = "demo@pulsestream.local";
     private static readonly JsonSerializerOptions Indented = new(PulseStream.Http.Json.Options) { WriteIndented = true };
@@ -51,7 +54,12 @@ public sealed class DemoSeeder(LocalHostPaths paths, Database database, LocalEve
         var email = await EmailInUseAsync(DemoEmail, ct) ? $"demo+{Guid.NewGuid():N}@pulsestream.local" : DemoEmail;
         var tenant = await provisioner.CreateTenantAsync("Demo Co", email, password, ct);
         var channel = await provisioner.CreateWebhookChannelAsync(tenant.TenantId, "Local webhook sink", new Uri(paths.BaseUrl, WebhookSink.Path.TrimStart('/')), ct);
-        await provisioner.CreateRuleAsync(tenant.TenantId, TenantProvisioner.DemoRule(channel.ChannelId), ct);
+        // The same alert also reaches the local Slack stand-in and, as e-mail, the local SMTP server (read at /local/mail).
+        var seeding = new AuditEntry(tenant.TenantId, Actor.System, "channel.create");
+        var (slack, _) = await channels.CreateAsync(tenant.TenantId,
+            new ChannelBody("slack", "Local Slack sink", new Uri(paths.BaseUrl, FormatSink.Path.TrimStart('/') + "/slack").ToString(), null, null), seeding, ct);
+        var (mail, _) = await channels.CreateAsync(tenant.TenantId, new ChannelBody("email", "Demo owner's e-mail", null, null, [email]), seeding, ct);
+        await provisioner.CreateRuleAsync(tenant.TenantId, TenantProvisioner.DemoRule(channel.ChannelId, slack!.Id, mail!.Id), ct);
         var demo = new DemoTenant(tenant.ApiKey, email, password, tenant.TenantId, paths.BaseUrl.ToString().TrimEnd('/'), channel.ChannelId, channel.Secret);
         Persist(file, demo);
         logger.LogInformation("Seeded the demo tenant {TenantId}", tenant.TenantId);

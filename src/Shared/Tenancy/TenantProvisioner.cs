@@ -51,7 +51,7 @@ public sealed class TenantProvisioner(Database database, PasswordHasher hasher, 
     public async Task<AlertRule?> CreateRuleAsync(Guid tenantId, AlertRuleBody rule, CancellationToken ct) => (await rules.CreateAsync(tenantId, rule, ct)).Rule;
 
     /// <summary>The rule the demo tenant starts with: a 5xx burst on any route fires within a minute.</summary>
-    public static AlertRuleBody DemoRule(Guid channelId) => JsonSerializer.Deserialize<AlertRuleBody>($$"""
+    public static AlertRuleBody DemoRule(params Guid[] channelIds) => JsonSerializer.Deserialize<AlertRuleBody>($$"""
         {
           "name": "High error rate",
           "enabled": true,
@@ -59,7 +59,7 @@ public sealed class TenantProvisioner(Database database, PasswordHasher hasher, 
           "condition": { "type": "threshold", "metric": "error_rate", "operator": ">", "threshold": 0.10,
                          "window": "1m", "minRequests": 20 },
           "for": "30s",
-          "channelIds": ["{{channelId}}"]
+          "channelIds": [{{string.Join(", ", channelIds.Select(id => $"\"{id}\""))}}]
         }
         """, Json.Options)!;
 

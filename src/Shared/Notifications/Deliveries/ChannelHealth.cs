@@ -29,8 +29,6 @@ public static class ChannelHealth
 {
     public static readonly TimeSpan DisableAfter = TimeSpan.FromDays(3);
 
-    private static DateTimeOffset? Time(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<DateTimeOffset>(ordinal);
-
     /// <summary>Records one attempt's outcome; returns the disabling when this failure made the channel cross the line.</summary>
     public static async Task<ChannelDisabled?> RecordAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, OutboxDelivery delivery,
         SendOutcome outcome, DateTimeOffset now, CancellationToken ct)
