@@ -22,7 +22,7 @@ CALL enable_tenant_isolation('delivery_attempts', 'tenant_id');
 
 -- The deliveries API lists a tenant's deliveries newest first, by alert or channel.
 CREATE INDEX notification_outbox_tenant_created ON notification_outbox (tenant_id, created_at DESC, id DESC);
-CREATE INDEX notification_outbox_alert ON notification_outbox (tenant_id, alert_id);
+-- (notification_outbox_alert, the index on (tenant_id, alert_id) the filters by alert read, comes with 0016.)
 
 -- Channel health: the last success, the failures since, and when a channel failing for days was disabled.
 ALTER TABLE channels ADD COLUMN last_success_at timestamptz;
