@@ -52,11 +52,11 @@ public static class AlertTimeline
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>The alert's entries and its deliveries, oldest first (entries in the order written when they share a time).</summary>
+    /// <summary>The alert's newest <see cref="MaxEntries"/> entries and deliveries, oldest first (entries in the order written when they share a time).</summary>
     public static async Task<List<AlertTimelineEntry>> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid alertId, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT at, kind, state, value, actor_id, email, message, delivery_id, channel_id, delivery_state FROM (
+            SELECT at, kind, state, value, actor_id, email, message, delivery_id, channel_id, delivery_state FROM (SELECT * FROM (
                 SELECT t.at, t.kind, nullif(t.state, '') AS state, t.value, t.actor_id, u.email, t.message,
                        NULL::uuid AS delivery_id, NULL::uuid AS channel_id, NULL::text AS delivery_state, 0 AS source, t.seq
                 FROM alert_timeline t LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.actor_id
@@ -65,8 +65,10 @@ public static class AlertTimeline
                 SELECT o.created_at, 'notification', NULL, NULL, NULL, NULL, o.event_type, o.id, o.channel_id, o.status, 1, NULL
                 FROM notification_outbox o WHERE o.tenant_id = $1 AND o.alert_id = $2
             ) entries
+            -- A long-lived alert keeps its newest entries (how it ended), shown oldest first.
+            ORDER BY at DESC, source DESC, seq DESC, delivery_id DESC
+            LIMIT $3) newest
             ORDER BY at, source, seq, delivery_id
-            LIMIT $3
             """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);
         command.Parameters.AddWithValue(alertId);

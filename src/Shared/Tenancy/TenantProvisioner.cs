@@ -43,8 +43,10 @@ public sealed class TenantProvisioner(Database database, PasswordHasher hasher, 
         var channelId = Guid.CreateVersion7();
         var secret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
         await database.ForTenantAsync(tenantId, (connection, transaction) =>
-            Execute(connection, transaction, "INSERT INTO channels (tenant_id, id, type, name, target, secret_protected) VALUES ($1, $2, 'webhook', $3, $4, $5)",
-                ct, tenantId, channelId, name, target.ToString(), secrets.Protect(secret)), ct);
+            // As the channels API stores one: the URL encrypted, only its masked form in plain text.
+            Execute(connection, transaction, """
+                INSERT INTO channels (tenant_id, id, type, name, target, target_protected, secret_protected) VALUES ($1, $2, 'webhook', $3, $4, $5, $6)
+                """, ct, tenantId, channelId, name, Notifications.Channels.ChannelMasking.Mask("webhook", target.ToString()), secrets.Protect(target.ToString()), secrets.Protect(secret)), ct);
         return new ProvisionedChannel(channelId, secret);
     }
 

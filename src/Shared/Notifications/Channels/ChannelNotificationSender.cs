@@ -8,8 +8,8 @@ namespace PulseStream.Notifications.Channels;
 /// <summary>
 /// The <see cref="INotificationSender"/> of the product: loads the notification's channel in its tenant, decrypts its
 /// target and secrets for this one send, reads the facts every message quotes (the rule's threshold when the alert
-/// does not carry it), and hands them to the sender of the channel's type. A channel that no longer exists is a
-/// permanent failure; nothing here throws for what a receiver did.
+/// does not carry it), and hands them to the sender of the channel's type. A channel that no longer exists, or that
+/// the outbox disabled, is a permanent failure; nothing here throws for what a receiver did.
 /// </summary>
 public sealed class ChannelNotificationSender(ChannelStore store, Database database, IEnumerable<IChannelSender> senders, IOptions<NotificationOptions> options,
     TimeProvider time, ILogger<ChannelNotificationSender> logger) : INotificationSender
@@ -22,6 +22,9 @@ public sealed class ChannelNotificationSender(ChannelStore store, Database datab
         {
             var channel = await store.FindAsync(notification.TenantId, notification.ChannelId, ct);
             if (channel is null) return SendOutcome.Failure("The channel no longer exists.", TimeSpan.Zero, permanent: true);
+            // Disabled by the outbox after failing for days: what was still queued for it dies; a test may still check it.
+            if (channel.Health?.DisabledAt is not null && notification.EventType != ChannelNotifications.TestEvent)
+                return SendOutcome.Failure("The channel is disabled.", TimeSpan.Zero, permanent: true);
             if (!_senders.TryGetValue(channel.Type, out var sender))
                 return SendOutcome.Failure($"Channel type '{channel.Type}' has no sender.", TimeSpan.Zero, permanent: true);
             var condition = notification.EventType == ChannelNotifications.TestEvent ? null : await ConditionAsync(notification, ct);

@@ -18,6 +18,8 @@ public static class ChannelServiceCollectionExtensions
                 "Email:Acs:Endpoint (a URL) and Email:Acs:AccessKey (base64) are required with the acs transport.")
             .ValidateOnStart();
         services.AddHttpClient(ChannelHttp.ClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            // The factory's own logging writes each request's URL, and a Slack or Teams URL's path is its credential.
+            .RemoveAllLoggers()
             .ConfigurePrimaryHttpMessageHandler(sp => OutboundHttp.CreateHandler(sp.GetRequiredService<IOptions<NotificationOptions>>().Value));
         services.TryAddSingleton<ChannelHttp>();
         services.TryAddSingleton<ChannelStore>();
