@@ -49,7 +49,7 @@ public static class AlertLatencyLoad
         for (var i = existing; i < Rules - Trials; i++)
             if (await provisioner.CreateRuleAsync(tenant, RuleEvaluationLoad.MixedRule(random, i), default) is null) throw new InvalidOperationException("The rule limit refused a bench rule.");
         var trials = new List<(int Trial, Guid RuleId)>();
-        for (var i = 0; i < Trials; i++) trials.Add((i, await CreateTrialRuleAsync(host, token, i, channelId)));
+        for (var i = 0; i < Trials; i++) trials.Add((i, await CreateTrialRuleAsync(provisioner, tenant, i, channelId)));
         Console.WriteLine($"  enabled rules: {await host.ScalarAsync("SELECT count(*) FROM alert_rules WHERE tenant_id = $1 AND enabled", tenant)}");
 
         using var stop = new CancellationTokenSource();
@@ -97,20 +97,13 @@ public static class AlertLatencyLoad
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
     }
 
-    private static async Task<Guid> CreateTrialRuleAsync(LocalHostProcess host, string token, int trial, Guid channelId)
+    /// <summary>A trial's rule, created as the mixed ones are (the host's API would also refuse past its cached rule limit).</summary>
+    private static async Task<Guid> CreateTrialRuleAsync(PulseStream.Tenancy.TenantProvisioner provisioner, Guid tenant, int trial, Guid channelId)
     {
-        var rule = new
-        {
-            name = $"alert latency trial {trial + 1}",
-            enabled = true,
-            severity = "critical",
-            condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.5, window = "5m", filters = new { route = TrialRoute(trial) }, minRequests = 10 },
-            @for = "0s",
-            channelIds = new[] { channelId },
-        };
-        using var response = await host.Http.SendAsync(host.Authorized(HttpMethod.Post, "api/v1/alert-rules", token, rule));
-        if (response.StatusCode != HttpStatusCode.Created) throw new InvalidOperationException($"Creating a trial rule answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var rule = new PulseStream.Alerting.AlertRuleBody($"alert latency trial {trial + 1}", true, "critical",
+            new PulseStream.Alerting.RuleCondition("threshold", "error_rate", ">", 0.5, "5m", new PulseStream.Alerting.RuleFilters(Route: TrialRoute(trial)), null, 10),
+            "0s", [channelId], null);
+        return (await provisioner.CreateRuleAsync(tenant, rule, default))?.Id ?? throw new InvalidOperationException("The rule limit refused a trial rule.");
     }
 
     private static string TrialRoute(int trial) => $"/v1/alert-trial-{trial}";
