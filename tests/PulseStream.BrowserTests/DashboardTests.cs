@@ -17,13 +17,7 @@ public sealed class DashboardTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _host = await LocalHostProcess.StartAsync("pulse_ui");
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = TestEnvironment.Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        (_playwright, _browser) = await HeadlessChromium.LaunchAsync();
     }
 
     public async Task DisposeAsync()

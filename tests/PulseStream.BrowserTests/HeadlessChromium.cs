@@ -1,0 +1,20 @@
+using Microsoft.Playwright;
+using PulseStream.Testing;
+
+namespace PulseStream.BrowserTests;
+
+/// <summary>Debian's chromium, headless, as every browser test drives it (Playwright cannot download its own here).</summary>
+public static class HeadlessChromium
+{
+    public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
+    {
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = TestEnvironment.Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        return (playwright, browser);
+    }
+}
