@@ -116,7 +116,15 @@ public class AlertRuleLifecycleTests(HostFixture fixture) : IClassFixture<HostFi
         await using var live = new HubConnectionBuilder().WithUrl(url, o => o.AccessTokenProvider = () => Task.FromResult<string?>(accessToken)).Build();
         var messages = Channel.CreateUnbounded<JsonElement>();
         live.On<JsonElement>("alert", alert => messages.Writer.TryWrite(alert));
+        var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        live.On<JsonElement>("events", _ => joined.TrySetResult());
         await live.StartAsync();
+        // The connection joins its tenant's group once the host hears of it: a live event proves it has.
+        await LocalHostProcess.EventuallyAsync(async () =>
+        {
+            await NoisyTenantScenario.SendAsync(Host, tenant, [Payloads.Event("/v1/rules", 200, 20)]);
+            return await Task.WhenAny(joined.Task, Task.Delay(1000)) == joined.Task;
+        }, TimeSpan.FromSeconds(30));
 
         using (var disabled = await SendAsync(HttpMethod.Post, $"api/v1/alert-rules/{ruleId}/disable", tenant))
         {
