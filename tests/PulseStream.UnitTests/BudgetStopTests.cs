@@ -29,4 +29,15 @@ public class BudgetStopTests
         Assert.True(AlertEvaluator.IsBudgetStop(timeout, Deadline - TimeSpan.FromSeconds(1), Deadline));
         Assert.False(AlertEvaluator.IsBudgetStop(new InvalidOperationException(), Deadline, Deadline));
     }
+
+    [Fact]
+    public void A_unit_stopped_by_the_budget_is_too_slow_only_when_it_had_at_least_half_of_it()
+    {
+        var budget = TimeSpan.FromSeconds(2);
+        Assert.True(AlertEvaluator.TooSlow(budget, budget));
+        Assert.True(AlertEvaluator.TooSlow(TimeSpan.FromSeconds(1), budget));
+        // Cut short because the units before it (or reading the rules) used most of the budget: not its fault.
+        Assert.False(AlertEvaluator.TooSlow(TimeSpan.FromMilliseconds(999), budget));
+        Assert.False(AlertEvaluator.TooSlow(TimeSpan.FromMilliseconds(50), budget));
+    }
 }

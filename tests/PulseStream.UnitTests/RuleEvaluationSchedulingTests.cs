@@ -57,15 +57,23 @@ public class RuleEvaluationSchedulingTests
     private sealed class ScriptedEvaluator(FakeTimeProvider time) : ITenantRuleEvaluator
     {
         public HashSet<Guid> Hanging { get; } = [];
+        public HashSet<Guid> TooManyRules { get; } = [];
+        /// <summary>Called once an evaluation's work is done, before it returns (traffic arriving meanwhile).</summary>
+        public Action<Guid>? AfterWork { get; init; }
         public TimeSpan WorkPerEvaluation { get; init; } = TimeSpan.Zero;
         public ConcurrentQueue<(Guid TenantId, DateTimeOffset Deadline)> Calls { get; } = new();
 
         public async Task<TenantEvaluation> EvaluateTenantAsync(Guid tenantId, DateTimeOffset deadline, CancellationToken ct)
         {
             Calls.Enqueue((tenantId, deadline));
-            if (Hanging.Contains(tenantId)) await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            if (Hanging.Contains(tenantId))
+            {
+                using var _ = ct.Register(() => Hanging.Remove(tenantId)); // once: its next turn goes through
+                await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            }
             if (WorkPerEvaluation > TimeSpan.Zero) time.Advance(WorkPerEvaluation);
-            return new TenantEvaluation(1, 1, EvaluationOutcome.Completed);
+            AfterWork?.Invoke(tenantId);
+            return TooManyRules.Contains(tenantId) ? new TenantEvaluation(1000, 200, EvaluationOutcome.Partial) : new TenantEvaluation(1, 1, EvaluationOutcome.Completed);
         }
     }
 
@@ -79,7 +87,7 @@ public class RuleEvaluationSchedulingTests
     }
 
     [Fact]
-    public async Task A_tenant_stuck_past_its_budget_holds_one_lane_while_the_others_are_evaluated_and_is_then_backed_off()
+    public async Task A_tenant_stuck_past_its_budget_holds_one_lane_while_the_others_are_evaluated_then_queues_behind_them_without_a_backoff()
     {
         var time = new FakeTimeProvider(Start);
         var queue = new MemoryQueue(time);
@@ -99,23 +107,17 @@ public class RuleEvaluationSchedulingTests
         Assert.False(run.IsCompleted);
         Assert.Equal(Start + Options.TenantBudget, evaluator.Calls.Single(c => c.TenantId == stuck).Deadline);
 
-        // Its budget ends: the lane is freed, the tenant stays due from its old time, and waits out the first backoff.
+        // Its budget ends: the lane is freed and the tenant stays due, from now rather than its old time (behind any
+        // tenant due meanwhile), without a backoff and without counting an overrun; so it has its next turn at once.
         time.Advance(Options.TenantBudget);
         await run.WaitAsync(TimeSpan.FromSeconds(10));
-        var overran = queue.Completed.Single(c => c.TenantId == stuck);
-        Assert.Equal(EvaluationOutcome.OverBudget, overran.Update.Outcome);
-        Assert.Equal(1, overran.Update.Overruns);
-        Assert.Equal(Start.AddSeconds(-3), overran.Update.DueAgainSince);
-        Assert.Equal(Start + Options.TenantBudget + Options.FirstBackoff, overran.Update.NextAt);
-        Assert.Single(evaluator.Calls, c => c.TenantId == stuck); // not retried in the same round
-
-        // Before the backoff ends the next round finds nothing to do; after it, the tenant is tried again.
-        time.Advance(Options.FirstBackoff - TimeSpan.FromMilliseconds(1));
-        Assert.Equal(0, await Runner(queue, evaluator, time).RunAsync(CancellationToken.None));
-        time.Advance(TimeSpan.FromMilliseconds(1));
-        evaluator.Hanging.Clear();
-        Assert.Equal(1, await Runner(queue, evaluator, time).RunAsync(CancellationToken.None));
-        Assert.Equal(0, queue.Completed.Last().Update.Overruns);
+        var cut = queue.Completed.First(c => c.TenantId == stuck);
+        Assert.Equal(EvaluationOutcome.Partial, cut.Update.Outcome);
+        Assert.Equal(0, cut.Update.Overruns);
+        Assert.Equal(Start + Options.TenantBudget, cut.Update.DueAgainSince);
+        Assert.Equal(Start + Options.TenantBudget, cut.Update.NextAt);
+        Assert.Equal(2, evaluator.Calls.Count(c => c.TenantId == stuck));
+        Assert.Equal(EvaluationOutcome.Completed, queue.Completed.Last(c => c.TenantId == stuck).Update.Outcome);
     }
 
     [Fact]
@@ -162,6 +164,73 @@ public class RuleEvaluationSchedulingTests
         var interrupted = RuleEvaluationPolicy.After(tenant, EvaluationOutcome.Interrupted, Start, Start.AddSeconds(1), Options);
         Assert.Equal((Start.AddSeconds(1), 3, (DateTimeOffset?)tenant.DueSince), (interrupted.NextAt, interrupted.Overruns, interrupted.DueAgainSince));
         Assert.True(RuleEvaluationPolicy.Lease(Options) > Options.TenantBudget * 2);
+    }
+
+    [Fact]
+    public void A_tenant_that_evaluated_part_of_its_rules_within_its_budget_stays_due_behind_the_others_without_a_backoff()
+    {
+        var tenant = new DueTenant(Guid.NewGuid(), Start.AddSeconds(-30), Overruns: 2);
+        var partial = RuleEvaluationPolicy.After(tenant, EvaluationOutcome.Partial, Start, Start + Options.TenantBudget, Options);
+        Assert.Equal(Start + Options.TenantBudget, partial.NextAt);
+        Assert.Equal(0, partial.Overruns);
+        Assert.Equal(Start + Options.TenantBudget, partial.DueAgainSince); // not its old time: the others go first
+        Assert.Equal(EvaluationOutcome.Partial, partial.Outcome);
+    }
+
+    [Fact]
+    public async Task A_tenant_with_more_rules_than_its_budget_holds_is_evaluated_in_turns_with_the_other_tenants_and_never_backed_off()
+    {
+        var time = new FakeTimeProvider(Start);
+        var queue = new MemoryQueue(time);
+        Guid large = Guid.NewGuid(), small = Guid.NewGuid();
+        // The small tenant's traffic marks it due again during each of its turns.
+        var evaluator = new ScriptedEvaluator(time)
+        {
+            WorkPerEvaluation = Options.TenantBudget,
+            AfterWork = tenant => { if (tenant == small) queue.MarkDue(small, time.GetUtcNow()); },
+        };
+        evaluator.TooManyRules.Add(large);
+        queue.MarkDue(large, Start.AddSeconds(-10));
+        queue.MarkDue(small, Start.AddSeconds(-1));
+        var options = new RuleEvaluationOptions { Parallelism = 1, RunBudget = Options.TenantBudget * 5 };
+
+        await Runner(queue, evaluator, time, options).RunAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        var turns = evaluator.Calls.Select(c => c.TenantId).ToList();
+        Assert.Equal([large, small, large, small, large], turns);
+        Assert.All(queue.Completed.Where(c => c.TenantId == large), c =>
+        {
+            Assert.Equal(EvaluationOutcome.Partial, c.Update.Outcome);
+            Assert.Equal(0, c.Update.Overruns);
+            Assert.Equal(c.At, c.Update.NextAt);
+        });
+    }
+
+    private static AlertRule Rule(int n, DateTimeOffset? evaluatedAt = null, DateTimeOffset? failedAt = null, DateTimeOffset? retryAt = null) =>
+        new(Guid.NewGuid(),
+            new AlertRuleBody($"rule {n}", true, "warning",
+                // A route filter with a consumer grouping reads raw events: every rule is a unit of its own.
+                new RuleCondition("threshold", "error_rate", ">", 0.1, "5m", new RuleFilters(Route: $"/r{n}"), ["consumerId"]), "0s", null, null),
+            Start.AddMinutes(n), Start.AddMinutes(n),
+            evaluatedAt is null && failedAt is null ? null
+                : new RuleEvaluationStatus(evaluatedAt, 1, 1000, false, failedAt is null ? null : "failed", failedAt, failedAt is null ? 0 : 1, retryAt));
+
+    [Fact]
+    public void Rules_take_turns_by_their_last_attempt_so_a_failing_or_too_slow_rule_goes_to_the_back_after_it_waits_out_its_backoff_and_never_blocks_the_others()
+    {
+        var neverTried = Rule(5);
+        var evaluatedLongAgo = Rule(1, evaluatedAt: Start.AddSeconds(-50));
+        var failedJustNow = Rule(2, evaluatedAt: Start.AddSeconds(-60), failedAt: Start.AddSeconds(-1), retryAt: Start);
+        var evaluatedRecently = Rule(3, evaluatedAt: Start.AddSeconds(-5));
+        // Failed long ago, not attempted since (a round was cut before it): its turn has come.
+        var failedLongAgo = Rule(4, evaluatedAt: Start.AddSeconds(-90), failedAt: Start.AddSeconds(-80), retryAt: Start.AddSeconds(-75));
+        // Backed off after failing: it waits until its retry time, whatever its turn.
+        var backedOff = Rule(6, evaluatedAt: Start.AddSeconds(-300), failedAt: Start.AddSeconds(-2), retryAt: Start.AddSeconds(3));
+
+        var order = AlertEvaluator.InTurn([evaluatedRecently, failedJustNow, backedOff, neverTried, failedLongAgo, evaluatedLongAgo], Start).Select(u => u.Rules.Single().Id);
+
+        Assert.Equal([neverTried.Id, failedLongAgo.Id, evaluatedLongAgo.Id, evaluatedRecently.Id, failedJustNow.Id], order);
+        Assert.Contains(backedOff.Id, AlertEvaluator.InTurn([backedOff], Start.AddSeconds(3)).Single().Rules.Select(r => r.Id));
     }
 
     private static GroupValue G(string key, long requests = 10) => new(key, 1, requests);

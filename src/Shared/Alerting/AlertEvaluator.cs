@@ -31,8 +31,8 @@ public sealed record AlertActor(Guid UserId, string? Email);
 /// statement, the rollups with one, writes each rule's transitions and all of the unit's evaluation figures with one;
 /// a rule that no rollup set answers (raw events) is a unit of its own (<see cref="RuleMetricQuery"/>). A unit that
 /// runs out of budget or fails costs only its own rules; units take turns (the unit holding the least recently
-/// evaluated rule first, rules whose last attempt failed at the end), so a tenant whose units do not all fit in one
-/// budget still has each evaluated in turn. A rule evaluates at most <see cref="RuleEvaluationOptions.MaxGroupsPerRule"/>
+/// attempted rule first, <see cref="InTurn"/>), so a tenant whose units do not all fit in one budget has each
+/// evaluated in turn, the next turn starting where the last one stopped (<see cref="EvaluationOutcome.Partial"/>). A rule evaluates at most <see cref="RuleEvaluationOptions.MaxGroupsPerRule"/>
 /// groups (<see cref="RuleGroupSelection"/>). Transitions to firing and resolved enqueue notification deliveries in
 /// the unit's transaction (the outbox), and are pushed to the tenant's live dashboards after commit
 /// (<see cref="AlertTransitions"/>). How each rule's evaluation went is stored with the rule.
@@ -44,17 +44,18 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
     internal const string FailureError = "The evaluation failed; it is retried with backoff.";
 
     /// <summary>Rules evaluated together: those sharing one rollup read, or one rule read from raw events (no key).</summary>
-    private sealed record EvaluationUnit(RuleReadKey? Key, List<AlertRule> Rules);
+    internal sealed record EvaluationUnit(RuleReadKey? Key, List<AlertRule> Rules);
 
     public async Task<TenantEvaluation> EvaluateTenantAsync(Guid tenantId, DateTimeOffset deadline, CancellationToken ct)
     {
+        var started = time.GetUtcNow();
         var rules = await database.ForTenantAsync(tenantId, (c, t) => AlertRuleStore.ListAsync(c, t, tenantId, enabledOnly: true, ct), ct);
         var evaluated = 0;
         var failed = false;
-        foreach (var unit in InTurn(rules))
+        foreach (var unit in InTurn(rules, started))
         {
             var remaining = deadline - time.GetUtcNow();
-            if (remaining <= TimeSpan.Zero) return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.OverBudget);
+            if (remaining <= TimeSpan.Zero) return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.Partial);
             List<AlertView> changes;
             try
             {
@@ -62,8 +63,17 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
             }
             catch (Exception e) when (IsBudgetStop(e, deadline))
             {
-                await RecordErrorAsync(tenantId, unit.Rules, BudgetError);
-                return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.OverBudget);
+                // A unit that had at least half the budget and did not finish is too slow: its rules are backed off
+                // (RecordErrorAsync). One cut short because what came before it used the budget is left as it was,
+                // least recently evaluated, so the next turn starts with it. Either way the tenant is not backed off:
+                // its other rules are waiting.
+                if (TooSlow(remaining, deadline - started))
+                {
+                    var retryIn = await RecordErrorAsync(tenantId, unit.Rules, BudgetError);
+                    logger.LogWarning("Evaluating {Count} rules of tenant {TenantId} (first {RuleId}) ran out of the tenant's time budget ({BudgetMs} ms); they are attempted again in {RetrySeconds} s",
+                        unit.Rules.Count, tenantId, unit.Rules[0].Id, (long)(deadline - started).TotalMilliseconds, (long)retryIn.TotalSeconds);
+                }
+                return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.Partial);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -73,18 +83,27 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
                 continue;
             }
             evaluated += unit.Rules.Count;
-            await PublishAsync(tenantId, changes, ct);
+            await PublishAsync(tenantId, changes);
         }
-        return new TenantEvaluation(rules.Count, evaluated, failed ? EvaluationOutcome.Failed : EvaluationOutcome.Completed);
+        // Failing rules are backed off one by one (lastError, retryAt); the tenant only when nothing else could be
+        // evaluated (the store is failing, most likely).
+        return new TenantEvaluation(rules.Count, evaluated, failed && evaluated == 0 ? EvaluationOutcome.Failed : EvaluationOutcome.Completed);
     }
 
+    /// <summary>A unit stopped by the budget was itself too slow when it had at least half of the whole budget.</summary>
+    internal static bool TooSlow(TimeSpan hadLeft, TimeSpan budget) => hadLeft >= budget / 2;
+
     /// <summary>
-    /// Rules whose last attempt failed go last; the others least recently evaluated first, then in creation order.
+    /// Rules least recently attempted first (never attempted first of all), whether the attempt completed or failed,
+    /// then in creation order; rules backed off after failing (<see cref="RuleEvaluationStatus.RetryAt"/>) wait. So
+    /// every rule has its turn once per cycle, one that failed or was too slow goes to the back after its attempt and
+    /// never blocks the others, and a tenant whose rules take longer than its budget is evaluated through in turns.
     /// Units come in the turn of their first rule, their rules in turn within them.
     /// </summary>
-    private static IEnumerable<EvaluationUnit> InTurn(List<AlertRule> rules)
+    internal static IEnumerable<EvaluationUnit> InTurn(List<AlertRule> rules, DateTimeOffset now)
     {
-        var ordered = rules.OrderBy(r => r.Evaluation?.LastError is not null).ThenBy(r => r.Evaluation?.LastEvaluatedAt ?? DateTimeOffset.MinValue).ToList();
+        var ordered = rules.Where(r => r.Evaluation?.RetryAt is not { } retryAt || retryAt <= now)
+            .OrderBy(LastAttemptAt).ThenBy(r => r.CreatedAt).ToList();
         var units = new List<EvaluationUnit>();
         var shared = new Dictionary<RuleReadKey, EvaluationUnit>();
         foreach (var rule in ordered)
@@ -95,6 +114,14 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         }
         return units;
     }
+
+    private static DateTimeOffset LastAttemptAt(AlertRule rule) => rule.Evaluation switch
+    {
+        null => DateTimeOffset.MinValue,
+        var e => Max(e.LastEvaluatedAt ?? DateTimeOffset.MinValue, e.LastErrorAt ?? DateTimeOffset.MinValue),
+    };
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     /// <summary>
     /// How early the budget's cancellation may fire by the wall clock: its timer counts whole milliseconds of another
@@ -168,13 +195,18 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         return new AlertDecision(group, current, AlertStateMachine.Next(current, met, now, rule.For), measured?.Value);
     }
 
-    /// <summary>Keeps the rules' last good figures and says why this attempt did not complete (no internal detail).</summary>
-    private async Task RecordErrorAsync(Guid tenantId, List<AlertRule> rules, string error)
+    /// <summary>
+    /// Keeps the rules' last good figures, says why this attempt did not complete (no internal detail), and backs the
+    /// rules off: the wait doubles with each attempt in a row that did not complete. Returns the wait.
+    /// </summary>
+    private async Task<TimeSpan> RecordErrorAsync(Guid tenantId, List<AlertRule> rules, string error)
     {
         var now = time.GetUtcNow();
+        var failures = rules.Max(r => r.Evaluation?.FailuresInARow ?? 0) + 1;
+        var retryIn = RuleEvaluationPolicy.Backoff(failures, options.Value);
         var statuses = rules.Select(rule => (rule.Id, (rule.Evaluation ?? new RuleEvaluationStatus(null, 0, options.Value.MaxGroupsPerRule, false, null, null)) with
         {
-            LastError = error, LastErrorAt = now,
+            LastError = error, LastErrorAt = now, FailuresInARow = failures, RetryAt = now + retryIn,
         })).ToList();
         try
         {
@@ -186,16 +218,26 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         {
             logger.LogWarning(e, "Recording the evaluation error of {Count} rules of tenant {TenantId} failed", rules.Count, tenantId);
         }
+        return retryIn;
     }
 
-    private async Task PublishAsync(Guid tenantId, List<AlertView> changes, CancellationToken ct)
+    /// <summary>Live pushes of a unit's committed transitions at the same time, a few at once.</summary>
+    private const int ConcurrentPushes = 8;
+
+    /// <summary>
+    /// Pushes a committed unit's transitions to the tenant's dashboards. Not under the tenant's budget (its token may
+    /// have run out by now): what is committed is pushed, within a bound of its own.
+    /// </summary>
+    private async Task PublishAsync(Guid tenantId, List<AlertView> changes)
     {
+        if (changes.Count == 0) return;
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            foreach (var alert in changes)
-                await realtime.SendToTenantAsync(tenantId, RealtimeTargets.Alert, alert, ct);
+            await Parallel.ForEachAsync(changes, new ParallelOptions { MaxDegreeOfParallelism = ConcurrentPushes, CancellationToken = bound.Token },
+                async (alert, token) => await realtime.SendToTenantAsync(tenantId, RealtimeTargets.Alert, alert, token));
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
             // The transitions are committed and notified through the outbox; only the live push is lost.
             logger.LogWarning(e, "Pushing {Count} alert transitions of tenant {TenantId} live failed", changes.Count, tenantId);

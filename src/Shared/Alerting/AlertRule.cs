@@ -18,13 +18,17 @@ public sealed record AlertRuleBody(
 /// <summary>
 /// How a rule's last evaluation went, as its GET shows it (<c>evaluation</c>): when it last completed, how many groups
 /// it evaluated, whether the rule has more groups than the bound (those beyond it are not evaluated), and the last
-/// error, if the latest attempt failed or ran out of the tenant's time budget.
+/// error, if the latest attempt failed or ran out of the tenant's time budget: how many attempts in a row did, and when
+/// the rule is attempted again (each such attempt doubles the wait, so one slow or broken rule costs its tenant's
+/// other rules nothing).
 /// </summary>
 public sealed record RuleEvaluationStatus(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? LastEvaluatedAt,
     int Groups, int GroupLimit, bool GroupLimitHit,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastError,
-    DateTimeOffset? LastErrorAt);
+    DateTimeOffset? LastErrorAt,
+    int FailuresInARow = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? RetryAt = null);
 
 public sealed record AlertRule(Guid Id, AlertRuleBody Body, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, RuleEvaluationStatus? Evaluation = null)
 {

@@ -15,9 +15,9 @@ public interface ITenantRuleEvaluator
 /// <summary>
 /// The <c>EvaluateDueRules</c> timer's work: a few lanes (<see cref="RuleEvaluationOptions.Parallelism"/>) each claim
 /// the tenant due longest, evaluate it within the tenant budget, and record the outcome, until no tenant is due or
-/// the invocation's run budget is spent (the next tick goes on). A slow tenant holds one lane for at most its budget,
-/// and one that overruns is backed off rather than claimed again on the next round; storing events never waits for
-/// any of this.
+/// the invocation's run budget is spent (the next tick goes on). A slow tenant holds one lane for at most its budget
+/// per turn and then queues behind the tenants already due; one whose evaluation fails is backed off; storing events
+/// never waits for any of this.
 /// </summary>
 public sealed class DueRuleEvaluator(IDueTenantQueue queue, ITenantRuleEvaluator evaluator, IOptions<RuleEvaluationOptions> options, TimeProvider time,
     ILogger<DueRuleEvaluator> logger)
@@ -40,10 +40,12 @@ public sealed class DueRuleEvaluator(IDueTenantQueue queue, ITenantRuleEvaluator
                 var started = time.GetUtcNow();
                 var outcome = await EvaluateWithinBudgetAsync(tenant, started, settings, ct);
                 var update = RuleEvaluationPolicy.After(tenant, outcome, started, time.GetUtcNow(), settings);
-                if (outcome is EvaluationOutcome.OverBudget or EvaluationOutcome.Failed)
-                    logger.LogWarning("Evaluating the rules of tenant {TenantId} {Outcome} after {DurationMs} ms (budget {BudgetMs} ms, {Overruns} in a row); next attempt in {BackoffSeconds} s",
-                        tenant.TenantId, outcome == EvaluationOutcome.OverBudget ? "ran out of its time budget" : "failed", (long)update.Duration.TotalMilliseconds,
-                        (long)settings.TenantBudget.TotalMilliseconds, update.Overruns, (long)(update.NextAt - time.GetUtcNow()).TotalSeconds);
+                if (outcome == EvaluationOutcome.Failed)
+                    logger.LogWarning("Evaluating the rules of tenant {TenantId} failed after {DurationMs} ms ({Overruns} in a row); next attempt in {BackoffSeconds} s",
+                        tenant.TenantId, (long)update.Duration.TotalMilliseconds, update.Overruns, (long)(update.NextAt - time.GetUtcNow()).TotalSeconds);
+                else if (outcome == EvaluationOutcome.Partial)
+                    logger.LogDebug("Evaluating the rules of tenant {TenantId} reached the end of its {BudgetMs} ms budget; the rules not reached go first in its next turn",
+                        tenant.TenantId, (long)settings.TenantBudget.TotalMilliseconds);
                 // Recorded even while the host stops, so the tenant stays due instead of waiting out its lease.
                 using var recording = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 await queue.CompleteAsync(tenant, update, recording.Token);
@@ -67,7 +69,8 @@ public sealed class DueRuleEvaluator(IDueTenantQueue queue, ITenantRuleEvaluator
         }
         catch (OperationCanceledException) when (budget.IsCancellationRequested)
         {
-            return EvaluationOutcome.OverBudget;
+            // Before any unit could start (reading the rules took the budget): the same as a turn cut short.
+            return EvaluationOutcome.Partial;
         }
         catch (Exception e)
         {

@@ -5,9 +5,15 @@ public enum EvaluationOutcome
 {
     /// <summary>Every enabled rule was evaluated within the budget.</summary>
     Completed,
-    /// <summary>The tenant's time budget ran out (wall clock or a statement's timeout); the rest waits.</summary>
-    OverBudget,
-    /// <summary>An error other than the budget; logged.</summary>
+    /// <summary>
+    /// The tenant's time budget (wall clock or a statement's timeout) ran out before every rule was evaluated: the
+    /// tenant has more rules than one budget holds (the rest are evaluated first in its next turn), or a unit of rules
+    /// was too slow (those rules are backed off on their own, <see cref="RuleEvaluationStatus.RetryAt"/>). The tenant
+    /// is not backed off: it queues again behind the tenants already due, so it costs each of them at most one budget
+    /// per turn.
+    /// </summary>
+    Partial,
+    /// <summary>An error other than the budget, and no rule could be evaluated; logged, and the tenant backed off.</summary>
     Failed,
     /// <summary>The host stopped during the evaluation: the tenant stays due, and this does not count as an overrun.</summary>
     Interrupted,
@@ -15,9 +21,10 @@ public enum EvaluationOutcome
 
 /// <summary>
 /// When a tenant is evaluated next. A completed tenant waits at least the per-tenant interval from the start of its
-/// evaluation (a busy tenant is marked due by every batch); a tenant that overran or failed stays due and is backed
-/// off, doubling from the first backoff up to the maximum, so it costs the others its budget at most once per backoff
-/// rather than on every round.
+/// evaluation (a busy tenant is marked due by every batch); one whose budget ran out first stays due and queues
+/// behind the tenants due before it; a tenant whose evaluation failed stays due and is backed off, doubling from the
+/// first backoff up to the maximum, so it costs the others its budget at most once per backoff rather than on every
+/// round.
 /// </summary>
 public static class RuleEvaluationPolicy
 {
@@ -29,6 +36,10 @@ public static class RuleEvaluationPolicy
             var next = startedAt + options.TenantInterval;
             return new ScheduleUpdate(next > finishedAt ? next : finishedAt, 0, null, outcome, duration);
         }
+        // Back in line behind the tenants already due (so the others have their turn first), without a backoff: the
+        // rules it did not reach are waiting, and a rule too slow for the budget is backed off on its own.
+        if (outcome == EvaluationOutcome.Partial)
+            return new ScheduleUpdate(finishedAt, 0, finishedAt, outcome, duration);
         if (outcome == EvaluationOutcome.Interrupted)
             return new ScheduleUpdate(finishedAt, tenant.Overruns, tenant.DueSince, outcome, duration);
         var overruns = tenant.Overruns + 1;
