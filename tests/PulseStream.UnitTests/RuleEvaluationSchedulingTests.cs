@@ -233,6 +233,27 @@ public class RuleEvaluationSchedulingTests
         Assert.Contains(backedOff.Id, AlertEvaluator.InTurn([backedOff], Start.AddSeconds(3)).Single().Rules.Select(r => r.Id));
     }
 
+    [Fact]
+    public void A_rule_is_evaluated_at_most_once_per_sixtieth_of_its_window_from_a_second_to_a_minute()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(1), RuleEvaluationPolicy.RuleInterval(TimeSpan.FromMinutes(1)));
+        Assert.Equal(TimeSpan.FromSeconds(5), RuleEvaluationPolicy.RuleInterval(TimeSpan.FromMinutes(5)));
+        Assert.Equal(TimeSpan.FromSeconds(60), RuleEvaluationPolicy.RuleInterval(TimeSpan.FromHours(1)));
+        Assert.Equal(TimeSpan.FromSeconds(60), RuleEvaluationPolicy.RuleInterval(TimeSpan.FromHours(24)));
+
+        static AlertRule Over(string window, TimeSpan ago) => new(Guid.NewGuid(),
+            new AlertRuleBody(window, true, "warning", new RuleCondition("threshold", "error_rate", ">", 0.1, window, new RuleFilters(Route: "/" + window), ["consumerId"]), "0s", null, null),
+            Start.AddDays(-1), Start.AddDays(-1), new RuleEvaluationStatus(Start - ago, 1, 1000, false, null, null));
+        var hourJustDone = Over("1h", TimeSpan.FromSeconds(59));
+        var hourDue = Over("2h", TimeSpan.FromSeconds(60));
+        var fiveMinutesJustDone = Over("5m", TimeSpan.FromSeconds(4));
+        var minuteDue = Over("1m", TimeSpan.FromSeconds(1));
+
+        var turn = AlertEvaluator.InTurn([hourJustDone, hourDue, fiveMinutesJustDone, minuteDue], Start).Select(u => u.Rules.Single().Id);
+
+        Assert.Equal([hourDue.Id, minuteDue.Id], turn);
+    }
+
     private static GroupValue G(string key, long requests = 10) => new(key, 1, requests);
 
     [Fact]

@@ -95,7 +95,8 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
 
     /// <summary>
     /// Rules least recently attempted first (never attempted first of all), whether the attempt completed or failed,
-    /// then in creation order; rules backed off after failing (<see cref="RuleEvaluationStatus.RetryAt"/>) wait. So
+    /// then in creation order; rules backed off after failing (<see cref="RuleEvaluationStatus.RetryAt"/>) wait, and so
+    /// do rules evaluated more recently than their window calls for (<see cref="RuleEvaluationPolicy.RuleInterval"/>). So
     /// every rule has its turn once per cycle, one that failed or was too slow goes to the back after its attempt and
     /// never blocks the others, and a tenant whose rules take longer than its budget is evaluated through in turns.
     /// Units come in the turn of their first rule, their rules in turn within them.
@@ -103,6 +104,7 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
     internal static IEnumerable<EvaluationUnit> InTurn(List<AlertRule> rules, DateTimeOffset now)
     {
         var ordered = rules.Where(r => r.Evaluation?.RetryAt is not { } retryAt || retryAt <= now)
+            .Where(r => r.Evaluation?.LastEvaluatedAt is not { } last || now - last >= RuleEvaluationPolicy.RuleInterval(r.Window))
             .OrderBy(LastAttemptAt).ThenBy(r => r.CreatedAt).ToList();
         var units = new List<EvaluationUnit>();
         var shared = new Dictionary<RuleReadKey, EvaluationUnit>();

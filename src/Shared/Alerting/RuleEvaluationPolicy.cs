@@ -46,6 +46,15 @@ public static class RuleEvaluationPolicy
         return new ScheduleUpdate(finishedAt + Backoff(overruns, options), overruns, tenant.DueSince, outcome, duration);
     }
 
+    /// <summary>
+    /// How often a rule over <paramref name="window"/> is evaluated at most: a sixtieth of its window, from 1 second
+    /// (a 1-minute window) to 1 minute (windows of an hour and more). A longer window's value moves by at most a
+    /// sixtieth of its events in that time and reads many more rows, so evaluating it every second would spend the
+    /// tenant's budget on what cannot change, and delay its short-window rules (Prometheus and Grafana evaluate every
+    /// rule once a minute by default).
+    /// </summary>
+    public static TimeSpan RuleInterval(TimeSpan window) => TimeSpan.FromSeconds(Math.Clamp(window.TotalSeconds / 60, 1, 60));
+
     /// <summary>The wait after the <paramref name="overruns"/>-th consecutive overrun (1-based).</summary>
     public static TimeSpan Backoff(int overruns, RuleEvaluationOptions options)
     {
