@@ -40,7 +40,7 @@ public sealed class DeliveryEndpoints(Database database, TimeProvider time)
     {
         if (!Guid.TryParse(id, out var deliveryId)) return ApiResults.NotFound("No such delivery.");
         var now = time.GetUtcNow();
-        var (found, state, channelDisabled, view) = await database.ForTenantAsync<(bool, string, bool, DeliveryView?)>(caller.TenantId, async (connection, transaction) =>
+        var (refusal, state, view) = await database.ForTenantAsync<(RetryRefusal?, string, DeliveryView?)>(caller.TenantId, async (connection, transaction) =>
         {
             await using var select = new NpgsqlCommand("""
                 SELECT o.status, c.disabled_at IS NOT NULL FROM notification_outbox o
@@ -53,10 +53,12 @@ public sealed class DeliveryEndpoints(Database database, TimeProvider time)
             bool disabled;
             await using (var reader = await select.ExecuteReaderAsync(ct))
             {
-                if (!await reader.ReadAsync(ct)) return (false, "", false, null);
+                if (!await reader.ReadAsync(ct)) return (RetryRefusal.NotFound, "", null);
                 (current, disabled) = (reader.GetString(0), !reader.IsDBNull(1) && reader.GetBoolean(1));
             }
-            if (current != "dead" || disabled) return (true, current, disabled, null);
+            if (disabled) return (RetryRefusal.ChannelDisabled, current, null);
+            if (current != "dead") return (RetryRefusal.NotDead, current, null);
+            if (await NotificationOutbox.AtPendingLimitAsync(connection, transaction, caller.TenantId, ct)) return (RetryRefusal.PendingLimit, current, null);
 
             await using (var replay = new NpgsqlCommand("""
                 UPDATE notification_outbox SET status = 'pending', attempts = 0, next_attempt_at = $3, claim_token = NULL, last_error = NULL
@@ -71,18 +73,23 @@ public sealed class DeliveryEndpoints(Database database, TimeProvider time)
             await AuditLog.AppendAsync(connection, transaction, new AuditEntry(caller.TenantId, Actor.User(caller.UserId), "delivery.retry", "delivery",
                 deliveryId.ToString(), new { previousState = current }, clientAddress), ct);
             var replayed = await DeliveryQueries.ListAsync(connection, transaction, caller.TenantId, new DeliveryFilter(null, null, null, 1, null), ct, deliveryId);
-            return (true, "pending", false, replayed.Single());
+            return (null, "pending", replayed.Single());
         }, ct);
 
-        if (!found) return ApiResults.NotFound("No such delivery.");
-        if (channelDisabled)
-            return ApiResults.Problem(StatusCodes.Status409Conflict, "channel-disabled", "The delivery's channel is disabled.",
-                "Fix the channel and enable it before retrying its deliveries.");
-        if (view is null)
-            return ApiResults.Problem(StatusCodes.Status409Conflict, "invalid-transition", "The delivery cannot be retried.",
-                $"Only dead deliveries can be retried; this one is {state}.");
-        return ApiResults.Accepted(view);
+        return refusal switch
+        {
+            null => ApiResults.Accepted(view!),
+            RetryRefusal.NotFound => ApiResults.NotFound("No such delivery."),
+            RetryRefusal.ChannelDisabled => ApiResults.Problem(StatusCodes.Status409Conflict, "channel-disabled", "The delivery's channel is disabled.",
+                "Fix the channel and enable it before retrying its deliveries."),
+            RetryRefusal.PendingLimit => ApiResults.Problem(StatusCodes.Status409Conflict, "pending-limit", "The tenant has too many deliveries waiting.",
+                $"A tenant may have {NotificationOutbox.MaxPendingPerTenant} deliveries pending; retry once fewer are waiting."),
+            _ => ApiResults.Problem(StatusCodes.Status409Conflict, "invalid-transition", "The delivery cannot be retried.",
+                $"Only dead deliveries can be retried; this one is {state}."),
+        };
     }
+
+    private enum RetryRefusal { NotFound, ChannelDisabled, NotDead, PendingLimit }
 
     private static Guid? OptionalGuid(HttpRequest request, string name, List<FieldError> errors)
     {

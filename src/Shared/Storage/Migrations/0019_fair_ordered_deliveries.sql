@@ -1,0 +1,53 @@
+-- Deliveries under pressure (issue 13, session 3): every claim takes a bounded share per tenant, so one tenant's flood
+-- to a slow or dead receiver does not hold back the others.
+
+-- A tenant's pending deliveries by due time: its share of a claim, and the count held against its pending limit.
+CREATE INDEX notification_outbox_tenant_due ON notification_outbox (tenant_id, next_attempt_at) WHERE status = 'pending';
+
+DROP FUNCTION claim_due_deliveries(timestamptz, int, interval, int);
+
+-- Claims up to p_max due deliveries, oldest due first across tenants, but no tenant more than p_per_tenant claims
+-- held at once (those it already holds under a running lease count), so one tenant's flood to a slow receiver leaves
+-- the rest of the claim to the others. As before, each gets a new claim token, a lease, its attempt counted and an
+-- attempt row opened; a lapsed claim's attempt is closed as interrupted, and a delivery that used up its attempts
+-- that way is dead instead.
+CREATE FUNCTION claim_due_deliveries(p_now timestamptz, p_max int, p_lease interval, p_max_attempts int, p_per_tenant int)
+RETURNS TABLE (tenant_id uuid, id uuid, channel_id uuid, alert_id uuid, event_type text, payload text, attempt int, claim_token uuid)
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    WITH held AS (
+        SELECT o.tenant_id FROM notification_outbox o
+        WHERE o.status = 'pending' AND o.claim_token IS NOT NULL AND o.next_attempt_at > p_now),
+    tenants AS (
+        SELECT t.tenant_id, greatest(p_per_tenant - (SELECT count(*) FROM held h WHERE h.tenant_id = t.tenant_id), 0) AS share
+        FROM (SELECT DISTINCT o.tenant_id FROM notification_outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= p_now) t),
+    candidates AS (
+        SELECT c.tenant_id, c.id, c.next_attempt_at FROM tenants t
+        CROSS JOIN LATERAL (
+            SELECT o.tenant_id, o.id, o.next_attempt_at FROM notification_outbox o
+            WHERE o.tenant_id = t.tenant_id AND o.status = 'pending' AND o.next_attempt_at <= p_now
+            ORDER BY o.next_attempt_at LIMIT t.share) c
+        ORDER BY c.next_attempt_at LIMIT p_max),
+    due AS (
+        SELECT o.tenant_id, o.id, o.claim_token AS lapsed_token, o.attempts FROM notification_outbox o
+        WHERE (o.tenant_id, o.id) IN (SELECT c.tenant_id, c.id FROM candidates c) AND o.status = 'pending' AND o.next_attempt_at <= p_now
+        FOR UPDATE OF o SKIP LOCKED),
+    interrupted AS (
+        UPDATE delivery_attempts a SET finished_at = p_now, error = 'interrupted: the dispatcher stopped before the attempt finished'
+        FROM due WHERE a.tenant_id = due.tenant_id AND a.delivery_id = due.id AND a.claim_token = due.lapsed_token AND a.finished_at IS NULL
+        RETURNING a.delivery_id),
+    exhausted AS (
+        UPDATE notification_outbox o SET status = 'dead', claim_token = NULL,
+            last_error = 'interrupted: the dispatcher stopped before the attempt finished'
+        FROM due WHERE o.tenant_id = due.tenant_id AND o.id = due.id AND due.attempts >= p_max_attempts
+        RETURNING o.id),
+    claimed AS (
+        UPDATE notification_outbox o SET next_attempt_at = p_now + p_lease, claim_token = gen_random_uuid(), attempts = o.attempts + 1,
+            last_error = CASE WHEN due.lapsed_token IS NULL THEN o.last_error
+                              ELSE 'interrupted: the dispatcher stopped before the attempt finished' END
+        FROM due WHERE o.tenant_id = due.tenant_id AND o.id = due.id AND due.attempts < p_max_attempts
+        RETURNING o.tenant_id, o.id, o.channel_id, o.alert_id, o.event_type, o.payload::text AS payload, o.attempts, o.claim_token),
+    opened AS (
+        INSERT INTO delivery_attempts (tenant_id, delivery_id, claim_token, started_at)
+        SELECT c.tenant_id, c.id, c.claim_token, p_now FROM claimed c)
+    SELECT c.tenant_id, c.id, c.channel_id, c.alert_id, c.event_type, c.payload, c.attempts, c.claim_token FROM claimed c
+$$;
