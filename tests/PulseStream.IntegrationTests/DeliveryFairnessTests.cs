@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using PulseStream.Testing;
 
@@ -55,4 +56,49 @@ public class DeliveryFairnessTests(DeliveryHostFixture fixture) : IClassFixture<
                 flooding.Tenant.TenantId);
         }
     }
+
+    [Fact]
+    public async Task A_firing_still_being_retried_is_superseded_once_the_alerts_resolution_is_delivered_to_the_channel()
+    {
+        // The receiver refuses firings and accepts resolutions.
+        LoopbackReceiver? self = null;
+        await using var receiver = await LoopbackReceiver.StartAsync((n, _) =>
+            Task.FromResult(EventType(self!.Requests.Single(r => r.Number == n)) == "alert.resolved" ? 204 : 500));
+        self = receiver;
+        var scenario = await DeliveryScenario.CreateAsync(Host, receiver.Url);
+        var token = await scenario.LoginAsync();
+        var alertId = await scenario.CreateAlertAsync();
+
+        var (_, firing) = await scenario.EnqueueAsync("alert.firing", alertOf: alertId);
+        Assert.True(await LocalHostProcess.EventuallyAsync(() => Task.FromResult(receiver.Requests.Any(r => r.AnsweredWith == 500)), TimeSpan.FromSeconds(15)),
+            $"the firing was not tried\n{Host.Output}");
+        var (_, resolved) = await scenario.EnqueueAsync("alert.resolved", alertOf: alertId);
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await scenario.StateAsync(resolved) == "delivered", TimeSpan.FromSeconds(15)),
+            $"the resolution was not delivered: {await scenario.StateAsync(resolved)}\n{Host.Output}");
+
+        // The firing's retries (1 s, 2 s and 4 s apart on this host) are over: it is superseded, and never sent after the resolution.
+        Assert.Equal("superseded", await scenario.StateAsync(firing));
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Equal(["alert.resolved"], receiver.Requests.SkipWhile(r => EventType(r) != "alert.resolved").Select(EventType));
+
+        var items = (await Host.GetJsonAsync($"api/v1/deliveries?alertId={alertId}", token)).GetProperty("items").EnumerateArray().ToList();
+        var superseded = Assert.Single(items, i => i.GetProperty("id").GetGuid() == firing);
+        Assert.Equal("superseded", superseded.GetProperty("state").GetString());
+        Assert.Equal(JsonValueKind.Null, superseded.GetProperty("nextAttemptAt").ValueKind);
+        Assert.Equal("Superseded: the alert's alert.resolved was delivered to this channel first.", superseded.GetProperty("lastError").GetString());
+        Assert.Equal([firing], (await Host.GetJsonAsync($"api/v1/deliveries?alertId={alertId}&state=superseded", token))
+            .GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()));
+
+        var timeline = (await Host.GetJsonAsync($"api/v1/alerts/{alertId}", token)).GetProperty("timeline").EnumerateArray()
+            .Where(e => e.GetProperty("kind").GetString() == "notification").ToDictionary(e => e.GetProperty("deliveryId").GetGuid(), e => e.GetProperty("deliveryState").GetString());
+        Assert.Equal("superseded", timeline[firing]);
+        Assert.Equal("delivered", timeline[resolved]);
+
+        using var retry = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Post, $"api/v1/deliveries/{firing}/retry", token));
+        await IngestPipelineTests.AssertProblem(retry, HttpStatusCode.Conflict, "delivery-superseded");
+        Assert.Equal("superseded", await scenario.StateAsync(firing));
+    }
+
+    private static string? EventType(LoopbackReceiver.Received request) =>
+        JsonDocument.Parse(request.Body).RootElement.GetProperty("type").GetString();
 }

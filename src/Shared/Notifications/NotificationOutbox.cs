@@ -33,6 +33,9 @@ public static class NotificationOutbox
 
     public static readonly string PendingLimitError = $"Not sent: the tenant already has {MaxPendingPerTenant} deliveries waiting, the most a tenant may have.";
 
+    /// <summary>The error of a delivery that its alert's resolution overtook (see <see cref="RecordAsync"/>).</summary>
+    public const string SupersededError = "Superseded: the alert's alert.resolved was delivered to this channel first.";
+
     /// <summary>
     /// Enqueues one delivery per channel (disabled channels get none); dead at once when the tenant has
     /// <see cref="MaxPendingPerTenant"/> pending already. Concurrent enqueues may pass the limit by a few.
@@ -72,7 +75,8 @@ public static class NotificationOutbox
 
     /// <summary>
     /// Claims up to <paramref name="max"/> due deliveries, oldest due first across tenants but at most
-    /// <see cref="DeliveryOptions.MaxInFlightPerTenant"/> held by one tenant; opens an attempt for each.
+    /// <see cref="DeliveryOptions.MaxInFlightPerTenant"/> held by one tenant, and one at a time per alert and channel;
+    /// opens an attempt for each.
     /// </summary>
     public static async Task<List<OutboxDelivery>> ClaimDueAsync(Database database, DateTimeOffset now, int max, DeliveryOptions options, CancellationToken ct)
     {
@@ -111,7 +115,9 @@ public static class NotificationOutbox
 
     /// <summary>
     /// Writes an attempt's outcome under its claim, in one transaction: the delivery's state, the attempt's row and
-    /// the channel's health (which may disable the channel).
+    /// the channel's health (which may disable the channel). A delivered <c>alert.resolved</c> supersedes what is still
+    /// pending of the same alert for the same channel (a firing being retried, say): sent after it, it would tell the
+    /// receiver a resolved alert fires again.
     /// </summary>
     public static Task<RecordedOutcome> RecordAsync(Database database, OutboxDelivery delivery, SendOutcome outcome, DateTimeOffset now,
         DeliveryOptions options, CancellationToken ct) =>
@@ -135,7 +141,32 @@ public static class NotificationOutbox
                 if (await update.ExecuteNonQueryAsync(ct) == 0) return new RecordedOutcome(false, state, null);
             }
             await DeliveryAttemptLog.CloseAsync(connection, transaction, delivery, outcome, now, ct);
+            if (state == "delivered" && delivery.EventType == ResolvedEvent) await SupersedeAsync(connection, transaction, delivery, now, ct);
             var disabled = await ChannelHealth.RecordAsync(connection, transaction, delivery, outcome, now, ct);
             return new RecordedOutcome(true, state, disabled);
         }, ct);
+
+    private const string ResolvedEvent = "alert.resolved";
+
+    private static async Task SupersedeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, OutboxDelivery resolved, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        // One at a time per alert and channel (claim_due_deliveries), so none of these is being sent; an attempt left
+        // open all the same (a lapsed claim) is closed with the reason.
+        await using var command = new NpgsqlCommand("""
+            WITH superseded AS (
+                UPDATE notification_outbox SET status = 'superseded', claim_token = NULL, last_error = $6, next_attempt_at = $5
+                WHERE tenant_id = $1 AND alert_id = $2 AND channel_id = $3 AND id <> $4 AND status = 'pending' AND event_type <> 'alert.resolved'
+                RETURNING id)
+            UPDATE delivery_attempts a SET finished_at = $5, error = $6
+            FROM superseded s WHERE a.tenant_id = $1 AND a.delivery_id = s.id AND a.finished_at IS NULL
+            """, connection, transaction);
+        command.Parameters.AddWithValue(resolved.TenantId);
+        command.Parameters.AddWithValue(resolved.AlertId);
+        command.Parameters.AddWithValue(resolved.ChannelId);
+        command.Parameters.AddWithValue(resolved.Id);
+        command.Parameters.AddWithValue(now);
+        command.Parameters.AddWithValue(SupersededError);
+        await command.ExecuteNonQueryAsync(ct);
+    }
 }

@@ -8,8 +8,8 @@ namespace PulseStream.Notifications.Deliveries;
 
 /// <summary>
 /// One delivery as the deliveries API shows it (every field, null included). <see cref="NextAttemptAt"/> is set only
-/// while it is pending; <see cref="LastError"/> says why the last attempt failed, or why it is dead without one (the
-/// tenant's pending limit).
+/// while it is pending; <see cref="LastError"/> says why the last attempt failed, or why it is dead or superseded
+/// without one (the tenant's pending limit, its alert's resolution delivered first).
 /// </summary>
 public sealed record DeliveryView(Guid Id, Guid AlertId, Guid ChannelId, string EventType, string State, DateTimeOffset CreatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? DeliveredAt,
@@ -51,7 +51,7 @@ public sealed record DeliveryCursor(DateTimeOffset CreatedAt, Guid Id)
 /// <summary>Reads a tenant's deliveries with their attempts (inside the tenant's transaction).</summary>
 public static class DeliveryQueries
 {
-    public static readonly string[] States = ["pending", "delivered", "dead"];
+    public static readonly string[] States = ["pending", "delivered", "dead", "superseded"];
 
     public static async Task<List<DeliveryView>> ListAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, DeliveryFilter filter,
         CancellationToken ct, Guid? deliveryId = null)

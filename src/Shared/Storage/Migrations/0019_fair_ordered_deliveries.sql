@@ -1,21 +1,29 @@
 -- Deliveries under pressure (issue 13, session 3): every claim takes a bounded share per tenant, so one tenant's flood
--- to a slow or dead receiver does not hold back the others.
+-- to a slow or dead receiver does not hold back the others, and one delivery at a time per alert and channel. A
+-- delivery whose alert's resolution reached the channel first is superseded: it is never sent.
+
+ALTER TABLE notification_outbox DROP CONSTRAINT notification_outbox_status_check;
+ALTER TABLE notification_outbox ADD CONSTRAINT notification_outbox_status_check
+    CHECK (status IN ('pending', 'delivered', 'dead', 'superseded'));
 
 -- A tenant's pending deliveries by due time: its share of a claim, and the count held against its pending limit.
 CREATE INDEX notification_outbox_tenant_due ON notification_outbox (tenant_id, next_attempt_at) WHERE status = 'pending';
+-- Superseded deliveries are removed after the dead ones' age (retention_delete_outbox, below).
+CREATE INDEX notification_outbox_superseded_created_at ON notification_outbox (created_at) WHERE status = 'superseded';
 
 DROP FUNCTION claim_due_deliveries(timestamptz, int, interval, int);
 
 -- Claims up to p_max due deliveries, oldest due first across tenants, but no tenant more than p_per_tenant claims
 -- held at once (those it already holds under a running lease count), so one tenant's flood to a slow receiver leaves
--- the rest of the claim to the others. As before, each gets a new claim token, a lease, its attempt counted and an
--- attempt row opened; a lapsed claim's attempt is closed as interrupted, and a delivery that used up its attempts
--- that way is dead instead.
+-- the rest of the claim to the others. Of one alert's deliveries to one channel only the oldest due is claimed, and
+-- none while another is being sent, so they reach the receiver in order. As before, each gets a new claim token, a
+-- lease, its attempt counted and an attempt row opened; a lapsed claim's attempt is closed as interrupted, and a
+-- delivery that used up its attempts that way is dead instead.
 CREATE FUNCTION claim_due_deliveries(p_now timestamptz, p_max int, p_lease interval, p_max_attempts int, p_per_tenant int)
 RETURNS TABLE (tenant_id uuid, id uuid, channel_id uuid, alert_id uuid, event_type text, payload text, attempt int, claim_token uuid)
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     WITH held AS (
-        SELECT o.tenant_id FROM notification_outbox o
+        SELECT o.tenant_id, o.alert_id, o.channel_id FROM notification_outbox o
         WHERE o.status = 'pending' AND o.claim_token IS NOT NULL AND o.next_attempt_at > p_now),
     tenants AS (
         SELECT t.tenant_id, greatest(p_per_tenant - (SELECT count(*) FROM held h WHERE h.tenant_id = t.tenant_id), 0) AS share
@@ -23,9 +31,12 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     candidates AS (
         SELECT c.tenant_id, c.id, c.next_attempt_at FROM tenants t
         CROSS JOIN LATERAL (
-            SELECT o.tenant_id, o.id, o.next_attempt_at FROM notification_outbox o
-            WHERE o.tenant_id = t.tenant_id AND o.status = 'pending' AND o.next_attempt_at <= p_now
-            ORDER BY o.next_attempt_at LIMIT t.share) c
+            SELECT f.tenant_id, f.id, f.next_attempt_at FROM (
+                SELECT DISTINCT ON (o.alert_id, o.channel_id) o.tenant_id, o.id, o.next_attempt_at FROM notification_outbox o
+                WHERE o.tenant_id = t.tenant_id AND o.status = 'pending' AND o.next_attempt_at <= p_now
+                  AND NOT EXISTS (SELECT 1 FROM held h WHERE h.tenant_id = o.tenant_id AND h.alert_id = o.alert_id AND h.channel_id = o.channel_id)
+                ORDER BY o.alert_id, o.channel_id, o.created_at, o.id) f
+            ORDER BY f.next_attempt_at LIMIT t.share) c
         ORDER BY c.next_attempt_at LIMIT p_max),
     due AS (
         SELECT o.tenant_id, o.id, o.claim_token AS lapsed_token, o.attempts FROM notification_outbox o
@@ -51,3 +62,23 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
         SELECT c.tenant_id, c.id, c.claim_token, p_now FROM claimed c)
     SELECT c.tenant_id, c.id, c.channel_id, c.alert_id, c.event_type, c.payload, c.attempts, c.claim_token FROM claimed c
 $$;
+
+-- As in 0011, and superseded deliveries go with the dead ones' age.
+CREATE OR REPLACE FUNCTION retention_delete_outbox(p_delivered_before timestamptz, p_dead_before timestamptz, p_limit int) RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    delivered bigint;
+    dead bigint;
+BEGIN
+    DELETE FROM notification_outbox WHERE (tenant_id, id) IN (
+        SELECT o.tenant_id, o.id FROM notification_outbox o
+        WHERE o.status = 'delivered' AND o.delivered_at < least(p_delivered_before, now())
+        LIMIT least(p_limit, 10000));
+    GET DIAGNOSTICS delivered = ROW_COUNT;
+    DELETE FROM notification_outbox WHERE (tenant_id, id) IN (
+        SELECT o.tenant_id, o.id FROM notification_outbox o
+        WHERE o.status IN ('dead', 'superseded') AND o.created_at < least(p_dead_before, now())
+        LIMIT least(p_limit, 10000));
+    GET DIAGNOSTICS dead = ROW_COUNT;
+    RETURN delivered + dead;
+END $$;
