@@ -99,6 +99,37 @@ public class DeliveryFairnessTests(DeliveryHostFixture fixture) : IClassFixture<
         Assert.Equal("superseded", await scenario.StateAsync(firing));
     }
 
+    [Fact]
+    public async Task A_delivery_replayed_many_times_keeps_its_newest_fifty_attempts()
+    {
+        await using var receiver = await LoopbackReceiver.StartAsync((_, _) => Task.FromResult(204));
+        var scenario = await DeliveryScenario.CreateAsync(Host, receiver.Url);
+        var token = await scenario.LoginAsync();
+        // A delivery that has been dead and replayed until it has 55 failed attempts (as a receiver down for weeks leaves it).
+        var (alertId, deliveryId) = await scenario.EnqueueAsync(now: DateTimeOffset.UtcNow.AddDays(1));
+        await Host.ExecuteAsync("UPDATE notification_outbox SET status = 'dead', attempts = 4, last_error = 'The receiver answered 503.' WHERE tenant_id = $1 AND id = $2",
+            scenario.Tenant.TenantId, deliveryId);
+        await Host.ExecuteAsync("""
+            INSERT INTO delivery_attempts (tenant_id, delivery_id, claim_token, started_at, finished_at, status_code, latency_ms, error)
+            SELECT $1, $2, gen_random_uuid(), now() - interval '1 day' + n * interval '1 minute', now() - interval '1 day' + n * interval '1 minute', 503, n,
+                   'The receiver answered 503.'
+            FROM generate_series(1, 55) n
+            """, scenario.Tenant.TenantId, deliveryId);
+
+        using (var retry = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Post, $"api/v1/deliveries/{deliveryId}/retry", token)))
+            Assert.Equal(HttpStatusCode.Accepted, retry.StatusCode);
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await scenario.StateAsync(deliveryId) == "delivered", TimeSpan.FromSeconds(15)),
+            $"the replay was not delivered: {await scenario.StateAsync(deliveryId)}\n{Host.Output}");
+
+        var item = Assert.Single((await Host.GetJsonAsync($"api/v1/deliveries?alertId={alertId}", token)).GetProperty("items").EnumerateArray());
+        var attempts = item.GetProperty("attempts").EnumerateArray().ToList();
+        Assert.Equal(50, attempts.Count);
+        // The oldest six went; the newest, the replay's success, stays last.
+        Assert.Equal(7, attempts[0].GetProperty("latencyMs").GetDouble());
+        Assert.Equal(204, attempts[^1].GetProperty("statusCode").GetInt32());
+        Assert.Equal(50, await Host.ScalarAsync("SELECT count(*) FROM delivery_attempts WHERE tenant_id = $1 AND delivery_id = $2", scenario.Tenant.TenantId, deliveryId));
+    }
+
     private static string? EventType(LoopbackReceiver.Received request) =>
         JsonDocument.Parse(request.Body).RootElement.GetProperty("type").GetString();
 }

@@ -76,17 +76,18 @@ public static class NotificationOutbox
     /// <summary>
     /// Claims up to <paramref name="max"/> due deliveries, oldest due first across tenants but at most
     /// <see cref="DeliveryOptions.MaxInFlightPerTenant"/> held by one tenant, and one at a time per alert and channel;
-    /// opens an attempt for each.
+    /// opens an attempt for each and keeps each delivery's <see cref="DeliveryAttemptLog.MaxAttemptsKept"/> newest.
     /// </summary>
     public static async Task<List<OutboxDelivery>> ClaimDueAsync(Database database, DateTimeOffset now, int max, DeliveryOptions options, CancellationToken ct)
     {
         // Across tenants: a narrow SECURITY DEFINER function claims due rows.
-        await using var command = database.DataSource.CreateCommand("SELECT * FROM claim_due_deliveries($1, $2, $3, $4, $5)");
+        await using var command = database.DataSource.CreateCommand("SELECT * FROM claim_due_deliveries($1, $2, $3, $4, $5, $6)");
         command.Parameters.AddWithValue(now);
         command.Parameters.AddWithValue(max);
         command.Parameters.AddWithValue(options.Lease);
         command.Parameters.AddWithValue(options.MaxAttempts);
         command.Parameters.AddWithValue(options.MaxInFlightPerTenant);
+        command.Parameters.AddWithValue(DeliveryAttemptLog.MaxAttemptsKept);
         var claimed = new List<OutboxDelivery>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

@@ -1,6 +1,6 @@
--- Deliveries under pressure (issue 13, session 3): every claim takes a bounded share per tenant, so one tenant's flood
--- to a slow or dead receiver does not hold back the others, and one delivery at a time per alert and channel. A
--- delivery whose alert's resolution reached the channel first is superseded: it is never sent.
+-- Deliveries under pressure (issue 13, session 3): every claim takes a bounded share per tenant, one delivery at a time
+-- per alert and channel, and a delivery keeps a bounded history of attempts. A delivery whose alert's resolution
+-- reached the channel first is superseded: it is never sent.
 
 ALTER TABLE notification_outbox DROP CONSTRAINT notification_outbox_status_check;
 ALTER TABLE notification_outbox ADD CONSTRAINT notification_outbox_status_check
@@ -18,8 +18,9 @@ DROP FUNCTION claim_due_deliveries(timestamptz, int, interval, int);
 -- the rest of the claim to the others. Of one alert's deliveries to one channel only the oldest due is claimed, and
 -- none while another is being sent, so they reach the receiver in order. As before, each gets a new claim token, a
 -- lease, its attempt counted and an attempt row opened; a lapsed claim's attempt is closed as interrupted, and a
--- delivery that used up its attempts that way is dead instead.
-CREATE FUNCTION claim_due_deliveries(p_now timestamptz, p_max int, p_lease interval, p_max_attempts int, p_per_tenant int)
+-- delivery that used up its attempts that way is dead instead. A claimed delivery keeps its p_keep_attempts newest
+-- attempts (the one opened here included); older ones are removed.
+CREATE FUNCTION claim_due_deliveries(p_now timestamptz, p_max int, p_lease interval, p_max_attempts int, p_per_tenant int, p_keep_attempts int)
 RETURNS TABLE (tenant_id uuid, id uuid, channel_id uuid, alert_id uuid, event_type text, payload text, attempt int, claim_token uuid)
 LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     WITH held AS (
@@ -59,7 +60,15 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
         RETURNING o.tenant_id, o.id, o.channel_id, o.alert_id, o.event_type, o.payload::text AS payload, o.attempts, o.claim_token),
     opened AS (
         INSERT INTO delivery_attempts (tenant_id, delivery_id, claim_token, started_at)
-        SELECT c.tenant_id, c.id, c.claim_token, p_now FROM claimed c)
+        SELECT c.tenant_id, c.id, c.claim_token, p_now FROM claimed c),
+    -- The attempt just opened is not visible to this statement: of the older ones, p_keep_attempts - 1 stay. The
+    -- interrupted attempt is the newest of them, so it is never among those removed.
+    pruned AS (
+        DELETE FROM delivery_attempts a USING (
+            SELECT k.tenant_id, k.delivery_id, k.claim_token,
+                   row_number() OVER (PARTITION BY k.tenant_id, k.delivery_id ORDER BY k.started_at DESC, k.claim_token DESC) AS newer
+            FROM delivery_attempts k JOIN claimed c ON k.tenant_id = c.tenant_id AND k.delivery_id = c.id) r
+        WHERE a.tenant_id = r.tenant_id AND a.delivery_id = r.delivery_id AND a.claim_token = r.claim_token AND r.newer >= greatest(p_keep_attempts, 2))
     SELECT c.tenant_id, c.id, c.channel_id, c.alert_id, c.event_type, c.payload, c.attempts, c.claim_token FROM claimed c
 $$;
 
