@@ -35,11 +35,12 @@ public class DeliveryFairnessTests(DeliveryHostFixture fixture) : IClassFixture<
             Assert.True(await LocalHostProcess.EventuallyAsync(async () => await other.StateAsync(deliveryId) == "delivered", TimeSpan.FromSeconds(5)),
                 $"the other tenant's delivery waited behind the flood: {await other.StateAsync(deliveryId)}");
             Assert.Equal(deliveryId.ToString(), Assert.Single(answering.Accepted).DeliveryId);
-            // The flood holds no more than its share of claims at any time (4 a tenant by default).
+            // The flood holds no more than its share of claims at any time (4 a tenant by default; none for a moment while
+            // a timed-out attempt is written and its successor not yet claimed).
             Assert.InRange(await Host.ScalarAsync("""
                 SELECT count(*) FROM notification_outbox
                 WHERE tenant_id = $1 AND status = 'pending' AND claim_token IS NOT NULL AND next_attempt_at > now()
-                """, flooding.Tenant.TenantId), 1, 4);
+                """, flooding.Tenant.TenantId), 0, 4);
 
             // At the limit, a new delivery is stored dead saying why: never dropped, never queued behind the flood.
             var (alertId, capped) = await flooding.EnqueueAsync();

@@ -46,10 +46,10 @@ public static class NotificationOutbox
         // The count stops at the limit, so a tenant at it costs no more than one at the limit to check.
         await using var command = new NpgsqlCommand("""
             WITH waiting AS (
-                SELECT count(*) >= $7 AS full FROM (SELECT 1 FROM notification_outbox w WHERE w.tenant_id = $1 AND w.status = 'pending' LIMIT $7) w)
+                SELECT count(*) >= $7 AS at_limit FROM (SELECT 1 FROM notification_outbox w WHERE w.tenant_id = $1 AND w.status = 'pending' LIMIT $7) w)
             INSERT INTO notification_outbox (tenant_id, id, channel_id, alert_id, event_type, payload, status, next_attempt_at, created_at, last_error)
-            SELECT $1, gen_random_uuid(), c.id, $3, $4, $5::jsonb, CASE WHEN waiting.full THEN 'dead' ELSE 'pending' END, $6, $6,
-                   CASE WHEN waiting.full THEN $8 END
+            SELECT $1, gen_random_uuid(), c.id, $3, $4, $5::jsonb, CASE WHEN waiting.at_limit THEN 'dead' ELSE 'pending' END, $6, $6,
+                   CASE WHEN waiting.at_limit THEN $8 END
             FROM channels c CROSS JOIN waiting WHERE c.tenant_id = $1 AND c.id = ANY($2) AND c.disabled_at IS NULL
             """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);

@@ -8,6 +8,9 @@ ALTER TABLE notification_outbox ADD CONSTRAINT notification_outbox_status_check
 
 -- A tenant's pending deliveries by due time: its share of a claim, and the count held against its pending limit.
 CREATE INDEX notification_outbox_tenant_due ON notification_outbox (tenant_id, next_attempt_at) WHERE status = 'pending';
+-- The claims held (in flight, or lapsed until claimed again): few, read by every claim for each tenant's share and
+-- the alert and channel pairs being sent.
+CREATE INDEX notification_outbox_held ON notification_outbox (tenant_id, alert_id, channel_id) WHERE status = 'pending' AND claim_token IS NOT NULL;
 -- Superseded deliveries are removed after the dead ones' age (retention_delete_outbox, below).
 CREATE INDEX notification_outbox_superseded_created_at ON notification_outbox (created_at) WHERE status = 'superseded';
 
