@@ -42,16 +42,39 @@ public sealed class DeliveryScenario
     /// Enqueues one notification for the channel in a transaction of its own (as an alert transition does) and returns its
     /// delivery id (empty when <paramref name="expectDelivery"/> is false: nothing is read back).
     /// </summary>
-    public async Task<(Guid AlertId, Guid DeliveryId)> EnqueueAsync(string eventType = "alert.firing", DateTimeOffset? now = null, bool expectDelivery = true)
+    public async Task<(Guid AlertId, Guid DeliveryId)> EnqueueAsync(string eventType = "alert.firing", DateTimeOffset? now = null, bool expectDelivery = true,
+        Guid? alertOf = null)
     {
-        var alertId = Guid.CreateVersion7();
+        var alertId = alertOf ?? Guid.CreateVersion7();
         using var alert = JsonDocument.Parse(JsonSerializer.Serialize(new { id = alertId, ruleName = "Checkout errors", state = "firing", severity = "critical" }));
         await _database.ForTenantAsync(Tenant.TenantId, (connection, transaction) =>
             NotificationOutbox.EnqueueAsync(connection, transaction, Tenant.TenantId, [Channel.ChannelId], alertId, eventType, alert.RootElement,
                 now ?? DateTimeOffset.UtcNow, default), default);
         if (!expectDelivery) return (alertId, Guid.Empty);
-        var deliveryId = await _host.ScalarGuidAsync("SELECT id FROM notification_outbox WHERE tenant_id = $1 AND alert_id = $2", Tenant.TenantId, alertId);
+        var deliveryId = await _host.ScalarGuidAsync("SELECT id FROM notification_outbox WHERE tenant_id = $1 AND alert_id = $2 AND event_type = $3",
+            Tenant.TenantId, alertId, eventType);
         return (alertId, deliveryId);
+    }
+
+    /// <summary>Stores <paramref name="count"/> pending deliveries for the channel at once, each of its own alert, due since <paramref name="dueSince"/>.</summary>
+    public Task FloodAsync(int count, DateTimeOffset dueSince) => _host.ExecuteAsync("""
+        INSERT INTO notification_outbox (tenant_id, id, channel_id, alert_id, event_type, payload, status, next_attempt_at, created_at)
+        SELECT $1, gen_random_uuid(), $2, a.id, 'alert.firing', jsonb_build_object('id', a.id, 'ruleName', 'Flood', 'state', 'firing', 'severity', 'warning'),
+               'pending', $3, $3
+        FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, $4)) a
+        """, Tenant.TenantId, Channel.ChannelId, dueSince, count);
+
+    /// <summary>Stores a firing alert of a rule of its own (as the evaluator would), so that its detail and timeline can be read.</summary>
+    public async Task<Guid> CreateAlertAsync()
+    {
+        var (ruleId, alertId) = (Guid.CreateVersion7(), Guid.CreateVersion7());
+        await _host.ExecuteAsync("INSERT INTO alert_rules (tenant_id, id, name, enabled, severity, definition) VALUES ($1, $2, 'Checkout errors', false, 'critical', '{}')",
+            Tenant.TenantId, ruleId);
+        await _host.ExecuteAsync("""
+            INSERT INTO alerts (tenant_id, id, rule_id, group_key, state, severity, started_at, firing_at, updated_at)
+            VALUES ($1, $2, $3, '', 'firing', 'critical', now(), now(), now())
+            """, Tenant.TenantId, alertId, ruleId);
+        return alertId;
     }
 
     public Task<string> StateAsync(Guid deliveryId) =>
@@ -123,6 +146,15 @@ public static class HostScalars
         foreach (var arg in args) command.Parameters.AddWithValue(arg);
         var value = await command.ExecuteScalarAsync();
         return value is DBNull ? null : value;
+    }
+
+    public static async Task ExecuteAsync(this LocalHostProcess host, string sql, params object[] args)
+    {
+        await using var connection = new NpgsqlConnection(host.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var arg in args) command.Parameters.AddWithValue(arg);
+        await command.ExecuteNonQueryAsync();
     }
 
     public static async Task<Guid> ScalarGuidAsync(this LocalHostProcess host, string sql, params object[] args) =>

@@ -5,28 +5,53 @@ using PulseStream.Notifications.Deliveries;
 namespace PulseStream.Notifications;
 
 /// <summary>
-/// Sends due outbox deliveries through <see cref="INotificationSender"/>, a few at a time: claims as many as it sends
-/// at once (so nothing waits claimed), renews each claim while its receiver is being served, writes every attempt's
-/// outcome under its claim, and keeps claiming while work is due within one round's budget. The delivery id is the
-/// outbox id, stable across retries, so receivers can deduplicate.
+/// Sends due outbox deliveries through <see cref="INotificationSender"/>, up to <see cref="DeliveryOptions.Concurrency"/>
+/// at a time: claims only for its free places (so nothing waits claimed), and claims again as each attempt ends and
+/// every <see cref="DeliveryOptions.ClaimInterval"/> while attempts run, so a slow receiver holds its own places and
+/// no more (a tenant holds at most <see cref="DeliveryOptions.MaxInFlightPerTenant"/>; each attempt is bounded by
+/// <see cref="DeliveryOptions.AttemptTimeout"/>). Renews each claim while its receiver is being served, writes every
+/// attempt's outcome under its claim, and keeps claiming while work is due within one round's budget. The delivery id
+/// is the outbox id, stable across retries, so receivers can deduplicate.
 /// </summary>
 public sealed class NotificationDispatcher(Storage.Database database, INotificationSender sender, ChannelDisabledNotice disabledNotice, TimeProvider time,
     IOptions<DeliveryOptions> options, ILogger<NotificationDispatcher> logger)
 {
-    /// <summary>Dispatches one round of due deliveries; returns how many were delivered.</summary>
+    /// <summary>Dispatches one round of due deliveries; returns how many were delivered. It ends when nothing is due or being sent.</summary>
     public async Task<int> DispatchDueAsync(CancellationToken ct)
     {
         var settings = options.Value;
         var started = time.GetTimestamp();
+        var sending = new List<Task<bool>>();
+        var ended = new List<Task<bool>>();
         var delivered = 0;
-        while (!ct.IsCancellationRequested)
+        while (true)
         {
-            var claimed = await NotificationOutbox.ClaimDueAsync(database, time.GetUtcNow(), settings.Concurrency, settings, ct);
-            if (claimed.Count == 0) break;
-            var outcomes = await Task.WhenAll(claimed.Select(d => DeliverAsync(d, settings, ct)));
-            delivered += outcomes.Count(o => o);
-            if (claimed.Count < settings.Concurrency || time.GetElapsedTime(started) > settings.RoundBudget) break;
+            var claiming = !ct.IsCancellationRequested && time.GetElapsedTime(started) <= settings.RoundBudget;
+            if (claiming && sending.Count < settings.Concurrency)
+            {
+                var claimed = await NotificationOutbox.ClaimDueAsync(database, time.GetUtcNow(), settings.Concurrency - sending.Count, settings, ct);
+                sending.AddRange(claimed.Select(d => DeliverAsync(d, settings, ct)));
+            }
+            if (sending.Count == 0) break;
+
+            // Until an attempt ends, or (while claiming) the claim interval passes: another tenant's delivery that became
+            // due meanwhile does not wait for a slow receiver.
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                var any = Task.WhenAny(sending);
+                if (claiming) await Task.WhenAny(any, Task.Delay(settings.ClaimInterval, time, wait.Token));
+                else await any;
+                await wait.CancelAsync();
+            }
+            foreach (var done in sending.Where(t => t.IsCompleted).ToList())
+            {
+                sending.Remove(done);
+                if (done.IsCompletedSuccessfully) delivered += done.Result ? 1 : 0;
+                else ended.Add(done);
+            }
         }
+        // An attempt that threw (the round was cancelled) is observed here, after every other attempt was written.
+        if (ended.Count > 0) await Task.WhenAll(ended);
         return delivered;
     }
 

@@ -24,14 +24,33 @@ public sealed record RecordedOutcome(bool ClaimHeld, string State, ChannelDisabl
 /// </summary>
 public static class NotificationOutbox
 {
-    /// <summary>Enqueues one delivery per channel (disabled channels get none).</summary>
+    /// <summary>
+    /// The most deliveries one tenant may have pending (docs/API.md, Deliveries). Past it, a new delivery is stored
+    /// dead with <see cref="PendingLimitError"/>: visible in the deliveries API, never silently dropped, and never
+    /// queued behind a receiver that cannot keep up.
+    /// </summary>
+    public const int MaxPendingPerTenant = 10_000;
+
+    public static readonly string PendingLimitError = $"Not sent: the tenant already has {MaxPendingPerTenant} deliveries waiting, the most a tenant may have.";
+
+    /// <summary>The error of a delivery that its alert's resolution overtook (see <see cref="RecordAsync"/>).</summary>
+    public const string SupersededError = "Superseded: the alert's alert.resolved was delivered to this channel first.";
+
+    /// <summary>
+    /// Enqueues one delivery per channel (disabled channels get none); dead at once when the tenant has
+    /// <see cref="MaxPendingPerTenant"/> pending already. Concurrent enqueues may pass the limit by a few.
+    /// </summary>
     public static async Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<Guid> channelIds,
         Guid alertId, string eventType, JsonElement alert, DateTimeOffset now, CancellationToken ct)
     {
+        // The count stops at the limit, so a tenant at it costs no more than one at the limit to check.
         await using var command = new NpgsqlCommand("""
-            INSERT INTO notification_outbox (tenant_id, id, channel_id, alert_id, event_type, payload, status, next_attempt_at, created_at)
-            SELECT $1, gen_random_uuid(), c.id, $3, $4, $5::jsonb, 'pending', $6, $6
-            FROM channels c WHERE c.tenant_id = $1 AND c.id = ANY($2) AND c.disabled_at IS NULL
+            WITH waiting AS (
+                SELECT count(*) >= $7 AS at_limit FROM (SELECT 1 FROM notification_outbox w WHERE w.tenant_id = $1 AND w.status = 'pending' LIMIT $7) w)
+            INSERT INTO notification_outbox (tenant_id, id, channel_id, alert_id, event_type, payload, status, next_attempt_at, created_at, last_error)
+            SELECT $1, gen_random_uuid(), c.id, $3, $4, $5::jsonb, CASE WHEN waiting.at_limit THEN 'dead' ELSE 'pending' END, $6, $6,
+                   CASE WHEN waiting.at_limit THEN $8 END
+            FROM channels c CROSS JOIN waiting WHERE c.tenant_id = $1 AND c.id = ANY($2) AND c.disabled_at IS NULL
             """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);
         command.Parameters.AddWithValue(channelIds.ToArray());
@@ -39,18 +58,36 @@ public static class NotificationOutbox
         command.Parameters.AddWithValue(eventType);
         command.Parameters.AddWithValue(alert.GetRawText());
         command.Parameters.AddWithValue(now);
+        command.Parameters.AddWithValue(MaxPendingPerTenant);
+        command.Parameters.AddWithValue(PendingLimitError);
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Claims up to <paramref name="max"/> due deliveries of every tenant, opening an attempt for each.</summary>
+    /// <summary>Whether the tenant has <see cref="MaxPendingPerTenant"/> deliveries pending (a replay then waits).</summary>
+    public static async Task<bool> AtPendingLimitAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) >= $2 FROM (SELECT 1 FROM notification_outbox WHERE tenant_id = $1 AND status = 'pending' LIMIT $2) w", connection, transaction);
+        command.Parameters.AddWithValue(tenantId);
+        command.Parameters.AddWithValue(MaxPendingPerTenant);
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>
+    /// Claims up to <paramref name="max"/> due deliveries, oldest due first across tenants but at most
+    /// <see cref="DeliveryOptions.MaxInFlightPerTenant"/> held by one tenant, and one at a time per alert and channel;
+    /// opens an attempt for each and keeps each delivery's <see cref="DeliveryAttemptLog.MaxAttemptsKept"/> newest.
+    /// </summary>
     public static async Task<List<OutboxDelivery>> ClaimDueAsync(Database database, DateTimeOffset now, int max, DeliveryOptions options, CancellationToken ct)
     {
         // Across tenants: a narrow SECURITY DEFINER function claims due rows.
-        await using var command = database.DataSource.CreateCommand("SELECT * FROM claim_due_deliveries($1, $2, $3, $4)");
+        await using var command = database.DataSource.CreateCommand("SELECT * FROM claim_due_deliveries($1, $2, $3, $4, $5, $6)");
         command.Parameters.AddWithValue(now);
         command.Parameters.AddWithValue(max);
         command.Parameters.AddWithValue(options.Lease);
         command.Parameters.AddWithValue(options.MaxAttempts);
+        command.Parameters.AddWithValue(options.MaxInFlightPerTenant);
+        command.Parameters.AddWithValue(DeliveryAttemptLog.MaxAttemptsKept);
         var claimed = new List<OutboxDelivery>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -79,7 +116,9 @@ public static class NotificationOutbox
 
     /// <summary>
     /// Writes an attempt's outcome under its claim, in one transaction: the delivery's state, the attempt's row and
-    /// the channel's health (which may disable the channel).
+    /// the channel's health (which may disable the channel). A delivered <c>alert.resolved</c> supersedes what is still
+    /// pending of the same alert for the same channel (a firing being retried, say): sent after it, it would tell the
+    /// receiver a resolved alert fires again.
     /// </summary>
     public static Task<RecordedOutcome> RecordAsync(Database database, OutboxDelivery delivery, SendOutcome outcome, DateTimeOffset now,
         DeliveryOptions options, CancellationToken ct) =>
@@ -103,7 +142,32 @@ public static class NotificationOutbox
                 if (await update.ExecuteNonQueryAsync(ct) == 0) return new RecordedOutcome(false, state, null);
             }
             await DeliveryAttemptLog.CloseAsync(connection, transaction, delivery, outcome, now, ct);
+            if (state == "delivered" && delivery.EventType == ResolvedEvent) await SupersedeAsync(connection, transaction, delivery, now, ct);
             var disabled = await ChannelHealth.RecordAsync(connection, transaction, delivery, outcome, now, ct);
             return new RecordedOutcome(true, state, disabled);
         }, ct);
+
+    private const string ResolvedEvent = "alert.resolved";
+
+    private static async Task SupersedeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, OutboxDelivery resolved, DateTimeOffset now,
+        CancellationToken ct)
+    {
+        // One at a time per alert and channel (claim_due_deliveries), so none of these is being sent; an attempt left
+        // open all the same (a lapsed claim) is closed with the reason.
+        await using var command = new NpgsqlCommand("""
+            WITH superseded AS (
+                UPDATE notification_outbox SET status = 'superseded', claim_token = NULL, last_error = $6, next_attempt_at = $5
+                WHERE tenant_id = $1 AND alert_id = $2 AND channel_id = $3 AND id <> $4 AND status = 'pending' AND event_type <> 'alert.resolved'
+                RETURNING id)
+            UPDATE delivery_attempts a SET finished_at = $5, error = $6
+            FROM superseded s WHERE a.tenant_id = $1 AND a.delivery_id = s.id AND a.finished_at IS NULL
+            """, connection, transaction);
+        command.Parameters.AddWithValue(resolved.TenantId);
+        command.Parameters.AddWithValue(resolved.AlertId);
+        command.Parameters.AddWithValue(resolved.ChannelId);
+        command.Parameters.AddWithValue(resolved.Id);
+        command.Parameters.AddWithValue(now);
+        command.Parameters.AddWithValue(SupersededError);
+        await command.ExecuteNonQueryAsync(ct);
+    }
 }

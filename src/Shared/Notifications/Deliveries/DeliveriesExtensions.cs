@@ -11,8 +11,9 @@ public static class DeliveriesExtensions
     {
         services.AddOptions<NotificationOptions>().BindConfiguration(NotificationOptions.Section);
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.Lease >= TimeSpan.FromSeconds(1) && o.AttemptTimeout > TimeSpan.Zero && o.FirstRetryDelay > TimeSpan.Zero && o.MaxRetryDelay >= o.FirstRetryDelay,
-                "Deliveries: Lease must be at least 1 s, AttemptTimeout and FirstRetryDelay positive, MaxRetryDelay at least FirstRetryDelay.")
+            .Validate(o => o.Lease >= TimeSpan.FromSeconds(1) && o.AttemptTimeout > TimeSpan.Zero && o.FirstRetryDelay > TimeSpan.Zero && o.MaxRetryDelay >= o.FirstRetryDelay
+                    && o.ClaimInterval > TimeSpan.Zero,
+                "Deliveries: Lease must be at least 1 s, AttemptTimeout, FirstRetryDelay and ClaimInterval positive, MaxRetryDelay at least FirstRetryDelay.")
             .ValidateOnStart();
         services.TryAddSingleton<ChannelDisabledNotice>();
         services.TryAddSingleton<NotificationDispatcher>();

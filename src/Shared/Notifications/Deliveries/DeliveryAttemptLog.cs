@@ -18,6 +18,12 @@ public static class DeliveryAttemptLog
 {
     public const int MaxErrorLength = 500;
 
+    /// <summary>
+    /// The attempts kept per delivery, newest first: a schedule makes 10, and each replay adds another schedule's worth;
+    /// the claim that opens an attempt removes those older than the newest 50.
+    /// </summary>
+    public const int MaxAttemptsKept = 50;
+
     /// <summary>An error as stored and shown: one line, bounded.</summary>
     public static string? Bounded(string? error)
     {

@@ -41,6 +41,19 @@ public sealed class DeliveryOptions
     [Range(1, 64)]
     public int Concurrency { get; set; } = 8;
 
+    /// <summary>
+    /// The most claims one tenant holds at once, across dispatchers: a tenant flooding a slow or dead receiver leaves
+    /// the rest of <see cref="Concurrency"/> to the other tenants.
+    /// </summary>
+    [Range(1, 64)]
+    public int MaxInFlightPerTenant { get; set; } = 4;
+
+    /// <summary>
+    /// While deliveries are being sent, how often a round claims again for its free places, so that work that became
+    /// due meanwhile does not wait for a slow receiver to answer.
+    /// </summary>
+    public TimeSpan ClaimInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How long one dispatch round keeps claiming while work is due (the timer fires again after it).</summary>
     public TimeSpan RoundBudget { get; set; } = TimeSpan.FromSeconds(50);
 }

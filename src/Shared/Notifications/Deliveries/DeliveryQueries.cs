@@ -6,10 +6,15 @@ using NpgsqlTypes;
 
 namespace PulseStream.Notifications.Deliveries;
 
-/// <summary>One delivery as the deliveries API shows it (every field, null included). <see cref="NextAttemptAt"/> is set only while it is pending.</summary>
+/// <summary>
+/// One delivery as the deliveries API shows it (every field, null included). <see cref="NextAttemptAt"/> is set only
+/// while it is pending; <see cref="LastError"/> says why the last attempt failed, or why it is dead or superseded
+/// without one (the tenant's pending limit, its alert's resolution delivered first).
+/// </summary>
 public sealed record DeliveryView(Guid Id, Guid AlertId, Guid ChannelId, string EventType, string State, DateTimeOffset CreatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? DeliveredAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? NextAttemptAt,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastError,
     IReadOnlyList<DeliveryAttempt> Attempts);
 
 /// <summary>One page of deliveries; <see cref="Next"/> is the cursor of the next page, null on the last.</summary>
@@ -46,13 +51,13 @@ public sealed record DeliveryCursor(DateTimeOffset CreatedAt, Guid Id)
 /// <summary>Reads a tenant's deliveries with their attempts (inside the tenant's transaction).</summary>
 public static class DeliveryQueries
 {
-    public static readonly string[] States = ["pending", "delivered", "dead"];
+    public static readonly string[] States = ["pending", "delivered", "dead", "superseded"];
 
     public static async Task<List<DeliveryView>> ListAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, DeliveryFilter filter,
         CancellationToken ct, Guid? deliveryId = null)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT id, alert_id, channel_id, event_type, status, created_at, delivered_at, next_attempt_at FROM notification_outbox
+            SELECT id, alert_id, channel_id, event_type, status, created_at, delivered_at, next_attempt_at, last_error FROM notification_outbox
             WHERE tenant_id = $1 AND ($2::uuid IS NULL OR alert_id = $2) AND ($3::uuid IS NULL OR channel_id = $3) AND ($4::text IS NULL OR status = $4)
               AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) AND ($8::uuid IS NULL OR id = $8)
             ORDER BY created_at DESC, id DESC LIMIT $7
@@ -65,16 +70,18 @@ public static class DeliveryQueries
         command.Parameters.Add(Nullable(filter.After?.Id, NpgsqlDbType.Uuid));
         command.Parameters.AddWithValue(filter.Limit);
         command.Parameters.Add(Nullable(deliveryId, NpgsqlDbType.Uuid));
-        var rows = new List<(Guid Id, Guid AlertId, Guid ChannelId, string EventType, string State, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, DateTimeOffset NextAttemptAt)>();
+        var rows = new List<(Guid Id, Guid AlertId, Guid ChannelId, string EventType, string State, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, DateTimeOffset NextAttemptAt,
+            string? LastError)>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
                 rows.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5),
-                    reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7)));
+                    reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7),
+                    reader.IsDBNull(8) ? null : reader.GetString(8)));
         }
         var attempts = await DeliveryAttemptLog.ReadAsync(connection, transaction, tenantId, rows.Select(r => r.Id).ToArray(), ct);
         return rows.Select(r => new DeliveryView(r.Id, r.AlertId, r.ChannelId, r.EventType, r.State, r.CreatedAt, r.DeliveredAt,
-            r.State == "pending" ? r.NextAttemptAt : null, attempts[r.Id])).ToList();
+            r.State == "pending" ? r.NextAttemptAt : null, r.LastError, attempts[r.Id])).ToList();
     }
 
     private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
