@@ -23,6 +23,7 @@ public static class ChannelServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(sp => OutboundHttp.CreateHandler(sp.GetRequiredService<IOptions<NotificationOptions>>().Value));
         services.TryAddSingleton<ChannelHttp>();
         services.TryAddSingleton<ChannelStore>();
+        services.TryAddSingleton<ChannelTestThrottle>();
         services.TryAddSingleton<ChannelEndpoints>();
         services.AddSingleton<IChannelSender, WebhookChannelSender>();
         services.AddSingleton<IChannelSender, SlackChannelSender>();
