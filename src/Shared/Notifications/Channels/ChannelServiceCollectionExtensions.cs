@@ -25,6 +25,8 @@ public static class ChannelServiceCollectionExtensions
         services.TryAddSingleton<ChannelStore>();
         services.TryAddSingleton<ChannelTestThrottle>();
         services.TryAddSingleton<ChannelEndpoints>();
+        // After the migrations (registered first, by AddPulseStreamDefaults): old rows' plain targets are encrypted.
+        services.AddHostedService<LegacyChannelTargets>();
         services.AddSingleton<IChannelSender, WebhookChannelSender>();
         services.AddSingleton<IChannelSender, SlackChannelSender>();
         services.AddSingleton<IChannelSender, TeamsChannelSender>();

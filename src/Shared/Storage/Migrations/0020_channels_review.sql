@@ -26,3 +26,13 @@ $$;
 CREATE TRIGGER alert_rules_channels_exist BEFORE INSERT OR UPDATE OF definition ON alert_rules
     FOR EACH ROW EXECUTE FUNCTION alert_rule_channels_exist();
 
+-- Channels written before 0017 keep their target (a URL or routing key: a credential) in plain text and no
+-- target_protected. Each app encrypts them when it starts (LegacyChannelTargets); this finds them across tenants
+-- for it, without showing it any target: only which rows to fix, which it then reads under the tenant's own scope.
+CREATE FUNCTION channels_with_plain_targets()
+RETURNS TABLE (tenant_id uuid, id uuid)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT tenant_id, id FROM channels
+    WHERE target_protected IS NULL AND target <> '' AND type IN ('webhook', 'slack', 'teams', 'pagerduty')
+    ORDER BY tenant_id, id
+$$;
