@@ -72,7 +72,7 @@ public sealed class ChannelEndpoints(ChannelStore store, INotificationSender sen
         await store.AuditAsync(caller.TenantId, Audit(caller, request, "channel.test") with
         {
             TargetType = "channel", TargetId = channel.Id.ToString(),
-            Summary = new { deliveryId = notification.DeliveryId, outcome.Delivered, outcome.StatusCode, outcome.Error },
+            Summary = new { deliveryId = notification.DeliveryId, outcome.Delivered, outcome.StatusCode, outcome.Error, outcome.Detail },
         }, ct);
         return ApiResults.Ok(new
         {
@@ -81,6 +81,7 @@ public sealed class ChannelEndpoints(ChannelStore store, INotificationSender sen
             statusCode = outcome.StatusCode,
             latencyMs = Math.Round(outcome.Latency.TotalMilliseconds, 1),
             error = outcome.Error,
+            detail = outcome.Detail,
             permanent = outcome.Delivered ? (bool?)null : outcome.Permanent,
         });
     }

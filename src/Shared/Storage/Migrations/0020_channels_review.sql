@@ -36,3 +36,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     WHERE target_protected IS NULL AND target <> '' AND type IN ('webhook', 'slack', 'teams', 'pagerduty')
     ORDER BY tenant_id, id
 $$;
+
+-- What a service said beyond the status code, with the attempt: ACS e-mail's final operation status
+-- (Succeeded, Failed, Canceled), which arrives after the 202 that accepted the message.
+ALTER TABLE delivery_attempts ADD COLUMN detail text;
