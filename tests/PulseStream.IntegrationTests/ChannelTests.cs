@@ -125,6 +125,45 @@ public class ChannelTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task Test_sends_are_limited_per_channel_and_per_tenant_with_a_429_that_says_when_to_retry()
+    {
+        await using var receiver = await RecordingReceiver.StartAsync();
+        var owner = await People.SignupAsync(Host, "Test Flood Co");
+        var channels = new List<string>();
+        for (var i = 0; i < 7; i++)
+            channels.Add((await CreateAsync(owner.AccessToken, new { type = "webhook", name = $"Hook {i}", url = receiver.Url() })).GetProperty("id").GetString()!);
+
+        async Task AssertLimitedAsync(string channelId, string scope)
+        {
+            using var response = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Post, $"api/v1/channels/{channelId}/test", owner.AccessToken));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.TooManyRequests, $"{(int)response.StatusCode} {text}");
+            var retryAfter = int.Parse(response.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(retryAfter, 1, 60);
+            var problem = JsonDocument.Parse(text).RootElement;
+            Assert.Equal("https://pulsestream.dev/problems/too-many-test-sends", problem.GetProperty("type").GetString());
+            Assert.Contains(scope, problem.GetProperty("detail").GetString());
+        }
+
+        // Five a minute per channel: the sixth is refused and nothing more reaches the receiver.
+        for (var i = 0; i < 5; i++) Assert.True((await TestSendAsync(owner.AccessToken, channels[0])).GetProperty("delivered").GetBoolean());
+        await AssertLimitedAsync(channels[0], "this channel");
+        Assert.Equal(5, receiver.Received.Count);
+
+        // Thirty a minute per tenant, whichever of its channels they go to.
+        foreach (var channelId in channels.Skip(1).Take(5))
+            for (var i = 0; i < 5; i++) Assert.True((await TestSendAsync(owner.AccessToken, channelId)).GetProperty("delivered").GetBoolean());
+        await AssertLimitedAsync(channels[6], "this tenant");
+        Assert.Equal(30, receiver.Received.Count);
+        Assert.Equal(30, await Host.ScalarAsync("SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'channel.test'", owner.TenantId));
+
+        // Another tenant's tests are not slowed by this one's.
+        var other = await People.SignupAsync(Host, "Quiet Test Co");
+        var quiet = await CreateAsync(other.AccessToken, new { type = "webhook", name = "Quiet", url = receiver.Url() });
+        Assert.True((await TestSendAsync(other.AccessToken, quiet.GetProperty("id").GetString()!)).GetProperty("delivered").GetBoolean());
+    }
+
+    [Fact]
     public async Task Slack_teams_and_pagerduty_tests_reach_the_format_sink_in_the_shape_each_service_requires()
     {
         var owner = await People.SignupAsync(Host, "Chat Co");

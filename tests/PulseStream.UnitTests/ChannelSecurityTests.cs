@@ -115,8 +115,33 @@ public class ChannelSecurityTests
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         using var client = new HttpClient(OutboundHttp.CreateHandler(new NotificationOptions()));
         var error = await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.PostAsync($"http://localhost:{port}/hook", new StringContent("{}")));
-        Assert.Contains("Refused to connect to 'localhost'", (error.InnerException ?? error).Message);
+        var message = (error.InnerException ?? error).Message;
+        Assert.Contains("Refused to connect to 'localhost'", message);
+        // Which rule refused it, never the address the name resolved to: that would map internal DNS for a caller.
+        Assert.Contains("resolves to a private or special-purpose address", message);
+        Assert.DoesNotContain("127.0.0.1", message);
+        Assert.DoesNotContain("::1", message);
+        Assert.DoesNotContain("127.0.0.0/8", message);
         Assert.False(listener.Pending());
+    }
+
+    [Theory]
+    [InlineData("10.20.30.40", "private-use")]
+    [InlineData("169.254.169.254", "link-local")]
+    [InlineData("fd12:3456::7", "unique local")]
+    public async Task A_name_that_resolves_to_a_refused_address_is_refused_at_creation_without_naming_the_address(string resolved, string rule)
+    {
+        var answer = IPAddress.Parse(resolved);
+        var problem = await OutboundHttp.CheckUrlAsync("https://intranet.example.com/hook", Strict, (_, _) => Task.FromResult(new[] { IPAddress.Parse("93.184.215.14"), answer }), default);
+        Assert.NotNull(problem);
+        Assert.Contains("'intranet.example.com' resolves to a private or special-purpose address", problem);
+        Assert.Contains(rule, problem);
+        Assert.DoesNotContain(resolved, problem);
+        Assert.DoesNotContain(answer.ToString(), problem);
+        Assert.DoesNotContain("93.184.215.14", problem);
+        Assert.DoesNotContain("/", problem.Replace("https://", "", StringComparison.Ordinal)); // no CIDR that narrows it down either
+        // A name whose every answer is public passes.
+        Assert.Null(await OutboundHttp.CheckUrlAsync("https://intranet.example.com/hook", Strict, (_, _) => Task.FromResult(new[] { IPAddress.Parse("93.184.215.14") }), default));
     }
 
     [Fact]

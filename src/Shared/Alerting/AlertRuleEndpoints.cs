@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using PulseStream.Http;
 using PulseStream.Identity;
 using PulseStream.Realtime;
@@ -29,8 +30,17 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
     {
         var (body, failure) = await ReadValidAsync(caller, request, ct);
         if (failure is not null) return failure;
-        var (rule, limit) = await rules.CreateAsync(caller.TenantId, body!, ct,
-            new AuditEntry(caller.TenantId, Actor.User(caller.UserId), "alert_rule.create", ClientAddress: AuditLog.ClientAddress(request)));
+        AlertRule? rule;
+        int limit;
+        try
+        {
+            (rule, limit) = await rules.CreateAsync(caller.TenantId, body!, ct,
+                new AuditEntry(caller.TenantId, Actor.User(caller.UserId), "alert_rule.create", ClientAddress: AuditLog.ClientAddress(request)));
+        }
+        catch (PostgresException e) when (ChannelDeletedMeanwhile(e))
+        {
+            return ChannelsGone();
+        }
         return rule is null
             ? ApiResults.Problem(StatusCodes.Status409Conflict, "rule-limit", "Too many rules.",
                 $"The tenant has reached its rule limit (maxRules: {limit}); rules count whether enabled or not. Delete a rule, or ask an operator to raise the limit.")
@@ -44,8 +54,24 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         if (!Guid.TryParse(id, out var ruleId) || await rules.FindAsync(caller.TenantId, ruleId, ct) is null) return ApiResults.NotFound("No such rule.");
         var (body, failure) = await ReadValidAsync(caller, request, ct);
         if (failure is not null) return failure;
-        return await RespondAsync(caller, await changes.ReplaceAsync(caller, ruleId, body!, "alert_rule.update", AuditLog.ClientAddress(request), ct), ct);
+        RuleChange? change;
+        try
+        {
+            change = await changes.ReplaceAsync(caller, ruleId, body!, "alert_rule.update", AuditLog.ClientAddress(request), ct);
+        }
+        catch (PostgresException e) when (ChannelDeletedMeanwhile(e))
+        {
+            return ChannelsGone();
+        }
+        return await RespondAsync(caller, change, ct);
     }
+
+    // A channel the body names was deleted between the check above and the write (migration 0020's trigger refused it).
+    private static bool ChannelDeletedMeanwhile(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.ForeignKeyViolation && e.ConstraintName == "alert_rules_channels_exist";
+
+    private static IActionResult ChannelsGone() => ApiResults.BadRequest("invalid-rule", "Some channels do not exist.",
+        [new FieldError("channelIds", "A channel the rule names was deleted meanwhile.")]);
 
     /// <summary><c>POST /api/v1/alert-rules/{id}/enable|disable</c>: the same as a PUT that changes only <c>enabled</c>.</summary>
     public async Task<IActionResult> SetEnabledAsync(Caller caller, string id, bool enabled, HttpRequest request, CancellationToken ct)

@@ -11,8 +11,8 @@ namespace PulseStream.Alerting;
 /// saved, evaluated over the past <c>range</c> (1h to 7d, default 24h) every <c>step</c> (1m, the evaluation step, by
 /// default; 5m or 1h for long ranges) from the minute rollups (<see cref="RulePreview"/>). Bounded: at most
 /// <see cref="MaxGroups"/> groups and <see cref="MaxValues"/> points in all; more is a 400 that says what to narrow.
-/// Two reads under the query budget: first the groups (counts only), so an oversized preview is refused before its
-/// series are read, then the series of the groups per minute.
+/// Two reads under the query budget: first the groups (counts only, at most <see cref="MaxGroups"/> + 1 of them), so an
+/// oversized preview is refused before its series are read, then the series of the groups per minute.
 /// </summary>
 public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, QueryBudget budget, TimeProvider time)
 {
@@ -55,10 +55,12 @@ public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, QueryBudget b
 
         return await budget.RunAsync(caller.TenantId, async (connection, transaction, within) =>
         {
-            var ranked = await RollupReader.ReadAsync(connection, transaction, caller.TenantId, new RollupRead(set, readFrom, to, filter, columns, RankOnly: true), within);
+            // One group past the bound is enough to refuse: a tenant with many thousand groups is not read whole for that.
+            var ranked = await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
+                new RollupRead(set, readFrom, to, filter, columns, RankOnly: true, Limit: MaxGroups + 1), within);
             if (ranked.Count > MaxGroups)
                 return ApiResults.BadRequest("preview-too-large",
-                    $"The rule has {ranked.Count} groups over the range; a preview shows at most {MaxGroups}. Add filters or group by fewer fields.");
+                    $"The rule has more than {MaxGroups} groups over the range; a preview shows at most {MaxGroups}. Add filters or group by fewer fields.");
             if ((long)ranked.Count * count > MaxValues)
                 return ApiResults.BadRequest("preview-too-large",
                     $"{ranked.Count} groups × {count} evaluations is more than the {MaxValues} points a preview returns. Use a shorter range or a longer step.");

@@ -22,8 +22,9 @@ public sealed record RollupGroup(IReadOnlyList<string> Key, DateTimeOffset? Poin
 /// <param name="Sketches">Whether latency sketches are needed (percentiles), which costs more to read.</param>
 /// <param name="OnlyFirst">When set, only groups whose first column has one of these values.</param>
 /// <param name="RankOnly">Only the counts a ranking needs (requests, 4xx, 5xx); the other figures read as zero.</param>
+/// <param name="Limit">At most this many rows (groups, without a step): a caller that only needs to know whether there are more than N reads N + 1.</param>
 public sealed record RollupRead(RollupSet Set, DateTimeOffset From, DateTimeOffset To, RollupFilter Filter, string[] GroupBy,
-    TimeSpan? Step = null, bool Sketches = false, IReadOnlyCollection<string>? OnlyFirst = null, bool RankOnly = false);
+    TimeSpan? Step = null, bool Sketches = false, IReadOnlyCollection<string>? OnlyFirst = null, bool RankOnly = false, int? Limit = null);
 
 /// <summary>
 /// Reads rollups: one SQL statement over the tier tables a range needs, sums counts in SQL (clamped to bigint:
@@ -110,6 +111,7 @@ public static class RollupReader
             FROM ({union}) AS rows
             GROUP BY {groupColumns}point
             HAVING bool_or(NOT beyond)
+            {(read.Limit is { } limit ? $"LIMIT {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "")}
             """;
 
         await using var command = new NpgsqlCommand(sql, connection, transaction);

@@ -14,7 +14,8 @@ public sealed record Notification(Guid TenantId, Guid DeliveryId, Guid ChannelId
 /// SMTP reply code) when there was one; <paramref name="Permanent"/> says retrying cannot help (the channel is gone,
 /// disabled, or the receiver refused the request as malformed), so the outbox stops at once.
 /// </summary>
-public sealed record SendOutcome(bool Delivered, int? StatusCode, TimeSpan Latency, string? Error, bool Permanent = false)
+/// <param name="Detail">What the service said beyond the status code, kept with the attempt (ACS e-mail: the operation's final status).</param>
+public sealed record SendOutcome(bool Delivered, int? StatusCode, TimeSpan Latency, string? Error, bool Permanent = false, string? Detail = null)
 {
     public static SendOutcome Success(int? statusCode, TimeSpan latency) => new(true, statusCode, latency, null);
     public static SendOutcome Failure(string error, TimeSpan latency, int? statusCode = null, bool permanent = false) => new(false, statusCode, latency, error, permanent);

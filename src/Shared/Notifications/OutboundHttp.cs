@@ -60,8 +60,8 @@ public static class OutboundHttp
             if (!hostAllowed)
             {
                 foreach (var address in addresses)
-                    if (Refusal(address, options.AllowPrivateNetworkTargets) is { } why)
-                        throw new OutboundTargetRefusedException($"Refused to connect to '{host}': it resolves to {address}, {why}.");
+                    if (RefusedRange(address, options.AllowPrivateNetworkTargets) is { } range)
+                        throw new OutboundTargetRefusedException($"Refused to connect to '{host}': it {ResolvesToRefused(range)}.");
             }
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
@@ -83,7 +83,12 @@ public static class OutboundHttp
     /// private targets are), no user info, a host that is not a refused address in any notation, and, when the name
     /// resolves, no refused address among its answers. Returns the problem, or null when the URL may be used.
     /// </summary>
-    public static async Task<string?> CheckUrlAsync(string? url, NotificationOptions options, CancellationToken ct)
+    public static Task<string?> CheckUrlAsync(string? url, NotificationOptions options, CancellationToken ct) =>
+        CheckUrlAsync(url, options, Dns.GetHostAddressesAsync, ct);
+
+    /// <summary><see cref="CheckUrlAsync(string?, NotificationOptions, CancellationToken)"/> with the resolver given (a test's own answers).</summary>
+    public static async Task<string?> CheckUrlAsync(string? url, NotificationOptions options, Func<string, CancellationToken, Task<IPAddress[]>> resolve,
+        CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(url)) return "Required.";
         if (url.Length > 2048) return "At most 2,048 characters.";
@@ -102,7 +107,7 @@ public static class OutboundHttp
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(3));
-            addresses = await Dns.GetHostAddressesAsync(host, timeout.Token);
+            addresses = await resolve(host, timeout.Token);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
         {
@@ -110,27 +115,41 @@ public static class OutboundHttp
             return null;
         }
         foreach (var address in addresses)
-            if (Refusal(address, options.AllowPrivateNetworkTargets) is { } why)
-                return $"The host '{host}' resolves to {address}, {why}.";
+            if (RefusedRange(address, options.AllowPrivateNetworkTargets) is { } range)
+                return $"The host '{host}' {ResolvesToRefused(range)}.";
         return null;
     }
+
+    /// <summary>
+    /// Why a name was refused for what it resolved to: the rule (the kind of range), never the address or the range's
+    /// CIDR, which would let a caller map the internal DNS of wherever PulseStream runs. An address the caller typed is
+    /// theirs already; only those are named (<see cref="Refusal"/>).
+    /// </summary>
+    private static string ResolvesToRefused(AddressRange range) => $"resolves to a private or special-purpose address ({range.Name})";
 
     /// <summary>Whether the address is a public unicast address (not in any special-purpose range).</summary>
     public static bool IsPublic(IPAddress address) => Refusal(address, allowPrivate: false) is null;
 
-    /// <summary>Why the address may not be a notification target, or null when it may.</summary>
-    public static string? Refusal(IPAddress address, bool allowPrivate)
+    /// <summary>Why the address may not be a notification target (its range, CIDR and name), or null when it may.</summary>
+    public static string? Refusal(IPAddress address, bool allowPrivate) => RefusedRange(address, allowPrivate) switch
+    {
+        null => null,
+        var range when ReferenceEquals(range, OutsideGlobalUnicast) => $"outside {range.Cidr} ({range.Name})",
+        var range => $"in {range.Cidr} ({range.Name})",
+    };
+
+    private static readonly AddressRange OutsideGlobalUnicast = SpecialPurposeRanges.GlobalUnicast with { Name = "not global unicast" };
+
+    /// <summary>The refused range the address is in, or null when it may be a target.</summary>
+    private static AddressRange? RefusedRange(IPAddress address, bool allowPrivate)
     {
         if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.ScopeId != 0) address = new IPAddress(address.GetAddressBytes());
         foreach (var range in SpecialPurposeRanges.All)
         {
             if (!range.Contains(address)) continue;
-            if (allowPrivate && range.PrivateNetwork) return null;
-            return $"in {range.Cidr} ({range.Name})";
+            return allowPrivate && range.PrivateNetwork ? null : range;
         }
-        if (address.AddressFamily == AddressFamily.InterNetworkV6 && !SpecialPurposeRanges.GlobalUnicast.Contains(address))
-            return $"outside {SpecialPurposeRanges.GlobalUnicast.Cidr} (not global unicast)";
-        return null;
+        return address.AddressFamily == AddressFamily.InterNetworkV6 && !SpecialPurposeRanges.GlobalUnicast.Contains(address) ? OutsideGlobalUnicast : null;
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ using PulseStream.Identity;
 namespace PulseStream.Notifications.Channels;
 
 /// <summary>The channel routes' application logic, scoped to the caller's tenant (Admin).</summary>
-public sealed class ChannelEndpoints(ChannelStore store, INotificationSender sender, IOptions<NotificationOptions> options, TimeProvider time)
+public sealed class ChannelEndpoints(ChannelStore store, INotificationSender sender, ChannelTestThrottle testThrottle, IOptions<NotificationOptions> options, TimeProvider time)
 {
     public async Task<IActionResult> ListAsync(Caller caller, CancellationToken ct) =>
         ApiResults.Ok(new { items = (await store.ListAsync(caller.TenantId, ct)).Select(c => ChannelViews.View(c)) });
@@ -65,13 +65,14 @@ public sealed class ChannelEndpoints(ChannelStore store, INotificationSender sen
     {
         if (!Guid.TryParse(id, out var channelId) || await store.FindAsync(caller.TenantId, channelId, ct) is not { } channel)
             return ApiResults.NotFound("No such channel.");
+        if (testThrottle.TryAcquire(caller.TenantId, channel.Id) is { Allowed: false } refused) return TooManyTests(refused);
         var notification = new Notification(caller.TenantId, Guid.CreateVersion7(), channel.Id, null, ChannelNotifications.TestEvent,
             ChannelNotifications.TestAlert(time.GetUtcNow()), 1);
         var outcome = await sender.SendAsync(notification, ct);
         await store.AuditAsync(caller.TenantId, Audit(caller, request, "channel.test") with
         {
             TargetType = "channel", TargetId = channel.Id.ToString(),
-            Summary = new { deliveryId = notification.DeliveryId, outcome.Delivered, outcome.StatusCode, outcome.Error },
+            Summary = new { deliveryId = notification.DeliveryId, outcome.Delivered, outcome.StatusCode, outcome.Error, outcome.Detail },
         }, ct);
         return ApiResults.Ok(new
         {
@@ -80,8 +81,21 @@ public sealed class ChannelEndpoints(ChannelStore store, INotificationSender sen
             statusCode = outcome.StatusCode,
             latencyMs = Math.Round(outcome.Latency.TotalMilliseconds, 1),
             error = outcome.Error,
+            detail = outcome.Detail,
             permanent = outcome.Delivered ? (bool?)null : outcome.Permanent,
         });
+    }
+
+    private static JsonBodyResult TooManyTests(ChannelTestThrottle.Decision refused)
+    {
+        var seconds = (int)Math.Ceiling(refused.RetryAfter.TotalSeconds);
+        var (scope, limit) = refused.LimitedBy == ChannelTestThrottle.Scope.Channel
+            ? ("this channel", ChannelTestThrottle.PerChannelPerMinute)
+            : ("this tenant", ChannelTestThrottle.PerTenantPerMinute);
+        var result = ApiResults.Problem(StatusCodes.Status429TooManyRequests, "too-many-test-sends", "Too many test sends.",
+            $"At most {limit} test sends a minute for {scope}. Try again in {seconds} seconds.");
+        result.Headers["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return result;
     }
 
     private static AuditEntry Audit(Caller caller, HttpRequest request, string action) =>

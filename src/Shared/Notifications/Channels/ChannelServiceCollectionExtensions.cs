@@ -23,7 +23,10 @@ public static class ChannelServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(sp => OutboundHttp.CreateHandler(sp.GetRequiredService<IOptions<NotificationOptions>>().Value));
         services.TryAddSingleton<ChannelHttp>();
         services.TryAddSingleton<ChannelStore>();
+        services.TryAddSingleton<ChannelTestThrottle>();
         services.TryAddSingleton<ChannelEndpoints>();
+        // After the migrations (registered first, by AddPulseStreamDefaults): old rows' plain targets are encrypted.
+        services.AddHostedService<LegacyChannelTargets>();
         services.AddSingleton<IChannelSender, WebhookChannelSender>();
         services.AddSingleton<IChannelSender, SlackChannelSender>();
         services.AddSingleton<IChannelSender, TeamsChannelSender>();

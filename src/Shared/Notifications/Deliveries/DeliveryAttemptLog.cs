@@ -4,11 +4,15 @@ using NpgsqlTypes;
 
 namespace PulseStream.Notifications.Deliveries;
 
-/// <summary>One attempt as the deliveries API shows it: when, the receiver's status code, how long it took, and the error.</summary>
+/// <summary>
+/// One attempt as the deliveries API shows it: when, the receiver's status code, how long it took, the error, and what
+/// the service said beyond the status (<c>detail</c>; ACS e-mail: the operation's final status), when it said more.
+/// </summary>
 public sealed record DeliveryAttempt(DateTimeOffset At,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] int? StatusCode,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? LatencyMs,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Error);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Error,
+    string? Detail = null);
 
 /// <summary>
 /// Every attempt of every delivery (<c>delivery_attempts</c>): opened when claimed (by <c>claim_due_deliveries</c>),
@@ -36,7 +40,7 @@ public static class DeliveryAttemptLog
         DateTimeOffset now, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
-            UPDATE delivery_attempts SET finished_at = $4, status_code = $5, latency_ms = $6, error = $7
+            UPDATE delivery_attempts SET finished_at = $4, status_code = $5, latency_ms = $6, error = $7, detail = $8
             WHERE tenant_id = $1 AND delivery_id = $2 AND claim_token = $3
             """, connection, transaction);
         command.Parameters.AddWithValue(delivery.TenantId);
@@ -46,6 +50,7 @@ public static class DeliveryAttemptLog
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)outcome.StatusCode ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
         command.Parameters.AddWithValue(Math.Round(outcome.Latency.TotalMilliseconds, 1));
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)Bounded(outcome.Error) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)Bounded(outcome.Detail) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await command.ExecuteNonQueryAsync(ct);
     }
 
@@ -56,7 +61,7 @@ public static class DeliveryAttemptLog
         var attempts = deliveryIds.ToDictionary(id => id, _ => new List<DeliveryAttempt>());
         if (deliveryIds.Count == 0) return attempts;
         await using var command = new NpgsqlCommand("""
-            SELECT delivery_id, started_at, status_code, latency_ms, error FROM delivery_attempts
+            SELECT delivery_id, started_at, status_code, latency_ms, error, detail FROM delivery_attempts
             WHERE tenant_id = $1 AND delivery_id = ANY($2) ORDER BY delivery_id, started_at
             """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);
@@ -64,7 +69,7 @@ public static class DeliveryAttemptLog
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
             attempts[reader.GetGuid(0)].Add(new DeliveryAttempt(reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? null : reader.GetInt32(2),
-                reader.IsDBNull(3) ? null : reader.GetDouble(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+                reader.IsDBNull(3) ? null : reader.GetDouble(3), reader.IsDBNull(4) ? null : reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
         return attempts;
     }
 }
