@@ -122,6 +122,25 @@ public class RulePreviewTests(HostFixture fixture) : IClassFixture<HostFixture>
     }
 
     [Fact]
+    public async Task A_rule_on_a_route_grouped_by_consumer_is_previewed_from_raw_events_as_it_is_evaluated()
+    {
+        var (tenant, t0) = await TenantWithHistoryAsync("Preview raw");
+        // No rollup set holds a route by consumer: the preview reads the raw events, and agrees with the route rule.
+        var preview = await PreviewOkAsync(tenant, Rule("error_rate", ">", 0.2, filters: new { route = "/v1/preview" }, groupBy: ["consumerId"]));
+        var consumer = Assert.Single(preview.GetProperty("groups").EnumerateArray());
+        Assert.Equal("consumerId=c1", consumer.GetProperty("group").GetString());
+        Assert.Equal([("firing", t0.AddMinutes(23), t0.AddMinutes(33))], Intervals(consumer));
+        Assert.Equal(0.5, ValueAt(consumer, t0.AddMinutes(25))!.Value, 9);
+        Assert.Null(ValueAt(consumer, t0.AddMinutes(-10)));
+
+        // Latency percentiles come from the raw latencies, within the sketch's accuracy.
+        var slow = Assert.Single((await PreviewOkAsync(tenant, Rule("latency_p95", ">", 500, filters: new { route = "/v1/preview" }, groupBy: ["consumerId"])))
+            .GetProperty("groups").EnumerateArray());
+        Assert.Equal([("firing", t0.AddMinutes(41), t0.AddMinutes(46))], Intervals(slow));
+        Assert.InRange(ValueAt(slow, t0.AddMinutes(43))!.Value, 891, 909);
+    }
+
+    [Fact]
     public async Task A_preview_that_would_be_too_large_or_cannot_be_answered_is_refused_with_a_clear_400()
     {
         var tenant = await NoisyTenantScenario.CreateTenantAsync(Host, "Preview bounds");
@@ -155,7 +174,10 @@ public class RulePreviewTests(HostFixture fixture) : IClassFixture<HostFixture>
 
         await ExpectAsync(production, "range=8d", "invalid-range", "7d");
         await ExpectAsync(production, "range=6h&step=10s", "invalid-step", "1m");
-        await ExpectAsync(Rule("request_count", ">", 1, groupBy: ["consumerId"], filters: new { route = "/v1/many" }), "range=1h", "preview-unsupported", "raw events");
+        // A route with a consumer grouping is read from raw events, under the same bound.
+        await ExpectAsync(Rule("request_count", ">", 1, groupBy: ["consumerId"], filters: new { route = "/v1/many" }), "range=1h", "preview-too-large", "more than 50 groups");
+        var rawProduction = await PreviewOkAsync(tenant, Rule("request_count", ">", 1, groupBy: ["consumerId"], filters: new { route = "/v1/many", environment = "production" }), "range=1h");
+        Assert.Equal(20, rawProduction.GetProperty("groups").GetArrayLength());
         await ExpectAsync(Rule("cpu", ">", 1), "range=1h", "invalid-rule", "not valid");
 
         // Nothing was saved.

@@ -9,12 +9,14 @@ namespace PulseStream.Alerting;
 /// <summary>
 /// <c>POST /api/v1/alert-rules/preview?range=24h&amp;step=1m</c> (Viewer): a rule body, validated as on create and not
 /// saved, evaluated over the past <c>range</c> (1h to 7d, default 24h) every <c>step</c> (1m, the evaluation step, by
-/// default; 5m or 1h for long ranges) from the minute rollups (<see cref="RulePreview"/>). Bounded: at most
+/// default; 5m or 1h for long ranges) from the minute rollups, or from raw events for the rules evaluated from them (a
+/// route or method with a consumer; <see cref="RawEventRollup"/>, as far back as raw events are kept)
+/// (<see cref="RulePreview"/>). Bounded: at most
 /// <see cref="MaxGroups"/> groups and <see cref="MaxValues"/> points in all; more is a 400 that says what to narrow.
 /// Two reads under the query budget: first the groups (counts only, at most <see cref="MaxGroups"/> + 1 of them), so an
 /// oversized preview is refused before its series are read, then the series of the groups per minute.
 /// </summary>
-public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, QueryBudget budget, TimeProvider time)
+public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, RawEventRollup rawEvents, QueryBudget budget, TimeProvider time)
 {
     public const int MaxGroups = 50;
     public const int MaxValues = 100_000;
@@ -43,9 +45,8 @@ public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, QueryBudget b
         var columns = groupBy.Select(g => GroupColumns[g]).ToArray();
         var f = condition.Filters ?? new RuleFilters();
         var filter = new RollupFilter(f.Route, f.Method?.ToUpperInvariant(), f.ConsumerId, f.Environment);
-        if (filter.SetFor(columns) is not { } set)
-            return ApiResults.BadRequest("preview-unsupported",
-                "A rule on a route or method together with a consumer is evaluated from raw events; the preview covers rules the rollups answer.");
+        // Null when no rollup set answers the rule (a route or method with a consumer): read from raw events, as evaluated.
+        var set = filter.SetFor(columns);
 
         // Evaluation times end with the window the rule evaluates now and go back one step at a time.
         var (_, to) = RollupRange.Ending(time.GetUtcNow(), rule.Window);
@@ -56,17 +57,22 @@ public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, QueryBudget b
         return await budget.RunAsync(caller.TenantId, async (connection, transaction, within) =>
         {
             // One group past the bound is enough to refuse: a tenant with many thousand groups is not read whole for that.
-            var ranked = await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
-                new RollupRead(set, readFrom, to, filter, columns, RankOnly: true, Limit: MaxGroups + 1), within);
-            if (ranked.Count > MaxGroups)
+            var rows = set is null
+                ? await rawEvents.ReadAsync(connection, transaction, caller.TenantId,
+                    new RollupRead(RollupSet.Totals, readFrom, to, filter, columns, Step: RollupTier.Minute.Width, Limit: MaxGroups + 1), within)
+                : null;
+            var groupCount = rows?.Select(r => string.Join('\0', r.Key)).Distinct().Count()
+                ?? (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
+                    new RollupRead(set!, readFrom, to, filter, columns, RankOnly: true, Limit: MaxGroups + 1), within)).Count;
+            if (groupCount > MaxGroups)
                 return ApiResults.BadRequest("preview-too-large",
                     $"The rule has more than {MaxGroups} groups over the range; a preview shows at most {MaxGroups}. Add filters or group by fewer fields.");
-            if ((long)ranked.Count * count > MaxValues)
+            if ((long)groupCount * count > MaxValues)
                 return ApiResults.BadRequest("preview-too-large",
-                    $"{ranked.Count} groups × {count} evaluations is more than the {MaxValues} points a preview returns. Use a shorter range or a longer step.");
+                    $"{groupCount} groups × {count} evaluations is more than the {MaxValues} points a preview returns. Use a shorter range or a longer step.");
 
-            var rows = await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
-                new RollupRead(set, readFrom, to, filter, columns, Step: RollupTier.Minute.Width, Sketches: MetricValue.NeedsSketch(condition.Metric)), within);
+            rows ??= await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
+                new RollupRead(set!, readFrom, to, filter, columns, Step: RollupTier.Minute.Width, Sketches: MetricValue.NeedsSketch(condition.Metric)), within);
             string KeyOf(IReadOnlyList<string> key) => string.Join(",", groupBy.Select((name, i) => $"{name}={key[i]}"));
             var groups = rows.GroupBy(r => KeyOf(r.Key), StringComparer.Ordinal)
                 .Select(g => (Key: g.Key, Requests: g.Sum(r => r.Cell.Requests), Minutes: g.ToDictionary(r => r.Point!.Value, r => r.Cell)))
