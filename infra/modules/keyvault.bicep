@@ -40,6 +40,9 @@ param postgresAppPassword string
 @description('Required. Name of the SignalR Service (in this resource group) whose primary access key goes into the SignalR connection string.')
 param signalRName string
 
+@description('Optional. Name of the Communication Services resource (in this resource group) whose primary access key goes into the `acs-access-key` secret. Empty: no e-mail secret.')
+param communicationServiceName string = ''
+
 @description('Optional. Days a deleted vault or secret can be recovered.')
 @minValue(7)
 @maxValue(90)
@@ -50,6 +53,10 @@ param enablePurgeProtection bool = false
 
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = {
   name: signalRName
+}
+
+resource communicationService 'Microsoft.Communication/communicationServices@2026-03-18' existing = if (!empty(communicationServiceName)) {
+  name: communicationServiceName
 }
 
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
@@ -132,6 +139,16 @@ resource signalRConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' 
   }
 }
 
+// The access key the Alerts app signs its ACS e-mail requests with (HMAC-SHA256; Email__Acs__AccessKey).
+resource acsAccessKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(communicationServiceName)) {
+  parent: vault
+  name: 'acs-access-key'
+  properties: {
+    value: communicationService!.listKeys().primaryKey
+    contentType: 'text/plain'
+  }
+}
+
 @description('The name of the Key Vault.')
 output name string = vault.name
 
@@ -170,3 +187,6 @@ output postgresAppRoleUri string = postgresAppPasswordSecret.properties.secretUr
 
 @description('Versionless URI of the SignalR connection string secret, for a Key Vault reference.')
 output signalRConnectionUri string = signalRConnectionSecret.properties.secretUri
+
+@description('Versionless URI of the ACS access key secret, for a Key Vault reference; empty when no Communication Services resource was given.')
+output acsAccessKeyUri string = acsAccessKeySecret.?properties.secretUri ?? ''
