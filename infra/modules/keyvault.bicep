@@ -152,7 +152,6 @@ resource acsAccessKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if 
 @description('The name of the Key Vault.')
 output name string = vault.name
 
-@description('The resource ID of the Key Vault.')
 resource secretProtectionKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: 'secret-protection-key'
@@ -162,6 +161,7 @@ resource secretProtectionKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01
   }
 }
 
+@description('The resource ID of the Key Vault.')
 output resourceId string = vault.id
 
 @description('The vault URI, `https://<name>.vault.azure.net/`.')
