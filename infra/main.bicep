@@ -1,5 +1,5 @@
 metadata name = 'PulseStream'
-metadata description = 'PulseStream on Azure: three Flex Consumption function apps (ingest, alerts, realtime), Event Hubs, SignalR Service (serverless), PostgreSQL Flexible Server with TimescaleDB, Key Vault, storage and monitoring, all keyless through one user-assigned identity where the service allows it.'
+metadata description = 'PulseStream on Azure: three Flex Consumption function apps (ingest, alerts, realtime), Event Hubs, SignalR Service (serverless), PostgreSQL Flexible Server with TimescaleDB, Key Vault, storage, monitoring and e-mail through Azure Communication Services, all keyless through one user-assigned identity where the service allows it.'
 
 targetScope = 'resourceGroup'
 
