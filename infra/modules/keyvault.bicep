@@ -1,5 +1,5 @@
 metadata name = 'PulseStream Key Vault'
-metadata description = 'A Key Vault in RBAC mode holding the secrets the function apps read through Key Vault references: the JWT signing key, the Postgres connection string and the SignalR connection string.'
+metadata description = 'A Key Vault in RBAC mode holding the secrets the function apps read through Key Vault references: the JWT signing key, the Postgres connection strings, the SignalR connection string and, with e-mail, the Communication Services access key.'
 
 @description('Required. Name of the Key Vault (3-24 characters).')
 @minLength(3)
