@@ -1,5 +1,5 @@
 metadata name = 'PulseStream'
-metadata description = 'PulseStream on Azure: three Flex Consumption function apps (ingest, alerts, realtime), Event Hubs, SignalR Service (serverless), PostgreSQL Flexible Server with TimescaleDB, Key Vault, storage and monitoring, all keyless through one user-assigned identity where the service allows it.'
+metadata description = 'PulseStream on Azure: three Flex Consumption function apps (ingest, alerts, realtime), Event Hubs, SignalR Service (serverless), PostgreSQL Flexible Server with TimescaleDB, Key Vault, storage, monitoring and e-mail through Azure Communication Services, all keyless through one user-assigned identity where the service allows it.'
 
 targetScope = 'resourceGroup'
 
@@ -103,6 +103,12 @@ param functionMaximumInstanceCount int = 100
 @description('Optional. Browser origins, besides the realtime app that serves the dashboard, allowed to call the apps\' HTTP APIs (for example a dashboard under development).')
 param dashboardAllowedOrigins string[] = []
 
+@description('Optional. Deploy e-mail through Azure Communication Services (an Email Communication Service with an Azure-managed domain, linked to a Communication Services resource) and configure the Alerts app to send e-mail channels through it. Off: e-mail channels fail, saying no transport is configured.')
+param emailEnabled bool = true
+
+@description('Optional. Geography where the e-mail resources store their data at rest (`Europe`, `United States`, `UK`, ...). Fixed once created.')
+param emailDataLocation string = 'Europe'
+
 @description('Optional. Turn on Key Vault purge protection (irreversible; the vault name stays taken for 7 days after deletion).')
 param keyVaultEnablePurgeProtection bool = false
 
@@ -137,6 +143,14 @@ param postgresServerName string = ''
 @description('Optional. Name of the Key Vault; generated when empty.')
 @maxLength(24)
 param keyVaultName string = ''
+
+@description('Optional. Name of the Email Communication Service; generated when empty.')
+@maxLength(63)
+param emailServiceName string = ''
+
+@description('Optional. Name of the Communication Services resource (globally unique: it is the endpoint\'s host name); generated when empty.')
+@maxLength(63)
+param communicationServiceName string = ''
 
 @description('Optional. Name of the ingest function app; generated when empty.')
 @maxLength(60)
@@ -174,6 +188,10 @@ var names = {
   signalR: !empty(signalRName) ? signalRName : '${abbrs.signalR}${resourceToken}'
   postgres: !empty(postgresServerName) ? postgresServerName : '${abbrs.postgresFlexibleServer}${resourceToken}'
   keyVault: !empty(keyVaultName) ? keyVaultName : '${abbrs.keyVault}${resourceToken}'
+  emailService: !empty(emailServiceName) ? emailServiceName : '${abbrs.emailService}${resourceToken}'
+  communicationService: !empty(communicationServiceName)
+    ? communicationServiceName
+    : '${abbrs.communicationService}${resourceToken}'
   ingest: !empty(ingestFunctionAppName) ? ingestFunctionAppName : '${abbrs.functionApp}ingest-${resourceToken}'
   alerts: !empty(alertsFunctionAppName) ? alertsFunctionAppName : '${abbrs.functionApp}alerts-${resourceToken}'
   realtime: !empty(realtimeFunctionAppName) ? realtimeFunctionAppName : '${abbrs.functionApp}realtime-${resourceToken}'
@@ -267,6 +285,16 @@ module postgres 'modules/postgres.bicep' = {
   }
 }
 
+module communication 'modules/communication.bicep' = if (emailEnabled) {
+  name: 'communication'
+  params: {
+    emailServiceName: names.emailService
+    communicationServiceName: names.communicationService
+    tags: allTags
+    dataLocation: emailDataLocation
+  }
+}
+
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   params: {
@@ -280,10 +308,12 @@ module keyVault 'modules/keyvault.bicep' = {
     postgresMigrationConnectionString: 'Host=${postgres.outputs.fullyQualifiedDomainName};Port=5432;Database=${postgres.outputs.databaseName};Username=${postgresAdministratorLogin};Password=${postgresAdministratorPassword};SSL Mode=VerifyFull'
     postgresAppPassword: postgresAppPassword
     signalRName: names.signalR
+    communicationServiceName: emailEnabled ? names.communicationService : ''
     enablePurgeProtection: keyVaultEnablePurgeProtection
   }
   dependsOn: [
     signalR
+    communication
   ]
 }
 
@@ -341,6 +371,15 @@ var appSettings = {
   AZURE_CLIENT_ID: identity.outputs.clientId
 }
 
+// Only the Alerts app sends notifications, so only it gets the e-mail settings (names as in EmailOptions and
+// local.settings.sample.json). With e-mail off they are empty: the app then fails e-mail channels, saying why.
+var alertsEmailSettings = {
+  Email__Transport: emailEnabled ? 'acs' : ''
+  Email__Acs__Endpoint: communication.?outputs.endpoint ?? ''
+  Email__Acs__AccessKey: emailEnabled ? '@Microsoft.KeyVault(SecretUri=${keyVault.outputs.acsAccessKeyUri})' : ''
+  Email__From: communication.?outputs.senderAddress ?? ''
+}
+
 module realtimeApp 'modules/functionapp.bicep' = {
   name: 'func-realtime'
   params: {
@@ -395,6 +434,7 @@ module alertsApp 'modules/functionapp.bicep' = {
     storageAccountName: names.storage
     deploymentContainerName: deploymentContainers.alerts
     appSettings: appSettings
+    additionalAppSettings: alertsEmailSettings
     instanceMemoryMB: functionInstanceMemoryMB
     maximumInstanceCount: functionMaximumInstanceCount
     // The dashboard, served by the realtime app, calls the alerts API from the browser.
@@ -452,6 +492,12 @@ output keyVaultName string = keyVault.outputs.name
 
 @description('The name of the storage account.')
 output storageAccountName string = storage.outputs.name
+
+@description('The Communication Services endpoint the Alerts app sends e-mail through (`Email__Acs__Endpoint`); empty when e-mail is off.')
+output communicationServiceEndpoint string = communication.?outputs.endpoint ?? ''
+
+@description('The address e-mail channels are sent from (`Email__From`, `DoNotReply@<guid>.azurecomm.net` on the Azure-managed domain); empty when e-mail is off.')
+output emailSenderAddress string = communication.?outputs.senderAddress ?? ''
 
 @description('The client ID of the user-assigned identity the apps run as.')
 output identityClientId string = identity.outputs.clientId

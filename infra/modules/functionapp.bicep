@@ -32,6 +32,9 @@ param deploymentContainerName string
 @description('Required. App settings (name to value). Key Vault references are resolved with the user-assigned identity.')
 param appSettings { *: string }
 
+@description('Optional. Settings only this app gets, added to `appSettings` (they win on a clash): for example the Alerts app\'s `Email__*`.')
+param additionalAppSettings { *: string } = {}
+
 @description('Optional. Version of the .NET isolated worker runtime.')
 param runtimeVersion string = '10.0'
 
@@ -119,7 +122,7 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
 resource settings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'appsettings'
-  properties: appSettings
+  properties: union(appSettings, additionalAppSettings)
 }
 
 // Deployments authenticate with Entra ID; no FTP or SCM basic-auth publishing credentials.

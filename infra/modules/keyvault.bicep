@@ -1,5 +1,5 @@
 metadata name = 'PulseStream Key Vault'
-metadata description = 'A Key Vault in RBAC mode holding the secrets the function apps read through Key Vault references: the JWT signing key, the Postgres connection string and the SignalR connection string.'
+metadata description = 'A Key Vault in RBAC mode holding the secrets the function apps read through Key Vault references: the JWT signing key, the Postgres connection strings, the SignalR connection string and, with e-mail, the Communication Services access key.'
 
 @description('Required. Name of the Key Vault (3-24 characters).')
 @minLength(3)
@@ -40,6 +40,9 @@ param postgresAppPassword string
 @description('Required. Name of the SignalR Service (in this resource group) whose primary access key goes into the SignalR connection string.')
 param signalRName string
 
+@description('Optional. Name of the Communication Services resource (in this resource group) whose primary access key goes into the `acs-access-key` secret. Empty: no e-mail secret.')
+param communicationServiceName string = ''
+
 @description('Optional. Days a deleted vault or secret can be recovered.')
 @minValue(7)
 @maxValue(90)
@@ -50,6 +53,10 @@ param enablePurgeProtection bool = false
 
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' existing = {
   name: signalRName
+}
+
+resource communicationService 'Microsoft.Communication/communicationServices@2026-03-18' existing = if (!empty(communicationServiceName)) {
+  name: communicationServiceName
 }
 
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
@@ -132,10 +139,19 @@ resource signalRConnectionSecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' 
   }
 }
 
+// The access key the Alerts app signs its ACS e-mail requests with (HMAC-SHA256; Email__Acs__AccessKey).
+resource acsAccessKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = if (!empty(communicationServiceName)) {
+  parent: vault
+  name: 'acs-access-key'
+  properties: {
+    value: communicationService!.listKeys().primaryKey
+    contentType: 'text/plain'
+  }
+}
+
 @description('The name of the Key Vault.')
 output name string = vault.name
 
-@description('The resource ID of the Key Vault.')
 resource secretProtectionKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01' = {
   parent: vault
   name: 'secret-protection-key'
@@ -145,6 +161,7 @@ resource secretProtectionKeySecret 'Microsoft.KeyVault/vaults/secrets@2025-05-01
   }
 }
 
+@description('The resource ID of the Key Vault.')
 output resourceId string = vault.id
 
 @description('The vault URI, `https://<name>.vault.azure.net/`.')
@@ -170,3 +187,6 @@ output postgresAppRoleUri string = postgresAppPasswordSecret.properties.secretUr
 
 @description('Versionless URI of the SignalR connection string secret, for a Key Vault reference.')
 output signalRConnectionUri string = signalRConnectionSecret.properties.secretUri
+
+@description('Versionless URI of the ACS access key secret, for a Key Vault reference; empty when no Communication Services resource was given.')
+output acsAccessKeyUri string = acsAccessKeySecret.?properties.secretUri ?? ''

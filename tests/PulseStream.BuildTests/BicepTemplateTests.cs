@@ -152,6 +152,58 @@ public sealed partial class BicepTemplateTests
         }
     }
 
+    [Fact]
+    public async Task Compiled_template_deploys_ACS_email_with_an_Azure_managed_domain_linked_to_the_communication_service()
+    {
+        var root = await CompiledTemplate.Value;
+
+        var deployment = Assert.Single(ModuleDeployments(root), d => HasResource(d.Template, "Microsoft.Communication/emailServices"));
+        Assert.Equal("[parameters('emailEnabled')]", deployment.Deployment.GetProperty("condition").GetString());
+        var resources = DeclaredResources(deployment.Template).ToList();
+        var domain = Assert.Single(resources, r => TypeOf(r) == "Microsoft.Communication/emailServices/domains");
+        Assert.Contains("'AzureManagedDomain'", domain.GetProperty("name").GetString(), StringComparison.Ordinal);
+        Assert.Equal("AzureManaged", domain.GetProperty("properties").GetProperty("domainManagement").GetString());
+        var service = Assert.Single(resources, r => TypeOf(r) == "Microsoft.Communication/communicationServices");
+        var linked = Assert.Single(service.GetProperty("properties").GetProperty("linkedDomains").EnumerateArray()).GetString() ?? "";
+        Assert.Contains("Microsoft.Communication/emailServices/domains", linked, StringComparison.Ordinal);
+        Assert.Contains("'AzureManagedDomain'", linked, StringComparison.Ordinal);
+        foreach (var output in new[] { "endpoint", "senderAddress" })
+            Assert.True(deployment.Template.GetProperty("outputs").GetProperty(output).GetProperty("metadata").TryGetProperty("description", out _), $"output {output} has no description");
+
+        // Its access key goes into Key Vault from listKeys(), never through a parameter or an output.
+        var vault = Assert.Single(ModuleDeployments(root), d => HasResource(d.Template, "Microsoft.KeyVault/vaults"));
+        var secret = Assert.Single(DeclaredResources(vault.Template), r => TypeOf(r) == "Microsoft.KeyVault/vaults/secrets"
+            && (r.GetProperty("name").GetString() ?? "").Contains("'acs-access-key'", StringComparison.Ordinal));
+        Assert.Contains("listKeys(", secret.GetProperty("properties").GetProperty("value").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Compiled_template_gives_only_the_alerts_app_the_ACS_email_settings()
+    {
+        var root = await CompiledTemplate.Value;
+
+        var apps = ModuleDeployments(root).Where(d => DeclaredResources(d.Template).Any(IsFunctionApp))
+            .ToDictionary(a => ParameterValue(a, "serviceName").GetString() ?? "");
+        var alerts = ParameterValue(apps["alerts"], "additionalAppSettings");
+        Assert.Equal(JsonValueKind.Object, alerts.ValueKind);
+        Assert.Contains("'acs'", alerts.GetProperty("Email__Transport").GetString(), StringComparison.Ordinal);
+        Assert.Contains("@Microsoft.KeyVault(SecretUri=", alerts.GetProperty("Email__Acs__AccessKey").GetString(), StringComparison.Ordinal);
+        Assert.Contains("acsAccessKeyUri", alerts.GetProperty("Email__Acs__AccessKey").GetString(), StringComparison.Ordinal);
+        Assert.Contains("'endpoint'", alerts.GetProperty("Email__Acs__Endpoint").GetString(), StringComparison.Ordinal);
+        Assert.Contains("'senderAddress'", alerts.GetProperty("Email__From").GetString(), StringComparison.Ordinal);
+
+        foreach (var other in new[] { "ingest", "realtime" })
+        {
+            var parameters = apps[other].Deployment.GetProperty("properties").GetProperty("parameters");
+            Assert.False(parameters.TryGetProperty("additionalAppSettings", out _), $"{other} gets the alerts app's settings");
+            Assert.DoesNotContain(ParameterValue(apps[other], "appSettings").EnumerateObject(), p => p.Name.StartsWith("Email__", StringComparison.Ordinal));
+        }
+
+        // The module's app settings resource applies both objects.
+        var config = Assert.Single(DeclaredResources(apps["alerts"].Template), r => TypeOf(r) == "Microsoft.Web/sites/config");
+        Assert.Equal("[union(parameters('appSettings'), parameters('additionalAppSettings'))]", config.GetProperty("properties").GetString());
+    }
+
     private static async Task<JsonElement> CompileMainTemplateAsync()
     {
         var result = await RunBicepAsync("build", MainTemplatePath, "--stdout");
