@@ -100,7 +100,7 @@ public class AlertMatcherTests
         Assert.Equal("matchers", Assert.Single(AlertMatcherSet.Create([]).Errors).Field);
         Assert.Equal("matchers", Assert.Single(AlertMatcherSet.Create(null).Errors).Field);
         Assert.Single(AlertMatcherSet.Create(Enumerable.Repeat(new AlertMatcherBody("rule", "=", "a"), 21).ToList()).Errors);
-        Assert.Contains("every alert", Assert.Single(AlertMatcherSet.Create([new("route", "!=", ""), new("rule", "=~", ".*")]).Errors).Message);
+        Assert.Contains("every alert", Assert.Single(AlertMatcherSet.Create([new("route", "!=", "/v1/x"), new("rule", "=~", ".*")]).Errors).Message);
         var broken = AlertMatcherSet.Create([new("rule", "=", "a"), new("nope", "=", "b")]).Errors;
         Assert.Equal(("matchers[1]", 1), (Assert.Single(broken).Field, broken[0].Index));
     }

@@ -88,7 +88,7 @@ public sealed class AlertMatcher
 /// <summary>
 /// The matchers of a silence (or maintenance window): an alert is matched when every matcher matches it. At least one
 /// and at most <see cref="MaxMatchers"/>; at least one must not match the empty value (as Alertmanager requires), so a
-/// silence never matches every alert by accident (<c>route!=""</c> alone would).
+/// silence never matches every alert by accident (<c>rule=~".*"</c> alone would).
 /// </summary>
 public sealed class AlertMatcherSet
 {
