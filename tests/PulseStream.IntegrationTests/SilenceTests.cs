@@ -181,16 +181,16 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
             return await Host.ScalarAsync("SELECT count(*) FROM alerts WHERE tenant_id = $1 AND state = 'firing'", tenant.TenantId) == 2;
         }, TimeSpan.FromSeconds(60)), "two alerts should fire\n" + Host.Output);
 
-        async Task<(long Matched, List<string?> Rules)> PreviewAsync(object matchers)
+        async Task<(long Matched, string Rules)> PreviewAsync(object matchers)
         {
             var (status, body) = await SendAsync(HttpMethod.Post, "api/v1/silences/preview", viewer.AccessToken, new { matchers });
             Assert.Equal(HttpStatusCode.OK, status);
-            return (body.GetProperty("matched").GetInt64(), body.GetProperty("items").EnumerateArray().Select(a => a.GetProperty("ruleName").GetString()).Order().ToList());
+            return (body.GetProperty("matched").GetInt64(), body.GetProperty("items").EnumerateArray().Select(a => a.GetProperty("ruleName").GetString()).Order().Aggregate("", (all, n) => all + n + ";"));
         }
 
-        Assert.Equal((1L, new List<string?> { "errors on /v1/checkout" }), await PreviewAsync(new[] { new { name = "route", op = "=", value = "/v1/checkout" } }));
+        Assert.Equal((1L, "errors on /v1/checkout;"), await PreviewAsync(new[] { new { name = "route", op = "=", value = "/v1/checkout" } }));
         Assert.Equal(2L, (await PreviewAsync(new[] { new { name = "route", op = "=~", value = "/v1/.*" } })).Matched);
-        Assert.Equal((1L, new List<string?> { "errors on /v1/search" }),
+        Assert.Equal((1L, "errors on /v1/search;"),
             await PreviewAsync(new[] { new { name = "route", op = "=~", value = "/v1/.*" }, new { name = "severity", op = "!=", value = "critical" } }));
         Assert.Equal(0L, (await PreviewAsync(new[] { new { name = "rule", op = "=", value = "nothing like it" } })).Matched);
         var (invalid, problem) = await SendAsync(HttpMethod.Post, "api/v1/silences/preview", viewer.AccessToken, new { matchers = Array.Empty<object>() });
