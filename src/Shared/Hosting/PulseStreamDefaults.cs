@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PulseStream.Alerting;
+using PulseStream.Alerting.Routing;
 using PulseStream.Identity;
 using PulseStream.Messaging;
 using PulseStream.Notifications;
@@ -110,6 +111,7 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<DueRuleEvaluator>();
         services.TryAddSingleton<AlertRuleEndpoints>();
         services.AddAlertRules();
+        services.AddSilences();
         services.AddDeliveries();
         services.AddChannels();
         return services;

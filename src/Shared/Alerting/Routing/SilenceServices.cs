@@ -1,0 +1,16 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace PulseStream.Alerting.Routing;
+
+public static class SilenceServices
+{
+    /// <summary>The silence routes and their limits (section <c>Silences</c>).</summary>
+    public static IServiceCollection AddSilences(this IServiceCollection services)
+    {
+        services.AddOptions<SilenceOptions>().BindConfiguration(SilenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<SilenceStore>();
+        services.TryAddSingleton<SilenceEndpoints>();
+        return services;
+    }
+}
