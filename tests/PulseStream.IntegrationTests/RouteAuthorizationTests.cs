@@ -75,6 +75,11 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["DELETE /api/v1/channels/{id}"] = "admin",
         ["POST /api/v1/channels/{id}/test"] = "admin",
         ["POST /api/v1/channels/{id}/rotate-secret"] = "admin",
+        ["GET /api/v1/escalation-policies"] = "viewer",
+        ["POST /api/v1/escalation-policies"] = "admin",
+        ["GET /api/v1/escalation-policies/{id}"] = "viewer",
+        ["PUT /api/v1/escalation-policies/{id}"] = "admin",
+        ["DELETE /api/v1/escalation-policies/{id}"] = "admin",
     };
 
     private static readonly string[] RoleOrder = ["viewer", "admin", "owner"];
