@@ -63,7 +63,8 @@ public sealed class EscalationPolicyStore(Database database, TimeProvider time)
             {
                 TargetType = "escalation_policy", TargetId = policy.Id.ToString(), Summary = new { before = (object?)null, after = body },
             }, ct);
-            return new PolicyWrite(PolicyWriteOutcome.Written, policy);
+            // Read back, so the answer carries the times as stored (microseconds), as every later read does.
+            return new PolicyWrite(PolicyWriteOutcome.Written, (await ReadAsync(connection, transaction, tenantId, policy.Id, forUpdate: false, ct)).Single());
         }, ct);
 
     /// <summary>Replaces a policy's whole body, checked as on create.</summary>
@@ -89,7 +90,7 @@ public sealed class EscalationPolicyStore(Database database, TimeProvider time)
             {
                 TargetType = "escalation_policy", TargetId = id.ToString(), Summary = new { before = before.Body, after = body },
             }, ct);
-            return new PolicyWrite(PolicyWriteOutcome.Written, before with { Body = body, UpdatedAt = now });
+            return new PolicyWrite(PolicyWriteOutcome.Written, (await ReadAsync(connection, transaction, tenantId, id, forUpdate: false, ct)).Single());
         }, ct);
 
     public enum DeleteResult { Deleted, NotFound, InUse }
