@@ -68,8 +68,8 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["GET /api/admin/dead-letters"] = OperatorKey,
         ["POST /api/admin/dead-letters/replay"] = OperatorKey,
         ["GET /api/v1/deliveries"] = "viewer",
-        ["GET /api/v1/silences"] = "viewer",
-        ["GET /api/v1/silences/{id}"] = "viewer",
+        ["GET /api/v1/silences"] = "admin",
+        ["GET /api/v1/silences/{id}"] = "admin",
         ["POST /api/v1/silences"] = "admin",
         ["DELETE /api/v1/silences/{id}"] = "admin",
         ["POST /api/v1/silences/preview"] = "viewer",
@@ -80,6 +80,11 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["DELETE /api/v1/channels/{id}"] = "admin",
         ["POST /api/v1/channels/{id}/test"] = "admin",
         ["POST /api/v1/channels/{id}/rotate-secret"] = "admin",
+        ["GET /api/v1/escalation-policies"] = "admin",
+        ["POST /api/v1/escalation-policies"] = "admin",
+        ["GET /api/v1/escalation-policies/{id}"] = "admin",
+        ["PUT /api/v1/escalation-policies/{id}"] = "admin",
+        ["DELETE /api/v1/escalation-policies/{id}"] = "admin",
     };
 
     private static readonly string[] RoleOrder = ["viewer", "admin", "owner"];

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PulseStream.Alerting.Escalation;
 using PulseStream.Http;
 using PulseStream.Identity;
 using PulseStream.Realtime;
@@ -12,7 +13,7 @@ namespace PulseStream.Alerting;
 /// The alert-rule routes' application logic: list, read, create, replace, delete, enable and disable, scoped to the
 /// caller's tenant. Alerts that a disable or delete resolves are pushed to the tenant's live dashboards once committed.
 /// </summary>
-public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges changes, IRealtimePublisher realtime, ILogger<AlertRuleEndpoints> logger)
+public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges changes, EscalationPolicyStore policies, IRealtimePublisher realtime, ILogger<AlertRuleEndpoints> logger)
 {
     public async Task<IActionResult> ListAsync(Caller caller, CancellationToken ct)
     {
@@ -41,6 +42,10 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         {
             return ChannelsGone();
         }
+        catch (PostgresException e) when (PolicyDeletedMeanwhile(e))
+        {
+            return PolicyGone();
+        }
         return rule is null
             ? ApiResults.Problem(StatusCodes.Status409Conflict, "rule-limit", "Too many rules.",
                 $"The tenant has reached its rule limit (maxRules: {limit}); rules count whether enabled or not. Delete a rule, or ask an operator to raise the limit.")
@@ -63,12 +68,23 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         {
             return ChannelsGone();
         }
+        catch (PostgresException e) when (PolicyDeletedMeanwhile(e))
+        {
+            return PolicyGone();
+        }
         return await RespondAsync(caller, change, ct);
     }
 
     // A channel the body names was deleted between the check above and the write (migration 0020's trigger refused it).
     private static bool ChannelDeletedMeanwhile(PostgresException e) =>
         e.SqlState == PostgresErrorCodes.ForeignKeyViolation && e.ConstraintName == "alert_rules_channels_exist";
+
+    // The escalation policy the body names was deleted between the check below and the write (migration 0022's trigger refused it).
+    private static bool PolicyDeletedMeanwhile(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.ForeignKeyViolation && e.ConstraintName == "alert_rules_escalation_policy_exists";
+
+    private static IActionResult PolicyGone() => ApiResults.BadRequest("invalid-rule", "The escalation policy does not exist.",
+        [new FieldError("escalationPolicyId", "The escalation policy the rule names was deleted meanwhile.")]);
 
     private static IActionResult ChannelsGone() => ApiResults.BadRequest("invalid-rule", "Some channels do not exist.",
         [new FieldError("channelIds", "A channel the rule names was deleted meanwhile.")]);
@@ -96,7 +112,7 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         return ApiResults.Ok(ToView(after));
     }
 
-    /// <summary>Reads a rule body and checks it as every write does: the contract's fields, then the tenant's channels.</summary>
+    /// <summary>Reads a rule body and checks it as every write does: the contract's fields, then the tenant's channels and escalation policy.</summary>
     internal async Task<(AlertRuleBody? Body, IActionResult? Failure)> ReadValidAsync(Caller caller, HttpRequest request, CancellationToken ct)
     {
         var (body, failure) = await JsonBodyReader.ReadAsAsync<AlertRuleBody>(request, ct);
@@ -105,6 +121,8 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         if (errors.Count > 0) return (null, ApiResults.BadRequest("invalid-rule", "The rule is not valid.", errors));
         if (body!.ChannelIds is { Count: > 0 } channelIds && await rules.UnknownChannelsAsync(caller.TenantId, channelIds, ct) is { Count: > 0 } unknown)
             return (null, ApiResults.BadRequest("invalid-rule", "Some channels do not exist.", unknown.Select(id => new FieldError("channelIds", $"No channel {id}.")).ToList()));
+        if (body.EscalationPolicyId is { } policyId && await policies.FindAsync(caller.TenantId, policyId, ct) is null)
+            return (null, ApiResults.BadRequest("invalid-rule", "The escalation policy does not exist.", [new FieldError("escalationPolicyId", $"No escalation policy {policyId}.")]));
         return (body, null);
     }
 

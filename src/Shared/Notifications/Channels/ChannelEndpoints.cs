@@ -45,7 +45,7 @@ public sealed class ChannelEndpoints(ChannelStore store, INotificationSender sen
         {
             ChannelStore.DeleteResult.Deleted => ApiResults.NoContent(),
             ChannelStore.DeleteResult.InUse => ApiResults.Problem(StatusCodes.Status409Conflict, "channel-in-use", "The channel is in use.",
-                $"Rules still notify this channel: {string.Join(", ", usedBy)}. Remove it from them first."),
+                $"Rules or escalation policies still notify this channel: {string.Join(", ", usedBy)}. Remove it from them first."),
             _ => ApiResults.NotFound("No such channel."),
         };
     }

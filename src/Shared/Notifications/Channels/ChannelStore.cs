@@ -107,7 +107,7 @@ public sealed class ChannelStore(Database database, SecretProtector secrets, Tim
     public enum DeleteResult { Deleted, NotFound, InUse }
 
     /// <summary>
-    /// Deletes a channel no rule uses (<paramref name="usedBy"/> names the rules that still do); its deliveries
+    /// Deletes a channel no rule or escalation policy uses (<c>UsedBy</c> names those that still do); its deliveries
     /// still waiting are marked dead, since there is nothing left to send them to.
     /// </summary>
     public Task<(DeleteResult Result, List<string> UsedBy)> DeleteAsync(Guid tenantId, Guid id, AuditEntry audit, CancellationToken ct) =>
@@ -124,6 +124,9 @@ public sealed class ChannelStore(Database database, SecretProtector secrets, Tim
                 await using var reader = await rules.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct)) usedBy.Add(reader.GetString(0));
             }
+            // Policies too: the channel is locked above, and a policy write locks the channels it names (FOR KEY SHARE).
+            usedBy.AddRange((await Alerting.Escalation.EscalationPolicyStore.NamingChannelAsync(connection, transaction, tenantId, id, ct))
+                .Select(name => $"escalation policy {name}"));
             if (usedBy.Count > 0) return (DeleteResult.InUse, usedBy);
             await using (var outbox = new NpgsqlCommand(
                 "UPDATE notification_outbox SET status = 'dead', last_error = 'The channel was deleted.' WHERE tenant_id = $1 AND channel_id = $2 AND status = 'pending'",
