@@ -51,7 +51,7 @@ public static partial class MaintenanceWindowFields
         return errors.Count == 0 ? new MaintenanceSchedule(rule!, localStart!.Value, length!.Value, zone!, skipped) : null;
     }
 
-    /// <summary>Parses "90s"-free durations: a whole number of minutes, hours or days ("30m", "2h", "1d").</summary>
+    /// <summary>Parses a whole number of minutes, hours or days ("30m", "2h", "1d"); anything else (seconds, spaces) is null.</summary>
     public static TimeSpan? ParseDuration(string? text)
     {
         if (text is null) return null;
