@@ -12,16 +12,9 @@ public class EscalationPolicyTests(HostFixture fixture) : IClassFixture<HostFixt
 {
     private LocalHostProcess Host => fixture.Host;
 
-    private async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, string token, object? body = null)
-    {
-        using var response = await Host.Http.SendAsync(Host.Authorized(method, path, token, body));
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
-    }
-
     private async Task<Guid> EmailChannelAsync(string token)
     {
-        var (status, body) = await SendAsync(HttpMethod.Post, "api/v1/channels", token, new { type = "email", name = "On-call mail", recipients = new[] { "oncall@example.com" } });
+        var (status, body) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/channels", token, new { type = "email", name = "On-call mail", recipients = new[] { "oncall@example.com" } });
         Assert.True(status == HttpStatusCode.Created, $"{(int)status} {body}");
         return body.GetProperty("id").GetGuid();
     }
@@ -40,7 +33,7 @@ public class EscalationPolicyTests(HostFixture fixture) : IClassFixture<HostFixt
         var viewer = await People.InviteAndAcceptAsync(Host, owner.AccessToken, "viewer");
         var channel = await EmailChannelAsync(owner.AccessToken);
 
-        var (status, created) = await SendAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken, new
+        var (status, created) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken, new
         {
             name = "  Checkout on-call ",
             steps = new object[] { new { delay = "5m", channelIds = new[] { channel } }, new { delay = "15m", userIds = new[] { viewer.Id, owner.Id } } },
@@ -58,16 +51,16 @@ public class EscalationPolicyTests(HostFixture fixture) : IClassFixture<HostFixt
         Assert.Equal([viewer.Id, owner.Id], steps[1].GetProperty("userIds").EnumerateArray().Select(u => u.GetGuid()));
 
         // The list and the one policy read back what the create answered; a viewer reads neither (policies name members).
-        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Get, "api/v1/escalation-policies", viewer.AccessToken)).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Get, $"api/v1/escalation-policies/{id}", viewer.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Host.SendJsonAsync(HttpMethod.Get, "api/v1/escalation-policies", viewer.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Host.SendJsonAsync(HttpMethod.Get, $"api/v1/escalation-policies/{id}", viewer.AccessToken)).Status);
         var listed = Assert.Single((await Host.GetJsonAsync("api/v1/escalation-policies", owner.AccessToken)).GetProperty("items").EnumerateArray());
         Assert.Equal(created.ToString(), listed.ToString());
         Assert.Equal(created.ToString(), (await Host.GetJsonAsync($"api/v1/escalation-policies/{id}", owner.AccessToken)).ToString());
-        var (viewerWrite, _) = await SendAsync(HttpMethod.Put, $"api/v1/escalation-policies/{id}", viewer.AccessToken, new { name = "x", steps = new[] { new { delay = "1m", channelIds = new[] { channel } } } });
+        var (viewerWrite, _) = await Host.SendJsonAsync(HttpMethod.Put, $"api/v1/escalation-policies/{id}", viewer.AccessToken, new { name = "x", steps = new[] { new { delay = "1m", channelIds = new[] { channel } } } });
         Assert.Equal(HttpStatusCode.Forbidden, viewerWrite);
 
         // PUT replaces the whole body: repeat left out is 0, ackTimeout left out is none (shown as null).
-        var (replacedStatus, replaced) = await SendAsync(HttpMethod.Put, $"api/v1/escalation-policies/{id}", owner.AccessToken,
+        var (replacedStatus, replaced) = await Host.SendJsonAsync(HttpMethod.Put, $"api/v1/escalation-policies/{id}", owner.AccessToken,
             new { name = "Checkout primary", steps = new[] { new { delay = "1m", channelIds = new[] { channel } } } });
         Assert.True(replacedStatus == HttpStatusCode.OK, $"{(int)replacedStatus} {replaced}");
         Assert.Equal("Checkout primary", replaced.GetProperty("name").GetString());
@@ -80,15 +73,15 @@ public class EscalationPolicyTests(HostFixture fixture) : IClassFixture<HostFixt
         var stranger = await People.SignupAsync(Host, "Stranger Co");
         foreach (var method in new[] { HttpMethod.Get, HttpMethod.Put, HttpMethod.Delete })
         {
-            var (foreign, _) = await SendAsync(method, $"api/v1/escalation-policies/{id}", stranger.AccessToken,
+            var (foreign, _) = await Host.SendJsonAsync(method, $"api/v1/escalation-policies/{id}", stranger.AccessToken,
                 method == HttpMethod.Put ? new { name = "Mine now", steps = new[] { new { delay = "1m", userIds = new[] { stranger.Id } } } } : null);
             Assert.Equal(HttpStatusCode.NotFound, foreign);
         }
         Assert.Empty((await Host.GetJsonAsync("api/v1/escalation-policies", stranger.AccessToken)).GetProperty("items").EnumerateArray());
 
-        var (deleted, _) = await SendAsync(HttpMethod.Delete, $"api/v1/escalation-policies/{id}", owner.AccessToken);
+        var (deleted, _) = await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/escalation-policies/{id}", owner.AccessToken);
         Assert.Equal(HttpStatusCode.NoContent, deleted);
-        var (again, _) = await SendAsync(HttpMethod.Get, $"api/v1/escalation-policies/{id}", owner.AccessToken);
+        var (again, _) = await Host.SendJsonAsync(HttpMethod.Get, $"api/v1/escalation-policies/{id}", owner.AccessToken);
         Assert.Equal(HttpStatusCode.NotFound, again);
 
         Assert.Equal(3, await Host.ScalarAsync("""
@@ -105,7 +98,7 @@ public class EscalationPolicyTests(HostFixture fixture) : IClassFixture<HostFixt
         var theirChannel = await EmailChannelAsync(other.AccessToken);
         var ourChannel = await EmailChannelAsync(owner.AccessToken);
 
-        var (status, problem) = await SendAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken, new
+        var (status, problem) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken, new
         {
             name = "Borrowed",
             steps = new object[] { new { delay = "5m", channelIds = new[] { ourChannel } }, new { delay = "5m", channelIds = new[] { theirChannel }, userIds = new[] { other.Id } } },
@@ -115,7 +108,7 @@ public class EscalationPolicyTests(HostFixture fixture) : IClassFixture<HostFixt
         var errors = problem.GetProperty("errors").EnumerateArray().Select(e => (e.GetProperty("field").GetString(), e.GetProperty("index").GetInt32())).ToList();
         Assert.Equal([("steps.channelIds", 1), ("steps.userIds", 1)], errors);
 
-        (status, problem) = await SendAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken, new
+        (status, problem) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken, new
         {
             name = "Too quick", steps = new[] { new { delay = "30s", channelIds = new[] { ourChannel } } }, repeat = 11, ackTimeout = "10s",
         });
@@ -123,9 +116,9 @@ public class EscalationPolicyTests(HostFixture fixture) : IClassFixture<HostFixt
         Assert.Equal(["repeat", "ackTimeout", "steps.delay"], problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()));
 
         // Names are unique per tenant, whatever their case; nothing was stored by the refused writes.
-        var first = await SendAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken, new { name = "Primary", steps = new[] { new { delay = "5m", userIds = new[] { owner.Id } } } });
+        var first = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken, new { name = "Primary", steps = new[] { new { delay = "5m", userIds = new[] { owner.Id } } } });
         Assert.Equal(HttpStatusCode.Created, first.Status);
-        var (dup, dupProblem) = await SendAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken, new { name = "PRIMARY", steps = new[] { new { delay = "5m", userIds = new[] { owner.Id } } } });
+        var (dup, dupProblem) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken, new { name = "PRIMARY", steps = new[] { new { delay = "5m", userIds = new[] { owner.Id } } } });
         Assert.Equal(HttpStatusCode.Conflict, dup);
         Assert.EndsWith("/escalation-policy-name-taken", dupProblem.GetProperty("type").GetString());
         Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM escalation_policies WHERE tenant_id = $1", owner.TenantId));
@@ -136,43 +129,43 @@ public class EscalationPolicyTests(HostFixture fixture) : IClassFixture<HostFixt
     {
         var owner = await People.SignupAsync(Host, "Routing Co");
         var channel = await EmailChannelAsync(owner.AccessToken);
-        var (_, policy) = await SendAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken,
+        var (_, policy) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/escalation-policies", owner.AccessToken,
             new { name = "Checkout on-call", steps = new[] { new { delay = "5m", channelIds = new[] { channel } } } });
         var policyId = policy.GetProperty("id").GetGuid();
         var stranger = await People.SignupAsync(Host, "Stranger Co");
-        var (_, theirPolicy) = await SendAsync(HttpMethod.Post, "api/v1/escalation-policies", stranger.AccessToken,
+        var (_, theirPolicy) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/escalation-policies", stranger.AccessToken,
             new { name = "Theirs", steps = new[] { new { delay = "5m", userIds = new[] { stranger.Id } } } });
 
         // Unknown or another tenant's policy: 400 on the field.
         foreach (var unknown in new[] { Guid.NewGuid(), theirPolicy.GetProperty("id").GetGuid() })
         {
-            var (refused, problem) = await SendAsync(HttpMethod.Post, "api/v1/alert-rules", owner.AccessToken, Rule(unknown));
+            var (refused, problem) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", owner.AccessToken, Rule(unknown));
             Assert.Equal(HttpStatusCode.BadRequest, refused);
             Assert.Equal("escalationPolicyId", Assert.Single(problem.GetProperty("errors").EnumerateArray()).GetProperty("field").GetString());
         }
-        var (createdStatus, rule) = await SendAsync(HttpMethod.Post, "api/v1/alert-rules", owner.AccessToken, Rule(policyId));
+        var (createdStatus, rule) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", owner.AccessToken, Rule(policyId));
         Assert.True(createdStatus == HttpStatusCode.Created, $"{(int)createdStatus} {rule}");
         Assert.Equal(policyId, rule.GetProperty("escalationPolicyId").GetGuid());
         var ruleId = rule.GetProperty("id").GetGuid();
         var ruleName = rule.GetProperty("name").GetString()!;
 
         // In use: the policy by the rule, the channel by the policy; both answers name who uses them.
-        var (inUse, inUseProblem) = await SendAsync(HttpMethod.Delete, $"api/v1/escalation-policies/{policyId}", owner.AccessToken);
+        var (inUse, inUseProblem) = await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/escalation-policies/{policyId}", owner.AccessToken);
         Assert.Equal(HttpStatusCode.Conflict, inUse);
         Assert.EndsWith("/escalation-policy-in-use", inUseProblem.GetProperty("type").GetString());
         Assert.Contains(ruleName, inUseProblem.GetProperty("detail").GetString());
-        var (channelInUse, channelProblem) = await SendAsync(HttpMethod.Delete, $"api/v1/channels/{channel}", owner.AccessToken);
+        var (channelInUse, channelProblem) = await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/channels/{channel}", owner.AccessToken);
         Assert.Equal(HttpStatusCode.Conflict, channelInUse);
         Assert.Contains("escalation policy Checkout on-call", channelProblem.GetProperty("detail").GetString());
 
         // A PUT to an unknown policy is refused and keeps the rule's; a PUT to none frees the policy, and then the channel.
-        var (badPut, _) = await SendAsync(HttpMethod.Put, $"api/v1/alert-rules/{ruleId}", owner.AccessToken, Rule(Guid.NewGuid()));
+        var (badPut, _) = await Host.SendJsonAsync(HttpMethod.Put, $"api/v1/alert-rules/{ruleId}", owner.AccessToken, Rule(Guid.NewGuid()));
         Assert.Equal(HttpStatusCode.BadRequest, badPut);
         Assert.Equal(policyId, (await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}", owner.AccessToken)).GetProperty("escalationPolicyId").GetGuid());
-        var (freed, _) = await SendAsync(HttpMethod.Put, $"api/v1/alert-rules/{ruleId}", owner.AccessToken, Rule(null));
+        var (freed, _) = await Host.SendJsonAsync(HttpMethod.Put, $"api/v1/alert-rules/{ruleId}", owner.AccessToken, Rule(null));
         Assert.Equal(HttpStatusCode.OK, freed);
-        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"api/v1/escalation-policies/{policyId}", owner.AccessToken)).Status);
-        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"api/v1/channels/{channel}", owner.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/escalation-policies/{policyId}", owner.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/channels/{channel}", owner.AccessToken)).Status);
     }
 
     [Fact]
@@ -180,7 +173,7 @@ public class EscalationPolicyTests(HostFixture fixture) : IClassFixture<HostFixt
     {
         // What a rule write racing the policy's delete meets: migration 0022's trigger, not only the API's check.
         var owner = await People.SignupAsync(Host, "Trigger Co");
-        var (_, rule) = await SendAsync(HttpMethod.Post, "api/v1/alert-rules", owner.AccessToken, Rule(null));
+        var (_, rule) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", owner.AccessToken, Rule(null));
         var error = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => Host.ScalarAsync(
             "UPDATE alert_rules SET definition = definition || jsonb_build_object('escalationPolicyId', $2::text) WHERE tenant_id = $1 AND id = $3",
             owner.TenantId, Guid.NewGuid().ToString(), rule.GetProperty("id").GetGuid()));

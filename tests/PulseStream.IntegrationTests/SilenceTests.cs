@@ -39,13 +39,6 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
         expireOnResolve = true,
     };
 
-    private async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, string token, object? body = null)
-    {
-        using var response = await Host.Http.SendAsync(Host.Authorized(method, path, token, body));
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
-    }
-
     [Fact]
     public async Task An_admin_creates_a_silence_authored_by_them_that_viewers_can_neither_read_nor_write()
     {
@@ -53,7 +46,7 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
         var viewer = await People.InviteAndAcceptAsync(Host, owner.AccessToken, "viewer");
         var endsAt = DateTimeOffset.UtcNow.AddHours(2);
 
-        var (status, created) = await SendAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(endsAt));
+        var (status, created) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(endsAt));
         Assert.Equal(HttpStatusCode.Created, status);
         var id = created.GetProperty("id").GetGuid();
         Assert.Equal("active", created.GetProperty("state").GetString());
@@ -69,11 +62,11 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
         Assert.Equal(id, Assert.Single(list.GetProperty("items").EnumerateArray().ToList()).GetProperty("id").GetGuid());
         Assert.Equal("active", (await Host.GetJsonAsync($"api/v1/silences/{id}", owner.AccessToken)).GetProperty("state").GetString());
 
-        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Get, "api/v1/silences", viewer.AccessToken)).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Get, $"api/v1/silences/{id}", viewer.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Host.SendJsonAsync(HttpMethod.Get, "api/v1/silences", viewer.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Host.SendJsonAsync(HttpMethod.Get, $"api/v1/silences/{id}", viewer.AccessToken)).Status);
 
-        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Post, "api/v1/silences", viewer.AccessToken, Body(endsAt))).Status);
-        Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync(HttpMethod.Delete, $"api/v1/silences/{id}", viewer.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences", viewer.AccessToken, Body(endsAt))).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/silences/{id}", viewer.AccessToken)).Status);
         Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM silences WHERE tenant_id = $1", owner.TenantId));
         Assert.Equal(1, await Host.ScalarAsync(
             "SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'silence.create' AND target_id = $2 AND actor_id = $3 AND summary->'matchers'->0->>'value' = '/v1/checkout'",
@@ -82,8 +75,8 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
         // Another tenant sees none of it.
         var other = await People.SignupAsync(Host, "Other Co");
         Assert.Empty((await Host.GetJsonAsync("api/v1/silences", other.AccessToken)).GetProperty("items").EnumerateArray());
-        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, $"api/v1/silences/{id}", other.AccessToken)).Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Delete, $"api/v1/silences/{id}", other.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Host.SendJsonAsync(HttpMethod.Get, $"api/v1/silences/{id}", other.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/silences/{id}", other.AccessToken)).Status);
     }
 
     [Fact]
@@ -92,7 +85,7 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
         var owner = await People.SignupAsync(Host, "Strict Co");
         var now = DateTimeOffset.UtcNow;
 
-        var (status, problem) = await SendAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, new
+        var (status, problem) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, new
         {
             matchers = new[] { new { name = "route", op = "=~", value = "(" }, new { name = "host", op = "=", value = "a" } },
             endsAt = now.AddHours(-1),
@@ -103,14 +96,14 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
         Assert.Equal(new HashSet<string?> { "matchers[0]", "matchers[1]", "endsAt", "comment" }, fields);
 
         var start = now.AddHours(1);
-        var tooLong = await SendAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(start.AddDays(30).AddMinutes(1), start));
+        var tooLong = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(start.AddDays(30).AddMinutes(1), start));
         Assert.Equal(HttpStatusCode.BadRequest, tooLong.Status);
         Assert.Contains("30d", Assert.Single(tooLong.Body.GetProperty("errors").EnumerateArray().ToList()).GetProperty("message").GetString());
-        var matchesEverything = await SendAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken,
+        var matchesEverything = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken,
             Body(now.AddHours(1), matchers: new[] { new { name = "rule", op = "=~", value = ".*" } }));
         Assert.Equal(HttpStatusCode.BadRequest, matchesEverything.Status);
 
-        var (longest, pending) = await SendAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(start.AddDays(30), start));
+        var (longest, pending) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(start.AddDays(30), start));
         Assert.Equal(HttpStatusCode.Created, longest);
         Assert.Equal("pending", pending.GetProperty("state").GetString());
         Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM silences WHERE tenant_id = $1", owner.TenantId));
@@ -121,19 +114,19 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
     {
         var owner = await People.SignupAsync(Host, "Expiry Co");
         var admin = await People.InviteAndAcceptAsync(Host, owner.AccessToken, "admin");
-        var (_, created) = await SendAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(DateTimeOffset.UtcNow.AddHours(3)));
+        var (_, created) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(DateTimeOffset.UtcNow.AddHours(3)));
         var id = created.GetProperty("id").GetGuid();
 
-        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"api/v1/silences/{id}", admin.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/silences/{id}", admin.AccessToken)).Status);
         var expired = await Host.GetJsonAsync($"api/v1/silences/{id}", owner.AccessToken);
         Assert.Equal("expired", expired.GetProperty("state").GetString());
         Assert.Equal(admin.Id, expired.GetProperty("expiredBy").GetProperty("userId").GetGuid());
         Assert.True(expired.GetProperty("endsAt").GetDateTimeOffset() <= DateTimeOffset.UtcNow);
         Assert.Equal(owner.Id, expired.GetProperty("createdBy").GetProperty("userId").GetGuid());
 
-        var again = await SendAsync(HttpMethod.Delete, $"api/v1/silences/{id}", owner.AccessToken);
+        var again = await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/silences/{id}", owner.AccessToken);
         Assert.Equal(HttpStatusCode.Conflict, again.Status);
-        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Delete, $"api/v1/silences/{Guid.NewGuid()}", owner.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/silences/{Guid.NewGuid()}", owner.AccessToken)).Status);
         Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'silence.expire' AND target_id = $2 AND actor_id = $3",
             owner.TenantId, id.ToString(), admin.Id.ToString()));
         // Still listed, as expired.
@@ -146,7 +139,7 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
     {
         var owner = await People.SignupAsync(Host, "Limit Co");
         var endsAt = DateTimeOffset.UtcNow.AddHours(1);
-        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => SendAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(endsAt))));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(endsAt))));
         Assert.Equal(SilenceHostFixture.MaxPerTenant, answers.Count(a => a.Status == HttpStatusCode.Created));
         var refused = answers.Where(a => a.Status != HttpStatusCode.Created).ToList();
         Assert.All(refused, a => Assert.Equal(HttpStatusCode.Conflict, a.Status));
@@ -154,8 +147,8 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
         Assert.Equal(SilenceHostFixture.MaxPerTenant, await Host.ScalarAsync("SELECT count(*) FROM silences WHERE tenant_id = $1", owner.TenantId));
 
         var first = answers.First(a => a.Status == HttpStatusCode.Created).Body.GetProperty("id").GetGuid();
-        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"api/v1/silences/{first}", owner.AccessToken)).Status);
-        Assert.Equal(HttpStatusCode.Created, (await SendAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(endsAt))).Status);
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/silences/{first}", owner.AccessToken)).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences", owner.AccessToken, Body(endsAt))).Status);
     }
 
     [Fact]
@@ -169,7 +162,7 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
         // One rule per route, grouped by route, firing at once on errors: real alerts from real evaluation.
         foreach (var route in new[] { "/v1/checkout", "/v1/search" })
         {
-            var (created, _) = await SendAsync(HttpMethod.Post, "api/v1/alert-rules", ownerToken, new
+            var (created, _) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", ownerToken, new
             {
                 name = $"errors on {route}", enabled = true, severity = route == "/v1/checkout" ? "critical" : "warning",
                 condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.2, window = "5m", filters = new { route }, minRequests = 5 },
@@ -186,7 +179,7 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
 
         async Task<(long Matched, string Rules)> PreviewAsync(object matchers)
         {
-            var (status, body) = await SendAsync(HttpMethod.Post, "api/v1/silences/preview", viewer.AccessToken, new { matchers });
+            var (status, body) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences/preview", viewer.AccessToken, new { matchers });
             Assert.Equal(HttpStatusCode.OK, status);
             return (body.GetProperty("matched").GetInt64(), body.GetProperty("items").EnumerateArray().Select(a => a.GetProperty("ruleName").GetString()).Order().Aggregate("", (all, n) => all + n + ";"));
         }
@@ -196,7 +189,7 @@ public class SilenceTests(SilenceHostFixture fixture) : IClassFixture<SilenceHos
         Assert.Equal((1L, "errors on /v1/search;"),
             await PreviewAsync(new[] { new { name = "route", op = "=~", value = "/v1/.*" }, new { name = "severity", op = "!=", value = "critical" } }));
         Assert.Equal(0L, (await PreviewAsync(new[] { new { name = "rule", op = "=", value = "nothing like it" } })).Matched);
-        var (invalid, problem) = await SendAsync(HttpMethod.Post, "api/v1/silences/preview", viewer.AccessToken, new { matchers = Array.Empty<object>() });
+        var (invalid, problem) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences/preview", viewer.AccessToken, new { matchers = Array.Empty<object>() });
         Assert.Equal(HttpStatusCode.BadRequest, invalid);
         Assert.Equal("matchers", problem.GetProperty("errors")[0].GetProperty("field").GetString());
     }

@@ -151,6 +151,14 @@ public sealed class LocalHostProcess : IAsyncDisposable
         return request;
     }
 
+    /// <summary>Sends <paramref name="body"/> (JSON, if any) with the bearer token; answers the status and the JSON answer (default when empty).</summary>
+    public async Task<(System.Net.HttpStatusCode Status, JsonElement Body)> SendJsonAsync(HttpMethod method, string path, string token, object? body = null)
+    {
+        using var response = await Http.SendAsync(Authorized(method, path, token, body));
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
     /// <summary>A GET as the bearer of <paramref name="token"/> that must answer 200: its JSON body (the status and body in the failure otherwise).</summary>
     public async Task<JsonElement> GetJsonAsync(string path, string token)
     {
