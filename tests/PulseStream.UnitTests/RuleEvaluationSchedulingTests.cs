@@ -24,7 +24,8 @@ public class RuleEvaluationSchedulingTests
             lock (_gate)
             {
                 _rows.TryGetValue(tenantId, out var row);
-                _rows[tenantId] = (row.DueSince ?? since, row.NextAt, row.Overruns);
+                // Due from a future time (rules waiting out their interval) is brought forward by a mark, as in 0027.
+                _rows[tenantId] = (row.DueSince is { } due && due <= since ? due : since, row.NextAt, row.Overruns);
             }
         }
 
@@ -33,7 +34,7 @@ public class RuleEvaluationSchedulingTests
             lock (_gate)
             {
                 Interlocked.Increment(ref Claims);
-                var due = _rows.Where(r => r.Value.DueSince is not null && r.Value.NextAt <= now).OrderBy(r => r.Value.DueSince).Select(r => (KeyValuePair<Guid, (DateTimeOffset? DueSince, DateTimeOffset NextAt, int Overruns)>?)r).FirstOrDefault();
+                var due = _rows.Where(r => r.Value.DueSince <= now && r.Value.NextAt <= now).OrderBy(r => r.Value.DueSince).Select(r => (KeyValuePair<Guid, (DateTimeOffset? DueSince, DateTimeOffset NextAt, int Overruns)>?)r).FirstOrDefault();
                 if (due is not { } claimed) return Task.FromResult<DueTenant?>(null);
                 _rows[claimed.Key] = (null, now + lease, claimed.Value.Overruns);
                 return Task.FromResult<DueTenant?>(new DueTenant(claimed.Key, claimed.Value.DueSince!.Value, claimed.Value.Overruns));
@@ -231,6 +232,47 @@ public class RuleEvaluationSchedulingTests
 
         Assert.Equal([neverTried.Id, failedLongAgo.Id, evaluatedLongAgo.Id, evaluatedRecently.Id, failedJustNow.Id], order);
         Assert.Contains(backedOff.Id, AlertEvaluator.InTurn([backedOff], Start.AddSeconds(3)).Single().Rules.Select(r => r.Id));
+    }
+
+    [Fact]
+    public void A_tenant_whose_rules_wait_out_their_interval_stays_due_from_when_the_first_of_them_may_run_again()
+    {
+        static AlertRule Over(string window, DateTimeOffset? evaluatedAt, DateTimeOffset? retryAt = null) => new(Guid.NewGuid(),
+            new AlertRuleBody(window, true, "warning", new RuleCondition("threshold", "error_rate", ">", 0.1, window, new RuleFilters(Route: "/" + window), ["consumerId"]), "0s", null, null),
+            Start.AddDays(-1), Start.AddDays(-1),
+            evaluatedAt is null ? null : new RuleEvaluationStatus(evaluatedAt, 1, 1000, false, retryAt is null ? null : "failed", retryAt is null ? null : evaluatedAt, retryAt is null ? 0 : 1, retryAt));
+        var fiveMinutesJustDone = Over("5m", Start.AddSeconds(-2));             // may run again at +3 s
+        var backedOff = Over("10m", Start.AddSeconds(-60), retryAt: Start.AddSeconds(1)); // at +1 s
+        var hourJustDone = Over("1h", Start.AddSeconds(-1));                    // at +59 s
+        var inTurn = Over("1m", Start.AddSeconds(-30));
+
+        Assert.Equal(Start.AddSeconds(1), AlertEvaluator.WaitingUntil([fiveMinutesJustDone, backedOff, hourJustDone, inTurn], Start));
+        Assert.Equal(Start.AddSeconds(3), AlertEvaluator.WaitingUntil([fiveMinutesJustDone, hourJustDone, inTurn], Start));
+        Assert.Null(AlertEvaluator.WaitingUntil([inTurn, Over("5m", null)], Start));
+
+        // Completed with a rule waiting: due again from then (not done until the next sweep); without one: done.
+        var tenant = new DueTenant(Guid.NewGuid(), Start.AddSeconds(-1), Overruns: 0);
+        var waiting = RuleEvaluationPolicy.After(tenant, EvaluationOutcome.Completed, Start, Start.AddSeconds(0.2), Options, Start.AddSeconds(3));
+        Assert.Equal((Start.AddSeconds(1), (DateTimeOffset?)Start.AddSeconds(3)), (waiting.NextAt, waiting.DueAgainSince));
+        Assert.Null(RuleEvaluationPolicy.After(tenant, EvaluationOutcome.Completed, Start, Start.AddSeconds(0.2), Options).DueAgainSince);
+    }
+
+    [Fact]
+    public async Task A_tenant_due_from_a_future_time_is_claimed_then_and_not_before_unless_new_traffic_marks_it()
+    {
+        var time = new FakeTimeProvider(Start);
+        var queue = new MemoryQueue(time);
+        var tenant = Guid.NewGuid();
+        queue.MarkDue(tenant, Start);
+        var claimed = await queue.ClaimAsync(Start, TimeSpan.FromSeconds(30), default);
+        await queue.CompleteAsync(claimed!, RuleEvaluationPolicy.After(claimed!, EvaluationOutcome.Completed, Start, Start, Options, Start.AddSeconds(5)), default);
+
+        Assert.Null(await queue.ClaimAsync(Start.AddSeconds(4), TimeSpan.FromSeconds(30), default));
+        Assert.Equal(tenant, (await queue.ClaimAsync(Start.AddSeconds(5), TimeSpan.FromSeconds(30), default))?.TenantId);
+
+        await queue.CompleteAsync(claimed!, RuleEvaluationPolicy.After(claimed!, EvaluationOutcome.Completed, Start.AddSeconds(5), Start.AddSeconds(5), Options, Start.AddSeconds(10)), default);
+        queue.MarkDue(tenant, Start.AddSeconds(7));
+        Assert.Equal(tenant, (await queue.ClaimAsync(Start.AddSeconds(7), TimeSpan.FromSeconds(30), default))?.TenantId);
     }
 
     [Fact]

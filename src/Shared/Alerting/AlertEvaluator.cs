@@ -52,10 +52,11 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         var rules = await database.ForTenantAsync(tenantId, (c, t) => AlertRuleStore.ListAsync(c, t, tenantId, enabledOnly: true, ct), ct);
         var evaluated = 0;
         var failed = false;
+        var waiting = WaitingUntil(rules, started);
         foreach (var unit in InTurn(rules, started))
         {
             var remaining = deadline - time.GetUtcNow();
-            if (remaining <= TimeSpan.Zero) return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.Partial);
+            if (remaining <= TimeSpan.Zero) return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.Partial, waiting);
             List<AlertView> changes;
             try
             {
@@ -73,7 +74,7 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
                     logger.LogWarning("Evaluating {Count} rules of tenant {TenantId} (first {RuleId}) ran out of the tenant's time budget ({BudgetMs} ms); they are attempted again in {RetrySeconds} s",
                         unit.Rules.Count, tenantId, unit.Rules[0].Id, (long)(deadline - started).TotalMilliseconds, (long)retryIn.TotalSeconds);
                 }
-                return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.Partial);
+                return new TenantEvaluation(rules.Count, evaluated, EvaluationOutcome.Partial, waiting);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -87,7 +88,7 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         }
         // Failing rules are backed off one by one (lastError, retryAt); the tenant only when nothing else could be
         // evaluated (the store is failing, most likely).
-        return new TenantEvaluation(rules.Count, evaluated, failed && evaluated == 0 ? EvaluationOutcome.Failed : EvaluationOutcome.Completed);
+        return new TenantEvaluation(rules.Count, evaluated, failed && evaluated == 0 ? EvaluationOutcome.Failed : EvaluationOutcome.Completed, waiting);
     }
 
     /// <summary>A unit stopped by the budget was itself too slow when it had at least half of the whole budget.</summary>
@@ -116,6 +117,21 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         }
         return units;
     }
+
+    /// <summary>
+    /// The first time a rule that <see cref="InTurn"/> leaves out at <paramref name="now"/> (backed off, or evaluated
+    /// more recently than its interval allows) may be evaluated again; null when every rule is in turn. The tenant
+    /// stays due from then, so what such a rule has not seen yet is evaluated once its interval has passed.
+    /// </summary>
+    internal static DateTimeOffset? WaitingUntil(List<AlertRule> rules, DateTimeOffset now) =>
+        rules.Select(EligibleAt).Where(at => at > now).Select(at => (DateTimeOffset?)at).Min();
+
+    private static DateTimeOffset EligibleAt(AlertRule rule) => rule.Evaluation switch
+    {
+        null => DateTimeOffset.MinValue,
+        var e => Max(e.RetryAt ?? DateTimeOffset.MinValue,
+            e.LastEvaluatedAt is { } last ? last + RuleEvaluationPolicy.RuleInterval(rule.Window) : DateTimeOffset.MinValue),
+    };
 
     private static DateTimeOffset LastAttemptAt(AlertRule rule) => rule.Evaluation switch
     {

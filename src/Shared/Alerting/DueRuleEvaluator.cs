@@ -3,8 +3,11 @@ using Microsoft.Extensions.Options;
 
 namespace PulseStream.Alerting;
 
-/// <summary>What one tenant's evaluation did: how many of its enabled rules it evaluated, and how it ended.</summary>
-public sealed record TenantEvaluation(int Rules, int Evaluated, EvaluationOutcome Outcome);
+/// <summary>
+/// What one tenant's evaluation did: how many of its enabled rules it evaluated, how it ended, and the first time a
+/// rule it had to leave out (evaluated too recently for its interval, or backed off) may run again (null: none).
+/// </summary>
+public sealed record TenantEvaluation(int Rules, int Evaluated, EvaluationOutcome Outcome, DateTimeOffset? RulesWaitUntil = null);
 
 /// <summary>Evaluates one tenant's rules, stopping at <c>deadline</c> (and when the token is cancelled).</summary>
 public interface ITenantRuleEvaluator
@@ -38,8 +41,8 @@ public sealed class DueRuleEvaluator(IDueTenantQueue queue, ITenantRuleEvaluator
                 var tenant = await queue.ClaimAsync(time.GetUtcNow(), RuleEvaluationPolicy.Lease(settings), ct);
                 if (tenant is null) return;
                 var started = time.GetUtcNow();
-                var outcome = await EvaluateWithinBudgetAsync(tenant, started, settings, ct);
-                var update = RuleEvaluationPolicy.After(tenant, outcome, started, time.GetUtcNow(), settings);
+                var (outcome, rulesWaitUntil) = await EvaluateWithinBudgetAsync(tenant, started, settings, ct);
+                var update = RuleEvaluationPolicy.After(tenant, outcome, started, time.GetUtcNow(), settings, rulesWaitUntil);
                 if (outcome == EvaluationOutcome.Failed)
                     logger.LogWarning("Evaluating the rules of tenant {TenantId} failed after {DurationMs} ms ({Overruns} in a row); next attempt in {BackoffSeconds} s",
                         tenant.TenantId, (long)update.Duration.TotalMilliseconds, update.Overruns, (long)(update.NextAt - time.GetUtcNow()).TotalSeconds);
@@ -54,28 +57,30 @@ public sealed class DueRuleEvaluator(IDueTenantQueue queue, ITenantRuleEvaluator
         }
     }
 
-    private async Task<EvaluationOutcome> EvaluateWithinBudgetAsync(DueTenant tenant, DateTimeOffset started, RuleEvaluationOptions settings, CancellationToken ct)
+    private async Task<(EvaluationOutcome Outcome, DateTimeOffset? RulesWaitUntil)> EvaluateWithinBudgetAsync(DueTenant tenant, DateTimeOffset started,
+        RuleEvaluationOptions settings, CancellationToken ct)
     {
         using var budget = new CancellationTokenSource(settings.TenantBudget, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, budget.Token);
         try
         {
-            var outcome = (await evaluator.EvaluateTenantAsync(tenant.TenantId, started + settings.TenantBudget, linked.Token)).Outcome;
-            return outcome != EvaluationOutcome.Completed && ct.IsCancellationRequested ? EvaluationOutcome.Interrupted : outcome;
+            var evaluation = await evaluator.EvaluateTenantAsync(tenant.TenantId, started + settings.TenantBudget, linked.Token);
+            var outcome = evaluation.Outcome != EvaluationOutcome.Completed && ct.IsCancellationRequested ? EvaluationOutcome.Interrupted : evaluation.Outcome;
+            return (outcome, evaluation.RulesWaitUntil);
         }
         catch (Exception) when (ct.IsCancellationRequested)
         {
-            return EvaluationOutcome.Interrupted;
+            return (EvaluationOutcome.Interrupted, null);
         }
         catch (OperationCanceledException) when (budget.IsCancellationRequested)
         {
             // Before any unit could start (reading the rules took the budget): the same as a turn cut short.
-            return EvaluationOutcome.Partial;
+            return (EvaluationOutcome.Partial, null);
         }
         catch (Exception e)
         {
             logger.LogError(e, "Evaluating the rules of tenant {TenantId} failed", tenant.TenantId);
-            return EvaluationOutcome.Failed;
+            return (EvaluationOutcome.Failed, null);
         }
     }
 }

@@ -21,20 +21,22 @@ public enum EvaluationOutcome
 
 /// <summary>
 /// When a tenant is evaluated next. A completed tenant waits at least the per-tenant interval from the start of its
-/// evaluation (a busy tenant is marked due by every batch); one whose budget ran out first stays due and queues
+/// evaluation (a busy tenant is marked due by every batch), and stays due from the time the first rule it had to
+/// leave out may run again (what that rule has not seen yet is evaluated then, not at the next sweep); one whose budget ran out first stays due and queues
 /// behind the tenants due before it; a tenant whose evaluation failed stays due and is backed off, doubling from the
 /// first backoff up to the maximum, so it costs the others its budget at most once per backoff rather than on every
 /// round.
 /// </summary>
 public static class RuleEvaluationPolicy
 {
-    public static ScheduleUpdate After(DueTenant tenant, EvaluationOutcome outcome, DateTimeOffset startedAt, DateTimeOffset finishedAt, RuleEvaluationOptions options)
+    public static ScheduleUpdate After(DueTenant tenant, EvaluationOutcome outcome, DateTimeOffset startedAt, DateTimeOffset finishedAt, RuleEvaluationOptions options,
+        DateTimeOffset? rulesWaitUntil = null)
     {
         var duration = finishedAt - startedAt;
         if (outcome == EvaluationOutcome.Completed)
         {
             var next = startedAt + options.TenantInterval;
-            return new ScheduleUpdate(next > finishedAt ? next : finishedAt, 0, null, outcome, duration);
+            return new ScheduleUpdate(next > finishedAt ? next : finishedAt, 0, rulesWaitUntil, outcome, duration);
         }
         // Back in line behind the tenants already due (so the others have their turn first), without a backoff: the
         // rules it did not reach are waiting, and a rule too slow for the budget is backed off on its own.

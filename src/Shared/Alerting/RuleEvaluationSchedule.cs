@@ -8,7 +8,10 @@ namespace PulseStream.Alerting;
 public sealed record DueTenant(Guid TenantId, DateTimeOffset DueSince, int Overruns);
 
 /// <summary>What an evaluation leaves in the schedule: the next attempt, the overrun count, and whether it is due again.</summary>
-/// <param name="DueAgainSince">Null when the evaluation completed; else the time it stays due since (it was not evaluated).</param>
+/// <param name="DueAgainSince">
+/// Null when the evaluation completed and no rule waits; else the time it stays due since: its old time when it was
+/// not evaluated, or a future time when rules left out for their interval may run then (migration 0027).
+/// </param>
 public sealed record ScheduleUpdate(DateTimeOffset NextAt, int Overruns, DateTimeOffset? DueAgainSince, EvaluationOutcome Outcome, TimeSpan Duration);
 
 /// <summary>The durable queue of tenants whose rules are due: the seam between the evaluator's lanes and Postgres.</summary>
