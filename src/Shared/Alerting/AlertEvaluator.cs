@@ -10,7 +10,8 @@ namespace PulseStream.Alerting;
 
 /// <summary>
 /// An alert as the API, the live feed and notifications show it: the contract's fields, then when it fired, who
-/// acknowledged and resolved it and why it resolved (written as null when not, so every reader sees every field).
+/// acknowledged and resolved it and why it resolved, and the silence or maintenance window muting it now (written as
+/// null when not, so every reader sees every field).
 /// </summary>
 public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string State, string Severity, DateTimeOffset StartedAt, double? Value, string Group,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? FiringAt = null,
@@ -18,7 +19,8 @@ public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string Sta
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] AlertActor? AcknowledgedBy = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? ResolvedAt = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] AlertActor? ResolvedBy = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? ResolvedReason = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? ResolvedReason = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Routing.Muting? Silenced = null);
 
 /// <summary>A person who acted on an alert (the e-mail is null once they left the tenant).</summary>
 public sealed record AlertActor(Guid UserId, string? Email);

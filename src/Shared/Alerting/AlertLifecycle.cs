@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PulseStream.Alerting.Routing;
 using PulseStream.Http;
 using PulseStream.Identity;
 using PulseStream.Notifications;
@@ -91,11 +92,9 @@ public sealed class AlertLifecycle(Database database, IRealtimePublisher realtim
             await AlertTimeline.AppendAsync(connection, transaction, caller.TenantId, alertId, now, action.Kind, action.To, null, caller.UserId, action.Reason, ct);
             await AuditLog.AppendAsync(connection, transaction, new AuditEntry(caller.TenantId, Actor.User(caller.UserId), action.AuditAction, "alert", alertId.ToString(),
                 new { before = new { state = current }, after = new { state = action.To, reason = action.Reason } }, clientAddress), ct);
-            var changed = (await AlertQueries.FindAsync(connection, transaction, caller.TenantId, alertId, ct))!;
-            var channels = await RuleChannelsAsync(connection, transaction, caller.TenantId, ruleId, ct);
-            if (channels.Length > 0)
-                await NotificationOutbox.EnqueueAsync(connection, transaction, caller.TenantId, channels, alertId, $"alert.{action.To}",
-                    JsonSerializer.SerializeToElement(changed, Json.Options), now, ct);
+            var changed = (await AlertQueries.FindAsync(connection, transaction, caller.TenantId, alertId, now, ct))!;
+            var channels = (await RuleChannels.ReadAsync(connection, transaction, caller.TenantId, [ruleId], ct)).GetValueOrDefault(ruleId) ?? [];
+            await AlertNotices.EnqueueAsync(connection, transaction, caller.TenantId, channels, [changed], now, ct);
             return (true, current, changed);
         }, ct);
         if (!found) return ApiResults.NotFound("No such alert.");
@@ -113,18 +112,6 @@ public sealed class AlertLifecycle(Database database, IRealtimePublisher realtim
             logger.LogWarning(e, "Pushing alert {AlertId} {State} live failed", alertId, view.State);
         }
         return ApiResults.Ok(view);
-    }
-
-    /// <summary>The channels the alert's rule notifies (none once the rule is gone).</summary>
-    private static async Task<Guid[]> RuleChannelsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid ruleId, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("""
-            SELECT ARRAY(SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(definition->'channelIds') = 'array' THEN definition->'channelIds' ELSE '[]' END)::uuid)
-            FROM alert_rules WHERE tenant_id = $1 AND id = $2
-            """, connection, transaction);
-        command.Parameters.AddWithValue(tenantId);
-        command.Parameters.AddWithValue(ruleId);
-        return await command.ExecuteScalarAsync(ct) as Guid[] ?? [];
     }
 }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using NpgsqlTypes;
+using PulseStream.Alerting.Routing;
 using PulseStream.Events;
 using PulseStream.Http;
 using PulseStream.Identity;
@@ -19,7 +20,7 @@ internal sealed record AlertFilter(string? State = null, string? Severity = null
 /// Reads a tenant's alerts for the API and the dashboard: newest first (by when they started, then id), filtered by
 /// state, severity, rule and time, paged by an opaque cursor; one alert with its timeline.
 /// </summary>
-public sealed class AlertQueries(Database database)
+public sealed class AlertQueries(Database database, TimeProvider time)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 200;
@@ -29,7 +30,7 @@ public sealed class AlertQueries(Database database)
     {
         var (filter, limit, failure) = ParseList(request.Query);
         if (failure is not null) return failure;
-        var page = await database.ForTenantAsync(caller.TenantId, (c, t) => ListAsync(c, t, caller.TenantId, filter!, limit + 1, ct), ct);
+        var page = await database.ForTenantAsync(caller.TenantId, (c, t) => ListAsync(c, t, caller.TenantId, filter!, limit + 1, time.GetUtcNow(), ct), ct);
         var next = page.Count > limit ? new AlertCursor(page[limit - 1].StartedAt, page[limit - 1].Id).Encode() : null;
         return ApiResults.Ok(new AlertPage(page.Take(limit).ToList(), next));
     }
@@ -39,7 +40,7 @@ public sealed class AlertQueries(Database database)
         if (!Guid.TryParse(id, out var alertId)) return ApiResults.NotFound("No such alert.");
         var detail = await database.ForTenantAsync(caller.TenantId, async (c, t) =>
         {
-            var alert = await FindAsync(c, t, caller.TenantId, alertId, ct);
+            var alert = await FindAsync(c, t, caller.TenantId, alertId, time.GetUtcNow(), ct);
             return alert is null ? null : AlertTimeline.Detail(alert, await AlertTimeline.ReadAsync(c, t, caller.TenantId, alertId, ct));
         }, ct);
         return detail is null ? ApiResults.NotFound("No such alert.") : ApiResults.Ok(detail);
@@ -77,24 +78,29 @@ public sealed class AlertQueries(Database database)
         return (new AlertFilter(state, severity, ruleId, since, after), limit, null);
     }
 
-    internal static async Task<AlertView?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid alertId, CancellationToken ct) =>
-        (await ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: [alertId]), 1, ct)).SingleOrDefault();
+    internal static async Task<AlertView?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid alertId, DateTimeOffset now,
+        CancellationToken ct) =>
+        (await ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: [alertId]), 1, now, ct)).SingleOrDefault();
 
     /// <summary>The tenant's alerts in <paramref name="state"/> (all when null), newest first.</summary>
-    internal static Task<List<AlertView>> ListAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, string? state, int limit, CancellationToken ct) =>
-        ListAsync(connection, transaction, tenantId, new AlertFilter(State: state), limit, ct);
+    internal static Task<List<AlertView>> ListAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, string? state, int limit,
+        DateTimeOffset now, CancellationToken ct) =>
+        ListAsync(connection, transaction, tenantId, new AlertFilter(State: state), limit, now, ct);
 
     /// <summary>
     /// Alerts of a tenant newest first. <c>since</c> keeps those open at any time since then: still open, or resolved
-    /// at or after it. The rule's name comes from the rule (an empty name once it is gone).
+    /// at or after it. An open alert that a silence or maintenance window mutes now says so (<c>silenced</c>), read
+    /// with one more query only when the tenant has anything in force.
     /// </summary>
     internal static async Task<List<AlertView>> ListAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertFilter filter, int limit,
-        CancellationToken ct)
+        DateTimeOffset now, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
             SELECT a.id, a.rule_id, a.rule_name, a.state, a.severity, a.started_at, a.value, a.group_key,
-                   a.firing_at, a.acknowledged_at, a.acknowledged_by, ack.email, a.resolved_at, a.resolved_by, res.email, a.resolved_reason
+                   a.firing_at, a.acknowledged_at, a.acknowledged_by, ack.email, a.resolved_at, a.resolved_by, res.email, a.resolved_reason,
+                   r.definition::text
             FROM alerts a
+            LEFT JOIN alert_rules r ON r.tenant_id = a.tenant_id AND r.id = a.rule_id
             LEFT JOIN users ack ON ack.tenant_id = a.tenant_id AND ack.id = a.acknowledged_by
             LEFT JOIN users res ON res.tenant_id = a.tenant_id AND res.id = a.resolved_by
             WHERE a.tenant_id = $1
@@ -117,12 +123,23 @@ public sealed class AlertQueries(Database database)
         command.Parameters.Add(Nullable(filter.Ids, NpgsqlDbType.Array | NpgsqlDbType.Uuid));
         command.Parameters.AddWithValue(limit);
         var alerts = new List<AlertView>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            alerts.Add(new AlertView(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetDouble(6), reader.GetString(7),
-                At(reader, 8), At(reader, 9), ActorOf(reader, 10), At(reader, 12), ActorOf(reader, 13), reader.IsDBNull(15) ? null : reader.GetString(15)));
-        return alerts;
+        var open = new List<(Guid AlertId, AlertLabels Labels)>();
+        var rules = new StoredRuleLabels();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var alert = new AlertView(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetDouble(6), reader.GetString(7),
+                    At(reader, 8), At(reader, 9), ActorOf(reader, 10), At(reader, 12), ActorOf(reader, 13), reader.IsDBNull(15) ? null : reader.GetString(15));
+                alerts.Add(alert);
+                if (alert.State != "resolved")
+                    open.Add((alert.Id, rules.Of(alert.RuleId, reader.IsDBNull(16) ? null : reader.GetString(16), alert.RuleName, alert.Severity, alert.Group)));
+            }
+        }
+        if (open.Count == 0) return alerts;
+        var muted = await AlertMuting.FindAsync(connection, transaction, tenantId, open, now, ct);
+        return muted.Count == 0 ? alerts : alerts.Select(a => muted.TryGetValue(a.Id, out var m) ? a with { Silenced = m } : a).ToList();
     }
 
     private static NpgsqlParameter Nullable(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using PulseStream.Alerting.Routing;
 using PulseStream.Http;
 using PulseStream.Notifications;
 
@@ -50,7 +51,7 @@ public static class AlertRuleClosure
         }
         if (closedIds.Count == 0) return [];
         // Read back as every other writer's views are: with who resolved them and why.
-        var closed = await AlertQueries.ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: closedIds.Select(a => a.Id).ToArray()), closedIds.Count, ct);
+        var closed = await AlertQueries.ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: closedIds.Select(a => a.Id).ToArray()), closedIds.Count, now, ct);
 
         await using (var timeline = new NpgsqlCommand("""
             INSERT INTO alert_timeline (tenant_id, alert_id, at, state, value, kind, message, actor_id)
@@ -65,9 +66,7 @@ public static class AlertRuleClosure
             timeline.Parameters.AddWithValue(closed.Select(a => a.Value).ToArray());
             await timeline.ExecuteNonQueryAsync(ct);
         }
-        if (rule.Body.ChannelIds is { Count: > 0 } channels)
-            foreach (var alert in closed)
-                await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, alert.Id, "alert.resolved", JsonSerializer.SerializeToElement(alert, Json.Options), now, ct);
+        await AlertNotices.EnqueueAsync(connection, transaction, tenantId, rule.Body.ChannelIds ?? [], closed, now, ct);
         return closed;
     }
 }

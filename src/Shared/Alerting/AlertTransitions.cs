@@ -1,7 +1,5 @@
-using System.Text.Json;
 using Npgsql;
-using PulseStream.Http;
-using PulseStream.Notifications;
+using PulseStream.Alerting.Routing;
 
 namespace PulseStream.Alerting;
 
@@ -103,15 +101,10 @@ public static class AlertTransitions
         }
 
         // Kept alerts as stored now (who acknowledged them, when they fired); dropped ones as they were.
-        var views = kept.Count == 0 ? [] : await AlertQueries.ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: kept.Select(r => r.Id).ToArray()), kept.Count, ct);
+        var views = kept.Count == 0 ? [] : await AlertQueries.ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: kept.Select(r => r.Id).ToArray()), kept.Count, now, ct);
         views.AddRange(dropped.Select(r => new AlertView(r.Id, rule.Id, rule.Body.Name, Dropped, rule.Body.Severity, r.StartedAt, r.Decision.Value, r.Decision.Group)));
-        if (rule.Body.ChannelIds is not { Count: > 0 } channels) return views;
-        foreach (var view in views)
-        {
-            // Pending alerts (and dropped ones) notify nobody; firing and its resolution do.
-            if (view.State is "firing" or "resolved")
-                await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, view.Id, $"alert.{view.State}", JsonSerializer.SerializeToElement(view, Json.Options), now, ct);
-        }
+        // Pending alerts (and dropped ones) notify nobody; firing and its resolution do, unless muted.
+        await AlertNotices.EnqueueAsync(connection, transaction, tenantId, rule.Body.ChannelIds ?? [], views.Where(v => v.State is "firing" or "resolved").ToList(), now, ct);
         return views;
     }
 }

@@ -56,7 +56,7 @@ public sealed class DashboardQueries(QueryBudget budget, Tenancy.TenantLimitsSto
                 if (i > 0 || totals.StatusClasses[i] > 0) classes[$"{i + 1}xx"] = totals.StatusClasses[i];
             var summary = new Totals(totals.Requests, totals.Errors4xx, totals.Errors5xx, totals.ErrorRate, totals.Requests / query.Window.TotalMinutes,
                 totals.Histogram.Quantile(0.50), totals.Histogram.Quantile(0.95), totals.Histogram.Quantile(0.99), totals.RequestBytes, totals.ResponseBytes);
-            var firing = await AlertQueries.ListAsync(connection, transaction, caller.TenantId, "firing", 50, within);
+            var firing = await AlertQueries.ListAsync(connection, transaction, caller.TenantId, "firing", 50, time.GetUtcNow(), within);
             var kept = await retention.GetAsync(connection, transaction, caller.TenantId, within);
             // Totals and routes read the same tiers: one coverage for the whole answer.
             var covered = Coverage.Start(RollupSet.Routes, from, to, null, kept, time.GetUtcNow());

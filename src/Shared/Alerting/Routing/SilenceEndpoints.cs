@@ -69,7 +69,7 @@ public sealed class SilenceEndpoints(SilenceStore silences, Database database, I
         var (matched, items) = await database.ForTenantAsync(caller.TenantId, async (connection, transaction) =>
         {
             var ids = (await OpenAlertLabels.ReadAsync(connection, transaction, caller.TenantId, ct)).Where(a => matchers.Matches(a.Labels)).Select(a => a.AlertId).ToArray();
-            var views = ids.Length == 0 ? [] : await AlertQueries.ListAsync(connection, transaction, caller.TenantId, new AlertFilter(Ids: ids.Take(PreviewLimit).ToArray()), PreviewLimit, ct);
+            var views = ids.Length == 0 ? [] : await AlertQueries.ListAsync(connection, transaction, caller.TenantId, new AlertFilter(Ids: ids.Take(PreviewLimit).ToArray()), PreviewLimit, time.GetUtcNow(), ct);
             return (ids.Length, views);
         }, ct);
         return ApiResults.Ok(new { matched, items });

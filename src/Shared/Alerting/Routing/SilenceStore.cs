@@ -141,6 +141,41 @@ public sealed class SilenceStore(Database database, TimeProvider time)
             return (SilenceExpiry.Expired, expired);
         }, ct);
 
+    /// <summary>
+    /// Expires the silences made with <c>expireOnResolve</c> that match one of <paramref name="resolved"/> (alerts
+    /// that resolved in the caller's transaction) and no alert still open: a silence "for this incident" ends with it,
+    /// rather than muting the next one. Audited as the system's expiry, naming the alert; the alert's timeline says so.
+    /// </summary>
+    internal static async Task ExpireOnResolveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<Guid> resolved,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        if (resolved.Count == 0) return;
+        var candidates = (await ActiveAsync(connection, transaction, tenantId, now, ct)).Where(s => s.Silence.ExpireOnResolve).ToList();
+        if (candidates.Count == 0) return;
+        var resolvedLabels = await OpenAlertLabels.ReadAsync(connection, transaction, tenantId, resolved.ToArray(), ct);
+        List<(Guid AlertId, AlertLabels Labels)>? open = null;
+        foreach (var (silence, matchers) in candidates)
+        {
+            var ended = resolvedLabels.FirstOrDefault(a => matchers.Matches(a.Labels));
+            if (ended.AlertId == Guid.Empty) continue;
+            open ??= await OpenAlertLabels.ReadAsync(connection, transaction, tenantId, ct);
+            if (open.Any(a => matchers.Matches(a.Labels))) continue;
+
+            await using (var update = new NpgsqlCommand("UPDATE silences SET ends_at = GREATEST(starts_at, $3), updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND ends_at > $3",
+                connection, transaction))
+            {
+                update.Parameters.AddWithValue(tenantId);
+                update.Parameters.AddWithValue(silence.Id);
+                update.Parameters.AddWithValue(now);
+                if (await update.ExecuteNonQueryAsync(ct) == 0) continue;
+            }
+            await AuditLog.AppendAsync(connection, transaction, new AuditEntry(tenantId, Actor.System, "silence.expire", "silence", silence.Id.ToString(),
+                new { endsAt = now, reason = "expireOnResolve: the alert it matched resolved", alertId = ended.AlertId }, null), ct);
+            await AlertTimeline.AppendAsync(connection, transaction, tenantId, ended.AlertId, now, "muted", "resolved", null, null,
+                $"Silence {silence.Id} expired: it was made to end when its alert resolves.", ct);
+        }
+    }
+
     private static async Task<List<Silence>> ReadAsync(NpgsqlCommand command, CancellationToken ct)
     {
         var silences = new List<Silence>();

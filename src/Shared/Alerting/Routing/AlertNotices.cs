@@ -1,0 +1,68 @@
+using System.Text.Json;
+using Npgsql;
+using PulseStream.Http;
+using PulseStream.Notifications;
+
+namespace PulseStream.Alerting.Routing;
+
+/// <summary>
+/// Decides who is told of alert changes, for every writer (evaluation, acknowledgements and resolves, rule closure, the
+/// release of held notifications): a firing alert that a silence or maintenance window mutes (its view's
+/// <see cref="AlertView.Silenced"/>) notifies nobody; its firing notification is held, and sent when the muting ends
+/// while it still fires. Its later changes reach a receiver only if the receiver was told it fired: an alert
+/// acknowledged or resolved while its notification is held notifies nobody, and its hold ends. A resolve of an alert
+/// whose firing was sent always goes out, muted or not: it closes what the receiver already opened.
+/// </summary>
+public static class AlertNotices
+{
+    /// <summary>
+    /// Enqueues <c>alert.{state}</c> for each of <paramref name="views"/> (alerts as stored now) to
+    /// <paramref name="channels"/>, holding what muting holds, with a timeline entry for each alert that notifies
+    /// nobody and why. The holds are kept without channels too: escalation and the release read them.
+    /// </summary>
+    public static async Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<Guid> channels,
+        IReadOnlyList<AlertView> views, DateTimeOffset now, CancellationToken ct)
+    {
+        var firing = views.Where(v => v.State == "firing").ToList();
+        var muted = firing.Where(v => v.Silenced is not null).ToList();
+        if (muted.Count > 0)
+        {
+            await SetHeldAsync(connection, transaction, tenantId, muted.Select(v => v.Id).ToArray(), true, ct);
+            foreach (var alert in muted)
+                await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.Id, now, "muted", alert.State, alert.Value, null,
+                    $"Not notified: {Describe(alert.Silenced!)} mutes this alert until {alert.Silenced!.Until:u}; its firing notification is sent then if it still fires.", ct);
+        }
+
+        var rest = views.Where(v => v.State != "firing").ToList();
+        var held = rest.Count == 0 ? [] : await SetHeldAsync(connection, transaction, tenantId, rest.Select(v => v.Id).ToArray(), false, ct);
+        foreach (var alert in rest.Where(v => held.Contains(v.Id)))
+            await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.Id, now, "muted", alert.State, alert.Value, null,
+                $"Not notified: nobody was told this alert fired (it was muted), so nobody is told it is {alert.State}.", ct);
+
+        await SilenceStore.ExpireOnResolveAsync(connection, transaction, tenantId, rest.Where(v => v.State == "resolved").Select(v => v.Id).ToList(), now, ct);
+
+        if (channels.Count == 0) return;
+        foreach (var alert in firing.Where(v => v.Silenced is null).Concat(rest.Where(v => !held.Contains(v.Id))))
+            await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, alert.Id, $"alert.{alert.State}",
+                JsonSerializer.SerializeToElement(alert, Json.Options), now, ct);
+    }
+
+    /// <summary>What mutes an alert, in words.</summary>
+    public static string Describe(Muting muting) => muting.Kind == "silence" ? $"silence {muting.Id}" : $"maintenance window {muting.Id}";
+
+    /// <summary>Sets or clears the holds of <paramref name="ids"/>; answers the alerts whose hold changed.</summary>
+    internal static async Task<HashSet<Guid>> SetHeldAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid[] ids, bool held,
+        CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE alerts SET notification_held = $3 WHERE tenant_id = $1 AND id = ANY($2) AND notification_held <> $3 RETURNING id
+            """, connection, transaction);
+        command.Parameters.AddWithValue(tenantId);
+        command.Parameters.AddWithValue(ids);
+        command.Parameters.AddWithValue(held);
+        var changed = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) changed.Add(reader.GetGuid(0));
+        return changed;
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using PulseStream.Storage;
+
+namespace PulseStream.Alerting.Routing;
+
+/// <summary>
+/// Sends the firing notifications that muting held, once the muting has ended while the alert still fires (a silence
+/// that ran out or was expired, a maintenance occurrence that closed). Run by a timer; each tenant's release is one
+/// transaction under the tenant's alert lock (the one evaluation and acknowledgements take), so a hold is released
+/// once, however many instances run it, and never beside an acknowledgement or resolve of the same alert.
+/// </summary>
+public sealed class HeldNotificationRelease(Database database, TimeProvider time, ILogger<HeldNotificationRelease> logger)
+{
+    /// <summary>How many held alerts of one tenant one run looks at; the rest wait for the next run.</summary>
+    public const int MaxPerTenant = 500;
+
+    /// <summary>Releases what is due across tenants; answers how many notifications were released.</summary>
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var tenants = new List<Guid>();
+        await using (var command = database.DataSource.CreateCommand("SELECT tenants_with_held_notifications()"))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) tenants.Add(reader.GetGuid(0));
+
+        var released = 0;
+        foreach (var tenantId in tenants)
+        {
+            try
+            {
+                released += await database.ForTenantAsync(tenantId, (c, t) => ReleaseAsync(c, t, tenantId, time.GetUtcNow(), ct), ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One tenant's failure (its store, a bad rule) does not hold back another's release.
+                logger.LogError(e, "Releasing the held notifications of tenant {TenantId} failed", tenantId);
+            }
+        }
+        return released;
+    }
+
+    /// <summary>Releases the tenant's held alerts that nothing mutes at <paramref name="now"/>; answers how many.</summary>
+    internal static async Task<int> ReleaseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, DateTimeOffset now, CancellationToken ct)
+    {
+        await using (var lockTenant = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('alerts:' || $1::text, 0))", connection, transaction))
+        {
+            lockTenant.Parameters.AddWithValue(tenantId.ToString());
+            await lockTenant.ExecuteNonQueryAsync(ct);
+        }
+        var held = new List<(Guid AlertId, Guid RuleId)>();
+        await using (var select = new NpgsqlCommand("""
+            SELECT id, rule_id FROM alerts WHERE tenant_id = $1 AND notification_held AND state = 'firing' ORDER BY firing_at, id LIMIT $2
+            """, connection, transaction))
+        {
+            select.Parameters.AddWithValue(tenantId);
+            select.Parameters.AddWithValue(MaxPerTenant);
+            await using var reader = await select.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) held.Add((reader.GetGuid(0), reader.GetGuid(1)));
+        }
+        if (held.Count == 0) return 0;
+
+        // Read as every writer reads them: an alert still muted says so, and stays held.
+        var views = await AlertQueries.ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: held.Select(h => h.AlertId).ToArray()), held.Count, now, ct);
+        var free = views.Where(v => v.Silenced is null).ToList();
+        if (free.Count == 0) return 0;
+        await AlertNotices.SetHeldAsync(connection, transaction, tenantId, free.Select(v => v.Id).ToArray(), false, ct);
+        var channels = await RuleChannels.ReadAsync(connection, transaction, tenantId, free.Select(v => v.RuleId).Distinct().ToArray(), ct);
+        foreach (var alert in free)
+        {
+            await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.Id, now, "unmuted", alert.State, alert.Value, null,
+                "The muting ended while the alert fires: its firing notification is sent now.", ct);
+            if (channels.TryGetValue(alert.RuleId, out var ruleChannels) && ruleChannels.Length > 0)
+                await Notifications.NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, ruleChannels, alert.Id, "alert.firing",
+                    System.Text.Json.JsonSerializer.SerializeToElement(alert, Http.Json.Options), now, ct);
+        }
+        return free.Count;
+    }
+}
