@@ -8,8 +8,9 @@ namespace PulseStream.Alerting;
 
 /// <summary>
 /// One entry of an alert's timeline. <c>kind</c> is <c>transition</c> (evaluation moved it), <c>ack</c>,
-/// <c>resolve</c> (a person), <c>rule</c> (its rule was disabled or deleted) or <c>notification</c> (a delivery from
-/// the outbox, with its id, channel and state). Fields that do not apply to a kind are null.
+/// <c>resolve</c> (a person), <c>rule</c> (its rule was disabled or deleted), <c>muted</c> (a silence or maintenance
+/// window held its notification, or a silence made to end with it expired), <c>unmuted</c> (the muting ended while it
+/// fired: notified then) or <c>notification</c> (a delivery from the outbox, with its id, channel and state). Fields that do not apply to a kind are null.
 /// </summary>
 public sealed record AlertTimelineEntry(DateTimeOffset At, string Kind,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? State,
