@@ -188,6 +188,82 @@ public sealed class AlertingViewsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_admin_silences_a_firing_alert_from_its_detail_and_the_next_alert_notifies_nobody_until_the_silence_is_expired()
+    {
+        var tenant = await NewTenantAsync("Browser Silence Co");
+        var provisioner = Provisioning.For(_host);
+        var channel = await provisioner.CreateWebhookChannelAsync(tenant.TenantId, "on call", new Uri($"http://127.0.0.1:{TestEnvironment.FreePort()}/hook"), default);
+        var owner = await _host.LoginAsync(tenant.OwnerEmail, Password);
+        using (var rule = await _host.Http.SendAsync(_host.Authorized(HttpMethod.Post, "api/v1/alert-rules", owner, new
+        {
+            name = "Silenced checkout errors", enabled = true, severity = "critical",
+            condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.2, window = "5m", groupBy = new[] { "route" }, minRequests = 5 },
+            @for = "0s", channelIds = new[] { channel.ChannelId },
+        })))
+            Assert.Equal(HttpStatusCode.Created, rule.StatusCode);
+
+        using var posting = new CancellationTokenSource();
+        var poster = KeepPostingErrorsAsync(tenant.ApiKey, "/v1/silenced", posting.Token);
+        try
+        {
+            var page = await SignInAsync(tenant.OwnerEmail, Password, "#/alerts");
+            var firing = page.Locator("#alerts-table tbody tr[data-state=firing]");
+            await Assertions.Expect(firing).ToHaveCountAsync(1, new() { Timeout = (float)Firing.TotalMilliseconds });
+            var firstId = await firing.GetAttributeAsync("data-alert-id");
+            await firing.ClickAsync();
+            await Assertions.Expect(page.Locator("#alert-deliveries tbody tr").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+
+            // "Silence…" opens the form with this alert's rule and group filled in; the preview finds it.
+            await page.ClickAsync("#alert-silence");
+            await Assertions.Expect(page.Locator("#silence-form")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#silence-form .matcher-value").Nth(0)).ToHaveValueAsync("Silenced checkout errors");
+            await Assertions.Expect(page.Locator("#silence-form .matcher-value").Nth(1)).ToHaveValueAsync("route=/v1/silenced");
+            await Assertions.Expect(page.Locator("#silence-preview")).ToHaveAttributeAsync("data-matched", "1");
+            await Assertions.Expect(page.Locator($"#silence-preview-items li[data-alert-id='{firstId}']")).ToBeVisibleAsync();
+            await page.UncheckAsync("#silence-expire-on-resolve");
+            await page.ClickAsync("#silence-save");
+            await Assertions.Expect(page.Locator("[data-error-for=comment]")).ToBeVisibleAsync(); // a comment is required
+            await page.FillAsync("#silence-comment", "fixing the checkout database");
+            await page.ClickAsync("#silence-save");
+            await Assertions.Expect(page.Locator("#silences-table tbody tr[data-state=active]")).ToHaveCountAsync(1);
+            await Assertions.Expect(page.Locator("#silence-form")).ToHaveCountAsync(0);
+
+            // The first alert was already notified; resolved by hand while errors go on, a new one fires, silenced.
+            await page.GotoAsync(new Uri(_host.BaseUrl, $"dashboard/#/alerts?id={firstId}").ToString());
+            await Assertions.Expect(page.Locator("#alert-detail .silenced-badge")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("#alert-silence")).ToHaveCountAsync(0);
+            await page.ClickAsync("#alert-resolve");
+            var next = page.Locator($"#alerts-table tbody tr[data-state=firing]:not([data-alert-id='{firstId}'])");
+            await Assertions.Expect(next).ToHaveCountAsync(1, new() { Timeout = (float)Firing.TotalMilliseconds });
+            await Assertions.Expect(next.Locator(".silenced-badge")).ToBeVisibleAsync();
+            await next.ClickAsync();
+            await Assertions.Expect(page.Locator("#alert-timeline li[data-kind=muted]")).ToHaveCountAsync(1);
+            await Task.Delay(3000);
+            await page.ReloadAsync();
+            await Assertions.Expect(page.Locator("#alert-detail")).ToContainTextAsync("No deliveries.");
+
+            // Expired from the Silences view while it still fires: its firing notification goes out now.
+            await page.ClickAsync("#nav a[data-view=silences]");
+            await page.ClickAsync("#silences-table tbody tr[data-state=active] .silence-expire");
+            await Assertions.Expect(page.Locator("#silences-table tbody tr[data-state=expired]")).ToHaveCountAsync(1);
+            await page.GoBackAsync();
+            await Assertions.Expect(page.Locator("#alert-deliveries tbody tr").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            await Assertions.Expect(page.Locator("#alert-timeline li[data-kind=unmuted]")).ToHaveCountAsync(1);
+
+            // A Viewer has no Silences tab and no Silence button.
+            var viewer = await SignInAsync(await InviteAsync(tenant.OwnerEmail, "viewer"), Password, $"#/alerts?id={firstId}");
+            await Assertions.Expect(viewer.Locator("#alert-detail")).ToBeVisibleAsync();
+            await Assertions.Expect(viewer.Locator("#nav a[data-view=silences]")).ToHaveCountAsync(0);
+            await Assertions.Expect(viewer.Locator("#alert-silence")).ToHaveCountAsync(0);
+        }
+        finally
+        {
+            await posting.CancelAsync();
+            await poster;
+        }
+    }
+
+    [Fact]
     public async Task The_rule_editor_draws_the_preview_of_a_rule_over_the_posted_traffic()
     {
         var tenant = await NewTenantAsync("Browser Preview Co");

@@ -25,8 +25,16 @@ export interface Person {
   email: string;
 }
 
+/** What mutes an open alert now: a silence or a maintenance window, and until when. */
+export interface Muting {
+  kind: "silence" | "maintenance" | string;
+  id: string;
+  until: string;
+}
+
 export interface AlertItem extends Alert {
   group: string | null;
+  silenced?: Muting | null;
   firingAt?: string | null;
   acknowledgedAt?: string | null;
   acknowledgedBy?: Person | null;
@@ -231,3 +239,36 @@ export interface Delivery {
 export const listDeliveries = (f: { alertId?: string; channelId?: string; state?: string }) =>
   get<Page<Delivery>>(`/api/v1/deliveries${q(f)}`);
 export const retryDelivery = (deliveryId: string) => send<Delivery>("POST", `/api/v1/deliveries/${id(deliveryId)}/retry`);
+
+// ---- silences ----------------------------------------------------------------
+
+export const MATCHER_NAMES = ["rule", "severity", "route", "method", "consumerId", "environment", "group"];
+export const MATCHER_OPS = ["=", "!=", "=~", "!~"];
+
+export interface Matcher {
+  name: string;
+  op: string;
+  value: string;
+}
+
+export interface SilenceBody {
+  matchers: Matcher[];
+  startsAt?: string | null;
+  endsAt: string;
+  comment: string;
+  expireOnResolve: boolean;
+}
+
+export interface Silence extends SilenceBody {
+  id: string;
+  state: "pending" | "active" | "expired" | string;
+  createdBy: Person | null;
+  createdAt: string;
+  updatedAt: string;
+  expiredBy?: Person | null;
+}
+
+export const listSilences = () => get<Page<Silence>>("/api/v1/silences");
+export const createSilence = (body: SilenceBody) => send<Silence>("POST", "/api/v1/silences", body);
+export const expireSilence = (silenceId: string) => send<void>("DELETE", `/api/v1/silences/${id(silenceId)}`);
+export const previewSilence = (matchers: Matcher[]) => send<{ matched: number; items: AlertItem[] }>("POST", "/api/v1/silences/preview", { matchers });

@@ -10,6 +10,7 @@ import { AlertsView } from "./views/AlertsView";
 import { ChannelsView } from "./views/ChannelsView";
 import { OverviewView } from "./views/OverviewView";
 import { RulesView } from "./views/RulesView";
+import { SilencesView } from "./views/SilencesView";
 
 interface Tab {
   view: string;
@@ -23,6 +24,7 @@ const TABS: Tab[] = [
   { view: "alerts", label: "Alerts" },
   { view: "rules", label: "Rules" },
   { view: "channels", label: "Channels", role: "admin" },
+  { view: "silences", label: "Silences", role: "admin" },
 ];
 
 function View({ route }: { route: Route }) {
@@ -33,6 +35,8 @@ function View({ route }: { route: Route }) {
       return html`<${RulesView} params=${route.params} />`;
     case "channels":
       return html`<${ChannelsView} params=${route.params} />`;
+    case "silences":
+      return html`<${SilencesView} params=${route.params} />`;
     default:
       return html`<${OverviewView} />`;
   }

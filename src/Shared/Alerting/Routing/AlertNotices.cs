@@ -10,7 +10,7 @@ namespace PulseStream.Alerting.Routing;
 /// release of held notifications): a firing alert that a silence or maintenance window mutes (its view's
 /// <see cref="AlertView.Silenced"/>) notifies nobody; its firing notification is held, and sent when the muting ends
 /// while it still fires. Its later changes reach a receiver only if the receiver was told it fired: an alert
-/// acknowledged or resolved while its notification is held notifies nobody, and its hold ends. A resolve of an alert
+/// acknowledged or resolved while its notification is held notifies nobody, then or later (its hold ends). A resolve of an alert
 /// whose firing was sent always goes out, muted or not: it closes what the receiver already opened.
 /// </summary>
 public static class AlertNotices
@@ -27,22 +27,25 @@ public static class AlertNotices
         var muted = firing.Where(v => v.Silenced is not null).ToList();
         if (muted.Count > 0)
         {
-            await SetHeldAsync(connection, transaction, tenantId, muted.Select(v => v.Id).ToArray(), true, ct);
+            await SetFiringNoticeAsync(connection, transaction, tenantId, muted.Select(v => v.Id).ToArray(), "held", ct);
             foreach (var alert in muted)
                 await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.Id, now, "muted", alert.State, alert.Value, null,
                     $"Not notified: {Describe(alert.Silenced!)} mutes this alert until {alert.Silenced!.Until:u}; its firing notification is sent then if it still fires.", ct);
         }
+        var announced = firing.Where(v => v.Silenced is null).ToList();
+        if (announced.Count > 0) await SetFiringNoticeAsync(connection, transaction, tenantId, announced.Select(v => v.Id).ToArray(), null, ct);
 
+        // Nobody was told these fired: nobody is told of the rest (a held notification is never sent now).
         var rest = views.Where(v => v.State != "firing").ToList();
-        var held = rest.Count == 0 ? [] : await SetHeldAsync(connection, transaction, tenantId, rest.Select(v => v.Id).ToArray(), false, ct);
-        foreach (var alert in rest.Where(v => held.Contains(v.Id)))
+        var unannounced = rest.Count == 0 ? [] : await WithholdAsync(connection, transaction, tenantId, rest.Select(v => v.Id).ToArray(), ct);
+        foreach (var alert in rest.Where(v => unannounced.Contains(v.Id)))
             await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.Id, now, "muted", alert.State, alert.Value, null,
                 $"Not notified: nobody was told this alert fired (it was muted), so nobody is told it is {alert.State}.", ct);
 
         await SilenceStore.ExpireOnResolveAsync(connection, transaction, tenantId, rest.Where(v => v.State == "resolved").Select(v => v.Id).ToList(), now, ct);
 
         if (channels.Count == 0) return;
-        foreach (var alert in firing.Where(v => v.Silenced is null).Concat(rest.Where(v => !held.Contains(v.Id))))
+        foreach (var alert in announced.Concat(rest.Where(v => !unannounced.Contains(v.Id))))
             await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, alert.Id, $"alert.{alert.State}",
                 JsonSerializer.SerializeToElement(alert, Json.Options), now, ct);
     }
@@ -50,19 +53,30 @@ public static class AlertNotices
     /// <summary>What mutes an alert, in words.</summary>
     public static string Describe(Muting muting) => muting.Kind == "silence" ? $"silence {muting.Id}" : $"maintenance window {muting.Id}";
 
-    /// <summary>Sets or clears the holds of <paramref name="ids"/>; answers the alerts whose hold changed.</summary>
-    internal static async Task<HashSet<Guid>> SetHeldAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid[] ids, bool held,
+    /// <summary>Sets what muting did to the firing notifications of <paramref name="ids"/> (null: it went out).</summary>
+    internal static async Task SetFiringNoticeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid[] ids, string? notice,
         CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
-            UPDATE alerts SET notification_held = $3 WHERE tenant_id = $1 AND id = ANY($2) AND notification_held <> $3 RETURNING id
+            UPDATE alerts SET firing_notice = $3 WHERE tenant_id = $1 AND id = ANY($2) AND firing_notice IS DISTINCT FROM $3
             """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);
         command.Parameters.AddWithValue(ids);
-        command.Parameters.AddWithValue(held);
-        var changed = new HashSet<Guid>();
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)notice ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Of <paramref name="ids"/>, those whose firing nobody was told of, now marked so for good.</summary>
+    private static async Task<HashSet<Guid>> WithholdAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid[] ids, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("""
+            UPDATE alerts SET firing_notice = 'withheld' WHERE tenant_id = $1 AND id = ANY($2) AND firing_notice IS NOT NULL RETURNING id
+            """, connection, transaction);
+        command.Parameters.AddWithValue(tenantId);
+        command.Parameters.AddWithValue(ids);
+        var withheld = new HashSet<Guid>();
         await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) changed.Add(reader.GetGuid(0));
-        return changed;
+        while (await reader.ReadAsync(ct)) withheld.Add(reader.GetGuid(0));
+        return withheld;
     }
 }

@@ -49,7 +49,7 @@ public sealed class HeldNotificationRelease(Database database, TimeProvider time
         }
         var held = new List<(Guid AlertId, Guid RuleId)>();
         await using (var select = new NpgsqlCommand("""
-            SELECT id, rule_id FROM alerts WHERE tenant_id = $1 AND notification_held AND state = 'firing' ORDER BY firing_at, id LIMIT $2
+            SELECT id, rule_id FROM alerts WHERE tenant_id = $1 AND firing_notice = 'held' AND state = 'firing' ORDER BY firing_at, id LIMIT $2
             """, connection, transaction))
         {
             select.Parameters.AddWithValue(tenantId);
@@ -63,7 +63,7 @@ public sealed class HeldNotificationRelease(Database database, TimeProvider time
         var views = await AlertQueries.ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: held.Select(h => h.AlertId).ToArray()), held.Count, now, ct);
         var free = views.Where(v => v.Silenced is null).ToList();
         if (free.Count == 0) return 0;
-        await AlertNotices.SetHeldAsync(connection, transaction, tenantId, free.Select(v => v.Id).ToArray(), false, ct);
+        await AlertNotices.SetFiringNoticeAsync(connection, transaction, tenantId, free.Select(v => v.Id).ToArray(), null, ct);
         var channels = await RuleChannels.ReadAsync(connection, transaction, tenantId, free.Select(v => v.RuleId).Distinct().ToArray(), ct);
         foreach (var alert in free)
         {

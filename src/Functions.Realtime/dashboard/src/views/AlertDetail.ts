@@ -5,13 +5,19 @@ import { useState } from "preact/hooks";
 import { ackAlert, getAlert, listDeliveries, resolveAlert, type AlertDetail, type Delivery, type TimelineEntry } from "../alerting-api";
 import { describeError } from "../api";
 import { formatInt, formatMs } from "../format";
-import { setParams } from "../router";
+import { navigate, setParams } from "../router";
 import { useAsync } from "../ui/async";
 import { formatGroup, formatPerson, formatTime, formatValue } from "../ui/format";
 import { html } from "../ui/html";
 import { useRole } from "../ui/role";
 import { Async, Empty, ErrorState } from "../ui/states";
-import { SeverityBadge, StateBadge } from "./AlertsView";
+import { SeverityBadge, SilencedBadge, StateBadge } from "./AlertsView";
+import { matchersParam } from "./SilenceForm";
+
+/** The matchers that silence this alert and no other: its rule and, when it has one, its group. */
+function matchersFor(a: AlertDetail) {
+  return [{ name: "rule", op: "=", value: a.ruleName }, ...(a.group ? [{ name: "group", op: "=", value: String(a.group) }] : [])];
+}
 
 function describeEntry(e: TimelineEntry): string {
   switch (e.kind) {
@@ -26,6 +32,9 @@ function describeEntry(e: TimelineEntry): string {
       return `${e.message ?? "notification"}${e.deliveryState ? ` ${e.deliveryState}` : ""}${e.channelId ? ` via channel ${e.channelId.slice(0, 8)}` : ""}`;
     case "rule":
       return e.message ?? "its rule changed"; // "rule disabled by x@y"
+    case "muted":
+    case "unmuted":
+      return e.message ?? e.kind; // why nobody was notified, or that the held notification went out
     default:
       return `${e.message ?? e.kind}${e.actor ? ` (${formatPerson(e.actor)})` : ""}`;
   }
@@ -80,7 +89,7 @@ export function AlertDetailPanel({ id, tick, onChanged }: { id: string; tick: nu
       ${(a: AlertDetail) => html`<div>
         <div class="detail-head">
           <${StateBadge} state=${a.state} /> <${SeverityBadge} severity=${a.severity} />
-          <strong class="detail-title">${a.ruleName}</strong>
+          <strong class="detail-title">${a.ruleName}</strong> <${SilencedBadge} alert=${a} />
         </div>
         <dl class="facts">
           <dt>Group</dt><dd>${formatGroup(a.group)}</dd>
@@ -96,6 +105,9 @@ export function AlertDetailPanel({ id, tick, onChanged }: { id: string; tick: nu
             : null}
           ${isAdmin && a.state !== "resolved"
             ? html`<button type="button" class="btn" id="alert-resolve" disabled=${busy} onClick=${() => act(resolveAlert)}>Resolve</button>`
+            : null}
+          ${isAdmin && a.state !== "resolved" && !a.silenced
+            ? html`<button type="button" class="btn" id="alert-silence" onClick=${() => navigate("silences", { new: "1", matchers: matchersParam(matchersFor(a)) })}>Silence…</button>`
             : null}
         </div>
         ${actionError !== undefined ? html`<p class="form-error" role="alert" id="alert-action-error">${describeError(actionError)}</p>` : null}

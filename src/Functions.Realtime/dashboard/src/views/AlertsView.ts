@@ -19,6 +19,14 @@ export function StateBadge({ state }: { state: string }) {
   return html`<span class=${`state state-${state}`} data-state=${state}>${state}</span>`;
 }
 
+/** "silenced until …" on an alert a silence or maintenance window mutes now. */
+export function SilencedBadge({ alert }: { alert: AlertItem }) {
+  const m = alert.silenced;
+  if (!m) return null;
+  const what = m.kind === "maintenance" ? "in maintenance" : "silenced";
+  return html`<span class="silenced-badge" data-silenced=${m.kind} title=${`${what} by ${m.kind} ${m.id}`}>${what} until ${formatTime(m.until)}</span>`;
+}
+
 export function SeverityBadge({ severity }: { severity: string }) {
   const sev = String(severity || "info").toLowerCase();
   return html`<span class=${`badge sev-${sev}`}>${sev}</span>`;
@@ -86,7 +94,7 @@ export function AlertsView({ params }: { params: Params }) {
                 ${[...d.items, ...more.items].map(
                   (a) => html`<tr key=${a.id} data-alert-id=${a.id} data-state=${a.state} class=${`clickable ${a.id === selected ? "selected" : ""}`}
                       onClick=${() => setParams({ id: a.id })}>
-                    <td><${StateBadge} state=${a.state} /></td>
+                    <td><${StateBadge} state=${a.state} /> <${SilencedBadge} alert=${a} /></td>
                     <td><${SeverityBadge} severity=${a.severity} /></td>
                     <td><a href=${`#/alerts?${new URLSearchParams({ ...params, id: a.id })}`} onClick=${(e: Event) => e.stopPropagation()}>${a.ruleName}</a></td>
                     <td class="t-route">${formatGroup(a.group)}</td>
