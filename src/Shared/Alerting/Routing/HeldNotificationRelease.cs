@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PulseStream.Realtime;
 using PulseStream.Storage;
 
 namespace PulseStream.Alerting.Routing;
@@ -10,7 +11,7 @@ namespace PulseStream.Alerting.Routing;
 /// transaction under the tenant's alert lock (the one evaluation and acknowledgements take), so a hold is released
 /// once, however many instances run it, and never beside an acknowledgement or resolve of the same alert.
 /// </summary>
-public sealed class HeldNotificationRelease(Database database, TimeProvider time, ILogger<HeldNotificationRelease> logger)
+public sealed class HeldNotificationRelease(Database database, TimeProvider time, IRealtimePublisher realtime, ILogger<HeldNotificationRelease> logger)
 {
     /// <summary>How many held alerts of one tenant one run looks at; the rest wait for the next run.</summary>
     public const int MaxPerTenant = 500;
@@ -28,7 +29,9 @@ public sealed class HeldNotificationRelease(Database database, TimeProvider time
         {
             try
             {
-                released += await database.ForTenantAsync(tenantId, (c, t) => ReleaseAsync(c, t, tenantId, time.GetUtcNow(), ct), ct);
+                var views = await database.ForTenantAsync(tenantId, (c, t) => ReleaseAsync(c, t, tenantId, time.GetUtcNow(), ct), ct);
+                released += views.Count;
+                await PublishAsync(tenantId, views);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -39,8 +42,25 @@ public sealed class HeldNotificationRelease(Database database, TimeProvider time
         return released;
     }
 
-    /// <summary>Releases the tenant's held alerts that nothing mutes at <paramref name="now"/>; answers how many.</summary>
-    internal static async Task<int> ReleaseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Live dashboards hear that the released alerts are no longer muted (their <c>silenced</c> is gone), after commit;
+    /// a failed push loses only the push.
+    /// </summary>
+    private async Task PublishAsync(Guid tenantId, List<AlertView> views)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            foreach (var view in views) await realtime.SendToTenantAsync(tenantId, RealtimeTargets.Alert, view, bound.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            logger.LogWarning(e, "Pushing {Count} released alerts of tenant {TenantId} live failed", views.Count, tenantId);
+        }
+    }
+
+    /// <summary>Releases the tenant's held alerts that nothing mutes at <paramref name="now"/>; answers them as they are now.</summary>
+    internal static async Task<List<AlertView>> ReleaseAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, DateTimeOffset now, CancellationToken ct)
     {
         await using (var lockTenant = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('alerts:' || $1::text, 0))", connection, transaction))
         {
@@ -57,12 +77,12 @@ public sealed class HeldNotificationRelease(Database database, TimeProvider time
             await using var reader = await select.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) held.Add((reader.GetGuid(0), reader.GetGuid(1)));
         }
-        if (held.Count == 0) return 0;
+        if (held.Count == 0) return [];
 
         // Read as every writer reads them: an alert still muted says so, and stays held.
         var views = await AlertQueries.ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: held.Select(h => h.AlertId).ToArray()), held.Count, now, ct);
         var free = views.Where(v => v.Silenced is null).ToList();
-        if (free.Count == 0) return 0;
+        if (free.Count == 0) return [];
         await AlertNotices.SetFiringNoticeAsync(connection, transaction, tenantId, free.Select(v => v.Id).ToArray(), null, ct);
         var channels = await RuleChannels.ReadAsync(connection, transaction, tenantId, free.Select(v => v.RuleId).Distinct().ToArray(), ct);
         foreach (var alert in free)
@@ -73,6 +93,6 @@ public sealed class HeldNotificationRelease(Database database, TimeProvider time
                 await Notifications.NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, ruleChannels, alert.Id, "alert.firing",
                     System.Text.Json.JsonSerializer.SerializeToElement(alert, Http.Json.Options), now, ct);
         }
-        return free.Count;
+        return free;
     }
 }
