@@ -13,7 +13,8 @@ public readonly record struct EscalationPosition(int Cycle, int StepIndex, DateT
 /// firing, or the ack timeout re-triggered it) and now. Each step is due its <c>delay</c> after the step before;
 /// the first step of a cycle is due its delay after the last step of the cycle before (the first cycle: after the
 /// run started). A run has <c>repeat + 1</c> cycles. The engine stores only the next position, so this is where the
-/// arithmetic lives and where it is tested.
+/// arithmetic lives and where it is tested. <c>minute</c>, when given, is how long a policy's minute lasts (the
+/// test-only <c>Escalation__MinuteLength</c>); a real minute otherwise.
 /// </summary>
 public static class EscalationSchedule
 {
@@ -21,16 +22,16 @@ public static class EscalationSchedule
     public static int CyclesOf(EscalationPolicyBody policy) => 1 + Math.Max(0, policy.Repeat ?? 0);
 
     /// <summary>The first position of a run that started at <paramref name="runStartedAt"/>.</summary>
-    public static EscalationPosition First(EscalationPolicyBody policy, DateTimeOffset runStartedAt) =>
-        new(0, 0, runStartedAt + DelayOf(policy, 0));
+    public static EscalationPosition First(EscalationPolicyBody policy, DateTimeOffset runStartedAt, TimeSpan? minute = null) =>
+        new(0, 0, runStartedAt + Scaled(DelayOf(policy, 0), minute));
 
     /// <summary>The position after <paramref name="current"/>, or null when the run has used up its steps and repeats.</summary>
-    public static EscalationPosition? After(EscalationPolicyBody policy, EscalationPosition current)
+    public static EscalationPosition? After(EscalationPolicyBody policy, EscalationPosition current, TimeSpan? minute = null)
     {
         var steps = policy.Steps ?? [];
         var (cycle, step) = current.StepIndex + 1 < steps.Count ? (current.Cycle, current.StepIndex + 1) : (current.Cycle + 1, 0);
         if (cycle >= CyclesOf(policy)) return null;
-        return new(cycle, step, current.DueAt + DelayOf(policy, step));
+        return new(cycle, step, current.DueAt + Scaled(DelayOf(policy, step), minute));
     }
 
     /// <summary>Every position of a run in order, from its first step to the last step of its last cycle.</summary>
@@ -51,8 +52,16 @@ public static class EscalationSchedule
     /// When an alert acknowledged at <paramref name="acknowledgedAt"/> goes back to firing and the policy runs again
     /// from its first step, if it is not resolved before: <c>acknowledgedAt + ackTimeout</c>; null without an ack timeout.
     /// </summary>
-    public static DateTimeOffset? ReTriggerAt(EscalationPolicyBody policy, DateTimeOffset acknowledgedAt) =>
-        policy.AckTimeout is not null && Durations.TryParse(policy.AckTimeout, out var timeout) ? acknowledgedAt + timeout : null;
+    public static DateTimeOffset? ReTriggerAt(EscalationPolicyBody policy, DateTimeOffset acknowledgedAt, TimeSpan? minute = null) =>
+        AckTimeoutOf(policy, minute) is { } timeout ? acknowledgedAt + timeout : null;
+
+    /// <summary>The policy's ack timeout (in <paramref name="minute"/> units when given), or null for none.</summary>
+    public static TimeSpan? AckTimeoutOf(EscalationPolicyBody policy, TimeSpan? minute = null) =>
+        policy.AckTimeout is not null && Durations.TryParse(policy.AckTimeout, out var timeout) ? Scaled(timeout, minute) : null;
+
+    /// <summary>A policy duration (whole minutes) in a host whose minute lasts <paramref name="minute"/>.</summary>
+    public static TimeSpan Scaled(TimeSpan duration, TimeSpan? minute) =>
+        minute is { } length && length != TimeSpan.FromMinutes(1) ? length * duration.TotalMinutes : duration;
 
     /// <summary>
     /// The instant the current run of an alert started, given when it fired and when each acknowledgement ended in a
