@@ -37,6 +37,16 @@ internal sealed record EscalationRow(Guid PolicyId, string Phase, int Run, int C
             WHERE tenant_id = $1 AND alert_id = $2
             """, ct, tenantId, alertId, run, next.Cycle, next.StepIndex, next.DueAt, Interval(ackTimeout));
 
+    /// <summary>
+    /// Every step and repeat has run, and the policy has an ack timeout: the row stays, never due, so that an
+    /// acknowledgement still re-triggers the alert after <paramref name="ackTimeout"/> (the trigger of migration 0023).
+    /// </summary>
+    public static Task FinishAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid alertId, TimeSpan ackTimeout, CancellationToken ct) =>
+        ExecuteAsync(connection, transaction, """
+            UPDATE escalation_state SET phase = 'done', next_at = 'infinity', ack_timeout = $3, muted_since = NULL, claim_token = NULL, claimed_until = NULL
+            WHERE tenant_id = $1 AND alert_id = $2
+            """, ct, tenantId, alertId, Interval(ackTimeout));
+
     /// <summary>A new run from the first step (the ack timeout re-triggered the alert).</summary>
     public static Task RestartAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid alertId, int run, EscalationPosition first,
         TimeSpan ackTimeout, CancellationToken ct) =>

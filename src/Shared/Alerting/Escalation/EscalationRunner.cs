@@ -130,9 +130,11 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
         // A step index past the policy's end (the policy lost steps since) notifies nobody and moves on.
         if (row.NextStep < steps.Count && steps[row.NextStep] is { } step)
             after = await NotifyAsync(connection, transaction, tenantId, alert.View, row, policy, step, now, notificationOptions.Value.DashboardUrl, ct);
-        var next = EscalationSchedule.After(policy, position, minute);
-        if (next is { } nextPosition)
-            await EscalationRow.MoveAsync(connection, transaction, tenantId, alertId, row.Run, nextPosition, row.AckTimeout ?? EscalationSchedule.AckTimeoutOf(policy, minute), ct);
+        var runAckTimeout = row.AckTimeout ?? EscalationSchedule.AckTimeoutOf(policy, minute);
+        if (EscalationSchedule.After(policy, position, minute) is { } next)
+            await EscalationRow.MoveAsync(connection, transaction, tenantId, alertId, row.Run, next, runAckTimeout, ct);
+        else if (runAckTimeout is { } finishedAckTimeout)
+            await EscalationRow.FinishAsync(connection, transaction, tenantId, alertId, finishedAckTimeout, ct);
         else
             await EscalationRow.DeleteAsync(connection, transaction, tenantId, alertId, ct);
         return after;
@@ -258,7 +260,15 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
         var view = await AlertQueries.FindAsync(connection, transaction, tenantId, alertId, ct);
         if (view is null) return null;
         // The alert's stored rule name counts (a renamed rule's alerts keep theirs), as the muting of notifications reads it.
-        var rule = definition is null ? null : JsonSerializer.Deserialize<AlertRuleBody>(definition, Json.Options);
+        AlertRuleBody? rule = null;
+        try
+        {
+            rule = definition is null ? null : JsonSerializer.Deserialize<AlertRuleBody>(definition, Json.Options);
+        }
+        catch (JsonException)
+        {
+            // A rule stored in an older shape: the alert still matches on its name, severity and group.
+        }
         return new EscalatedAlert(view, rule);
     }
 

@@ -8,8 +8,9 @@ CREATE TABLE escalation_state (
     -- 'starting': the alert began firing at next_at and the runner has yet to schedule the first step (the step
     -- length is the runner's setting, so the evaluation's transaction does not compute it); 'running': the next step
     -- is due at next_at; 'acknowledged': the ack timeout re-triggers the alert at next_at (a row acknowledged while
-    -- 'starting' has no ack_timeout yet: due at once, the runner looks the policy's up).
-    phase         text NOT NULL CHECK (phase IN ('starting', 'running', 'acknowledged')),
+    -- 'starting' has no ack_timeout yet: due at once, the runner looks the policy's up); 'done': every step and repeat
+    -- has run, and the row stays (next_at infinity, never due) only so that a later ack still re-triggers after ack_timeout.
+    phase         text NOT NULL CHECK (phase IN ('starting', 'running', 'acknowledged', 'done')),
     -- Counts the runs of the policy for this alert: each ack-timeout re-trigger starts a new one. Part of each
     -- step's deterministic delivery ids, so a re-run step of the same run enqueues nothing twice, and a new run notifies again.
     run           int NOT NULL DEFAULT 0 CHECK (run >= 0),
