@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -206,7 +208,22 @@ public class EscalationTests(EscalationHostFixture fixture) : IClassFixture<Esca
         var acknowledgedAt = ack.GetProperty("acknowledgedAt").GetDateTimeOffset();
         Assert.Equal("acknowledged", await Host.ScalarTextAsync("SELECT phase FROM escalation_state WHERE tenant_id = $1 AND alert_id = $2", s.TenantId, alertId));
 
+        // The live feed, connected as the dashboard connects, hears of the re-trigger.
+        var (url, accessToken) = await Host.NegotiateAsync(s.Token);
+        await using var live = new HubConnectionBuilder().WithUrl(url, o => o.AccessTokenProvider = () => Task.FromResult<string?>(accessToken)).Build();
+        var messages = Channel.CreateUnbounded<JsonElement>();
+        live.On<JsonElement>("alert", alert => messages.Writer.TryWrite(alert));
+        await live.StartAsync();
+
         await WaitForAsync(async () => (await DetailAsync(s, alertId)).Alert.GetProperty("state").GetString() == "firing", "the ack timeout did not re-trigger the alert");
+        using (var heard = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+        {
+            JsonElement message;
+            do message = await messages.Reader.ReadAsync(heard.Token);
+            while (message.GetProperty("id").GetGuid() != alertId);
+            Assert.Equal("firing", message.GetProperty("state").GetString());
+            Assert.Equal(JsonValueKind.Null, message.GetProperty("acknowledgedAt").ValueKind);
+        }
         var (alert, escalations) = await DetailAsync(s, alertId);
         Assert.Equal(JsonValueKind.Null, alert.GetProperty("acknowledgedAt").ValueKind);
         var retrigger = escalations.Single(e => Message(e).StartsWith("Not resolved", StringComparison.Ordinal));

@@ -58,4 +58,18 @@ public class EscalationScheduleTests
         Assert.Null(EscalationSchedule.RunStartedAt(policy, Fired, [At(7)], At(10_000)));
         Assert.Equal(Fired, EscalationSchedule.RunStartedAt(policy, Fired, [], At(10_000)));
     }
+
+    [Fact]
+    public void A_host_with_a_shorter_minute_runs_the_same_schedule_in_its_minutes()
+    {
+        var policy = Policy(repeat: 1, ackTimeout: "30m");
+        var second = TimeSpan.FromSeconds(1);
+        var first = EscalationSchedule.First(policy, Fired, second);
+        Assert.Equal(new EscalationPosition(0, 0, Fired.AddSeconds(5)), first);
+        Assert.Equal(new EscalationPosition(0, 1, Fired.AddSeconds(15)), EscalationSchedule.After(policy, first, second));
+        Assert.Equal(TimeSpan.FromSeconds(30), EscalationSchedule.AckTimeoutOf(policy, second));
+        Assert.Equal(TimeSpan.FromMinutes(30), EscalationSchedule.AckTimeoutOf(policy));
+        Assert.Null(EscalationSchedule.AckTimeoutOf(Policy(ackTimeout: null), second));
+        Assert.Equal(Fired.AddSeconds(37), EscalationSchedule.ReTriggerAt(policy, Fired.AddSeconds(7), second));
+    }
 }
