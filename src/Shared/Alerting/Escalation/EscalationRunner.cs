@@ -76,7 +76,7 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
             lockTenant.Parameters.AddWithValue(tenantId.ToString());
             await lockTenant.ExecuteNonQueryAsync(ct);
         }
-        var alert = await AlertOfAsync(connection, transaction, tenantId, alertId, ct);
+        var alert = await AlertOfAsync(connection, transaction, tenantId, alertId, time.GetUtcNow(), ct);
         var row = await EscalationRow.ReadClaimedAsync(connection, transaction, tenantId, alertId, token, ct);
         if (row is null) return Nothing; // taken over after our lease lapsed, or stopped meanwhile
         var policy = await PolicyAsync(connection, transaction, tenantId, row.PolicyId, ct);
@@ -189,7 +189,7 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
         await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.View.Id, now, TimelineKind, "firing", null, null,
             $"Not resolved within the ack timeout ({policy.AckTimeout}) of {policy.Name}: firing again, and the policy starts again.", ct);
         await EscalationRow.RestartAsync(connection, transaction, tenantId, alert.View.Id, row.Run + 1, EscalationSchedule.First(policy, now, minute), ackTimeout, ct);
-        return new AfterCommit(Retriggered: await AlertQueries.FindAsync(connection, transaction, tenantId, alert.View.Id, ct));
+        return new AfterCommit(Retriggered: await AlertQueries.FindAsync(connection, transaction, tenantId, alert.View.Id, now, ct));
     }
 
     /// <summary>What is done once committed: the live feed hears of a re-trigger; the step's members get their e-mail.</summary>
@@ -243,7 +243,8 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
         public DateTimeOffset? AcknowledgedAt => View.AcknowledgedAt;
     }
 
-    private static async Task<EscalatedAlert?> AlertOfAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid alertId, CancellationToken ct)
+    private static async Task<EscalatedAlert?> AlertOfAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid alertId,
+        DateTimeOffset now, CancellationToken ct)
     {
         string? definition;
         await using (var select = new NpgsqlCommand("""
@@ -257,7 +258,7 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
             if (!await reader.ReadAsync(ct)) return null;
             definition = reader.IsDBNull(0) ? null : reader.GetString(0);
         }
-        var view = await AlertQueries.FindAsync(connection, transaction, tenantId, alertId, ct);
+        var view = await AlertQueries.FindAsync(connection, transaction, tenantId, alertId, now, ct);
         if (view is null) return null;
         // The alert's stored rule name counts (a renamed rule's alerts keep theirs), as the muting of notifications reads it.
         AlertRuleBody? rule = null;
