@@ -224,4 +224,20 @@ public class AlertStateMachineTests
             Assert.True(firings <= sequence.Count(r => r == GroupReading.Met));
         });
     }
+    [Fact]
+    public void Known_groups_without_data_are_decided_on_only_when_the_answer_was_not_cut_and_at_most_the_bound_of_them()
+    {
+        var answer = new List<GroupValue> { new("consumerId=a", 0.1, 10), new("consumerId=b", 0.1, 5) };
+        var known = new[] { "consumerId=a", "consumerId=gone", "consumerId=open", "consumerId=quiet" };
+        var selection = RuleGroupSelection.From(answer, ["consumerId=open"], bound: 3, known);
+        Assert.Equal(["consumerId=open", "consumerId=gone", "consumerId=quiet"], selection.WithoutData);
+
+        // Cut by the bound: a known group missing may just have had less traffic than the last one kept.
+        var cut = RuleGroupSelection.From(answer, ["consumerId=open"], bound: 1, known);
+        Assert.True(cut.LimitHit);
+        Assert.Equal(["consumerId=open"], cut.WithoutData);
+
+        // Never more known groups than the bound.
+        Assert.Equal(2, RuleGroupSelection.From([], [], bound: 2, known).WithoutData.Count);
+    }
 }
