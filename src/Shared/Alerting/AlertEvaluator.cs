@@ -191,11 +191,17 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
             foreach (var rule in unit.Rules)
             {
                 var ruleOpen = OpenOf(open, rule.Id);
-                var selection = RuleGroupSelection.From(answers[rule.Id], ruleOpen.Keys, bound);
-                var decisions = selection.Measured.Select(m => Decide(rule, m.GroupKey, m, ruleOpen, now))
-                    .Concat(selection.WithoutData.Select(group => Decide(rule, group, null, ruleOpen, now)))
+                var known = GroupReadings.SilenceCanAlert(rule)
+                    ? (await metrics.ComputeAsync(connection, transaction, tenantId, TrafficOver(rule, rule.KnownFor), now, [], bound, ct)).Select(g => g.GroupKey).ToList()
+                    : [];
+                var selection = RuleGroupSelection.From(answers[rule.Id], ruleOpen.Keys, bound, known);
+                var silent = await SilenceAsync(connection, transaction, tenantId, rule, selection.WithoutData, now, bound, ct);
+                var decisions = selection.Measured.Select(m => Decide(rule, m.GroupKey, m, ruleOpen, now, silent: false))
+                    .Concat(selection.WithoutData.Select(group => Decide(rule, group, null, ruleOpen, now, silent(group))))
                     .Where(d => d.Transition != AlertTransition.None).ToList();
-                changed.AddRange(await AlertTransitions.ApplyAsync(connection, transaction, tenantId, rule, decisions, now, ct));
+                await AlertClearing.ApplyAsync(connection, transaction, tenantId, decisions, now, ct);
+                changed.AddRange(await AlertTransitions.ApplyAsync(connection, transaction, tenantId, rule,
+                    decisions.Where(d => AlertClearing.ChangesState(d.Transition)).ToList(), now, ct));
                 statuses.Add((rule.Id, new RuleEvaluationStatus(now, selection.Measured.Count, bound, selection.LimitHit, null, null)));
             }
             await AlertRuleStore.SaveEvaluationsAsync(connection, transaction, tenantId, statuses, ct);
@@ -206,13 +212,37 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
     private static Dictionary<string, OpenAlert> OpenOf(Dictionary<Guid, Dictionary<string, OpenAlert>> open, Guid ruleId) =>
         open.TryGetValue(ruleId, out var alerts) ? alerts : [];
 
-    private static AlertDecision Decide(AlertRule rule, string group, GroupValue? measured, Dictionary<string, OpenAlert> open, DateTimeOffset now)
+    private static AlertDecision Decide(AlertRule rule, string group, GroupValue? measured, Dictionary<string, OpenAlert> open, DateTimeOffset now, bool silent)
     {
         var condition = rule.Body.Condition;
-        var met = measured is { Value: { } value } && measured.Requests >= (condition.MinRequests ?? 0)
-            && AlertStateMachine.Compare(value, condition.Operator, condition.Threshold);
+        var (value, requests) = measured is null ? (null, 0) : (measured.Value, measured.Requests);
+        var reading = GroupReadings.Of(condition, value, requests, silent);
         open.TryGetValue(group, out var current);
-        return new AlertDecision(group, current, AlertStateMachine.Next(current, met, now, rule.For), measured?.Value);
+        return new AlertDecision(group, current, AlertStateMachine.Next(current, reading, now, rule.Timing), GroupReadings.ValueOf(condition, value, requests));
+    }
+
+    /// <summary>The rule read as a request count over <paramref name="span"/> ending now: which of its groups had traffic then.</summary>
+    private static AlertRule TrafficOver(AlertRule rule, TimeSpan span) => rule with
+    {
+        Body = rule.Body with
+        {
+            Condition = rule.Body.Condition with { Metric = GroupReadings.RequestCount, Window = $"{(long)span.TotalMinutes}m" },
+        },
+    };
+
+    /// <summary>
+    /// Which of <paramref name="withoutData"/> (groups without requests in the window) had none for the rule's
+    /// <c>noDataFor</c> either. With <c>noDataFor</c> the window (the default), all of them; longer, those that one more
+    /// read over <c>noDataFor</c> does not find (none, if that read reached the group bound: it may have cut them).
+    /// </summary>
+    private async Task<Func<string, bool>> SilenceAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule,
+        IReadOnlyList<string> withoutData, DateTimeOffset now, int bound, CancellationToken ct)
+    {
+        if (withoutData.Count == 0 || rule.NoDataFor <= rule.Window || rule.Body.Condition.Metric == GroupReadings.RequestCount) return _ => true;
+        var recent = await metrics.ComputeAsync(connection, transaction, tenantId, TrafficOver(rule, rule.NoDataFor), now, [], bound + 1, ct);
+        if (recent.Count > bound) return _ => false;
+        var heard = recent.Select(g => g.GroupKey).ToHashSet(StringComparer.Ordinal);
+        return group => !heard.Contains(group);
     }
 
     /// <summary>
@@ -269,7 +299,7 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         Guid[] ruleIds, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT rule_id, group_key, id, state, started_at FROM alerts WHERE tenant_id = $1 AND rule_id = ANY($2) AND state <> 'resolved'",
+            "SELECT rule_id, group_key, id, state, started_at, cleared_at FROM alerts WHERE tenant_id = $1 AND rule_id = ANY($2) AND state <> 'resolved'",
             connection, transaction);
         command.Parameters.AddWithValue(tenantId);
         command.Parameters.AddWithValue(ruleIds);
@@ -279,7 +309,8 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         {
             var ruleId = reader.GetGuid(0);
             if (!open.TryGetValue(ruleId, out var alerts)) open[ruleId] = alerts = [];
-            alerts[reader.GetString(1)] = new OpenAlert(reader.GetGuid(2), AlertStateMachine.Parse(reader.GetString(3)), reader.GetFieldValue<DateTimeOffset>(4));
+            alerts[reader.GetString(1)] = new OpenAlert(reader.GetGuid(2), AlertStateMachine.Parse(reader.GetString(3)), reader.GetFieldValue<DateTimeOffset>(4),
+                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
         }
         return open;
     }

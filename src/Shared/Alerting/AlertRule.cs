@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using PulseStream.Http;
 using PulseStream.Metrics;
@@ -6,14 +7,26 @@ namespace PulseStream.Alerting;
 
 public sealed record RuleFilters(string? Route = null, string? Method = null, string? Environment = null, string? ConsumerId = null);
 
+/// <summary>
+/// A rule's condition. <paramref name="RecoveryThreshold"/> (optional, hysteresis): a firing alert resolves only once the
+/// value is past it on the recovering side (below it for <c>&gt;</c> and <c>&gt;=</c> rules, above it for <c>&lt;</c> and
+/// <c>&lt;=</c>); null: once the condition no longer holds.
+/// </summary>
 public sealed record RuleCondition(
     string Type, string Metric, string Operator, double Threshold, string Window,
-    RuleFilters? Filters = null, IReadOnlyList<string>? GroupBy = null, int? MinRequests = null);
+    RuleFilters? Filters = null, IReadOnlyList<string>? GroupBy = null, int? MinRequests = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? RecoveryThreshold = null);
 
-/// <summary>An alert rule as the API reads and writes it (CONTRACT.md, "Alert rule").</summary>
+/// <summary>
+/// An alert rule as the API reads and writes it (CONTRACT.md, "Alert rule"). <paramref name="KeepFiringFor"/>: how long a
+/// firing alert stays firing after its condition clears (default 0s). <paramref name="NoData"/>: <c>ok</c> (default),
+/// <c>alerting</c> or <c>keepState</c>, what a known group without requests for <paramref name="NoDataFor"/> (default
+/// the window) reads as (<see cref="GroupReadings"/>).
+/// </summary>
 public sealed record AlertRuleBody(
     string Name, bool Enabled, string Severity, RuleCondition Condition, string? For,
-    IReadOnlyList<Guid>? ChannelIds, Guid? EscalationPolicyId);
+    IReadOnlyList<Guid>? ChannelIds, Guid? EscalationPolicyId,
+    string? KeepFiringFor = null, string? NoData = null, string? NoDataFor = null);
 
 /// <summary>
 /// How a rule's last evaluation went, as its GET shows it (<c>evaluation</c>): when it last completed, how many groups
@@ -34,6 +47,19 @@ public sealed record AlertRule(Guid Id, AlertRuleBody Body, DateTimeOffset Creat
 {
     public TimeSpan Window => Durations.TryParse(Body.Condition.Window, out var w) ? w : TimeSpan.FromMinutes(5);
     public TimeSpan For => Durations.TryParse(Body.For ?? "0s", out var f) ? f : TimeSpan.Zero;
+    public TimeSpan KeepFiringFor => Durations.TryParse(Body.KeepFiringFor ?? "0s", out var k) ? k : TimeSpan.Zero;
+    public NoDataPolicy NoData => AlertRuleValidator.NoDataPolicyOf(Body.NoData);
+
+    /// <summary>How long a group must have had no requests for <see cref="NoData"/> to apply: the window unless set (never less).</summary>
+    public TimeSpan NoDataFor => Durations.TryParse(Body.NoDataFor, out var n) && n > Window ? n : Window;
+
+    /// <summary>
+    /// How far back a group counts as known for <c>noData</c> and zero-traffic <c>request_count</c> rules: it had
+    /// requests in the last twice <see cref="NoDataFor"/>, so one that went silent is noticed for <see cref="NoDataFor"/>.
+    /// </summary>
+    public TimeSpan KnownFor => NoDataFor * 2;
+
+    public AlertTiming Timing => new(For, KeepFiringFor, NoData);
 }
 
 /// <summary>Checks a rule body against the contract and the limits.</summary>
@@ -43,6 +69,14 @@ public static class AlertRuleValidator
     public static readonly string[] Operators = [">", ">=", "<", "<="];
     public static readonly string[] Severities = ["critical", "warning", "info"];
     public static readonly string[] GroupByFields = ["route", "method", "environment", "consumerId"];
+    public static readonly string[] NoDataPolicies = ["ok", "alerting", "keepState"];
+
+    public static NoDataPolicy NoDataPolicyOf(string? text) => text switch
+    {
+        "alerting" => NoDataPolicy.Alerting,
+        "keepState" => NoDataPolicy.KeepState,
+        _ => NoDataPolicy.Ok,
+    };
 
     public static List<FieldError> Validate(AlertRuleBody? rule)
     {
@@ -63,6 +97,17 @@ public static class AlertRuleValidator
             errors.Add(new("condition.window", "Must be a whole number of minutes from 1m to 24h, like 5m or 1h."));
         if (c.GroupBy is { } groupBy && (groupBy.Count > 4 || groupBy.Any(g => !GroupByFields.Contains(g)))) errors.Add(new("condition.groupBy", "Must be a subset of route, method, environment, consumerId."));
         if (c.MinRequests is < 0 or > 1_000_000) errors.Add(new("condition.minRequests", "Must be from 0 to 1,000,000."));
+        if (c.RecoveryThreshold is { } recovery && Operators.Contains(c.Operator) && double.IsFinite(c.Threshold)
+            && (!double.IsFinite(recovery) || (c.Operator is ">" or ">=" ? recovery > c.Threshold : recovery < c.Threshold)))
+            errors.Add(new("condition.recoveryThreshold", c.Operator is ">" or ">="
+                ? $"Must be a number at most the threshold ({c.Threshold.ToString(CultureInfo.InvariantCulture)}): a {c.Operator} rule recovers below it."
+                : $"Must be a number at least the threshold ({c.Threshold.ToString(CultureInfo.InvariantCulture)}): a {c.Operator} rule recovers above it."));
+        if (rule.KeepFiringFor is not null && (!Durations.TryParse(rule.KeepFiringFor, out var keep) || keep > TimeSpan.FromDays(1)))
+            errors.Add(new("keepFiringFor", "Must be a duration like 30s, 5m or 1h, at most 24h."));
+        if (rule.NoData is not null && !NoDataPolicies.Contains(rule.NoData)) errors.Add(new("noData", "Must be ok, alerting or keepState."));
+        if (rule.NoDataFor is not null && (!Durations.TryParse(rule.NoDataFor, out var silence) || silence > TimeSpan.FromDays(1)
+            || silence.Ticks % TimeSpan.TicksPerMinute != 0 || (Durations.TryParse(c.Window, out var window) && silence < window)))
+            errors.Add(new("noDataFor", "Must be a whole number of minutes, at least the condition's window and at most 24h, like 15m or 1h."));
         if (c.Filters is { } filters && new[] { filters.Route, filters.Method, filters.Environment, filters.ConsumerId }.Any(v => v is { Length: > 2048 }))
             errors.Add(new("condition.filters", "Filter values must be at most 2,048 characters."));
         return errors;

@@ -147,6 +147,10 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         rule.Body.Severity,
         rule.Body.Condition,
         rule.Body.For,
+        // Flap control and no data, with their defaults when the rule leaves them out.
+        keepFiringFor = rule.Body.KeepFiringFor ?? "0s",
+        noData = rule.Body.NoData ?? "ok",
+        noDataFor = rule.Body.NoDataFor ?? rule.Body.Condition.Window,
         channelIds = rule.Body.ChannelIds ?? [],
         rule.Body.EscalationPolicyId,
         rule.CreatedAt,

@@ -1,4 +1,5 @@
 using Npgsql;
+using PulseStream.Alerting.Escalation;
 using PulseStream.Alerting.Routing;
 
 namespace PulseStream.Alerting;
@@ -103,6 +104,7 @@ public static class AlertTransitions
         // Kept alerts as stored now (who acknowledged them, when they fired); dropped ones as they were.
         var views = kept.Count == 0 ? [] : await AlertQueries.ListAsync(connection, transaction, tenantId, new AlertFilter(Ids: kept.Select(r => r.Id).ToArray()), kept.Count, now, ct);
         views.AddRange(dropped.Select(r => new AlertView(r.Id, rule.Id, rule.Body.Name, Dropped, rule.Body.Severity, r.StartedAt, r.Decision.Value, r.Decision.Group)));
+        await EscalationRuns.StartAsync(connection, transaction, tenantId, rule, views, now, ct);
         // Pending alerts (and dropped ones) notify nobody; firing and its resolution do, unless muted.
         await AlertNotices.EnqueueAsync(connection, transaction, tenantId, rule.Body.ChannelIds ?? [], views.Where(v => v.State is "firing" or "resolved").ToList(), now, ct);
         return views;

@@ -23,13 +23,24 @@ public sealed record RulePreviewResult(string Metric, string Operator, double Th
 /// What a rule would have done over past traffic, computed from one group's minute cells: at each evaluation time
 /// <c>ts</c> (every step, the last one the window the rule evaluates now), the metric over the rule's window
 /// <c>[ts − window, ts)</c> exactly as evaluation computes it (<see cref="MetricValue"/>, <c>minRequests</c>, the
-/// operator), then the evaluator's own state machine (<see cref="AlertStateMachine"/>) run over those evaluations, so
-/// <c>for</c> holds as it does live (to the step: live evaluation runs every few seconds). Windows slide: counts and
+/// operator, the recovery threshold and no data, <see cref="GroupReadings"/>), then the evaluator's own state machine
+/// (<see cref="AlertStateMachine"/>) run over those evaluations, so <c>for</c>, <c>keepFiringFor</c> and <c>noDataFor</c> hold as they do live (to the step: live evaluation runs every few seconds). Windows slide: counts and
 /// sums by adding the minute that enters and subtracting the one that leaves, latency sketches the same way on dense
 /// bucket counts, so a 24-hour window over 7 days costs the minutes read, not minutes × window.
 /// </summary>
 public static class RulePreview
 {
+    /// <summary>
+    /// How far before the first evaluation time the preview reads a group's minutes: the window, or longer when the
+    /// rule looks further back (whether a group is known, <see cref="AlertRule.KnownFor"/>; whether it has been silent
+    /// for <see cref="AlertRule.NoDataFor"/>).
+    /// </summary>
+    public static TimeSpan Lookback(AlertRule rule)
+    {
+        var lookback = rule.NoDataFor;
+        return GroupReadings.SilenceCanAlert(rule) && rule.KnownFor > lookback ? rule.KnownFor : lookback;
+    }
+
     /// <param name="minutes">The group's cells per minute from <paramref name="readFrom"/> (missing minutes: no traffic).</param>
     /// <param name="times">The evaluation times, ascending, each at least <paramref name="readFrom"/> + the window.</param>
     public static PreviewGroup Evaluate(string group, AlertRule rule, DateTimeOffset readFrom, IReadOnlyDictionary<DateTimeOffset, RollupCell> minutes,
@@ -40,21 +51,32 @@ public static class RulePreview
         var window = new SlidingWindow(sketches);
         var points = new List<PreviewPoint>(times.Count);
         var intervals = new List<PreviewInterval>();
+        var timing = rule.Timing;
+        var silenceCanAlert = GroupReadings.SilenceCanAlert(rule);
         OpenAlert? open = null;
+        DateTimeOffset? lastTraffic = null;
         var enteredUpTo = readFrom;
         var leftUpTo = readFrom;
         foreach (var ts in times)
         {
             for (; enteredUpTo < ts; enteredUpTo = enteredUpTo.AddMinutes(1))
-                if (minutes.TryGetValue(enteredUpTo, out var cell)) window.Add(cell, +1);
+                if (minutes.TryGetValue(enteredUpTo, out var cell))
+                {
+                    window.Add(cell, +1);
+                    if (cell.Requests > 0) lastTraffic = enteredUpTo;
+                }
             for (; leftUpTo < ts - rule.Window; leftUpTo = leftUpTo.AddMinutes(1))
                 if (minutes.TryGetValue(leftUpTo, out var cell)) window.Add(cell, -1);
 
             var current = window.Cell();
             var value = current.Requests == 0 ? null : MetricValue.Of(condition.Metric, current);
             points.Add(new PreviewPoint(ts, value));
-            var met = value is { } v && current.Requests >= (condition.MinRequests ?? 0) && AlertStateMachine.Compare(v, condition.Operator, condition.Threshold);
-            switch (AlertStateMachine.Next(open, met, ts, rule.For))
+            // As evaluation decides: a group without requests in the window is decided on only while it is known (an
+            // open alert, or recent traffic for a rule that silence can make fire; AlertEvaluator, RuleGroupSelection).
+            if (current.Requests == 0 && open is null && !(silenceCanAlert && lastTraffic >= ts - rule.KnownFor)) continue;
+            var silent = lastTraffic is not { } last || last < ts - rule.NoDataFor;
+            var reading = GroupReadings.Of(condition, value, current.Requests, silent);
+            switch (AlertStateMachine.Next(open, reading, ts, timing))
             {
                 case AlertTransition.StartPending:
                     open = new OpenAlert(Guid.Empty, AlertState.Pending, ts);
@@ -68,6 +90,12 @@ public static class RulePreview
                     open = open! with { State = AlertState.Firing };
                     intervals[^1] = intervals[^1] with { To = ts, Ongoing = false };
                     intervals.Add(new PreviewInterval("firing", ts, ts, true));
+                    break;
+                case AlertTransition.StartClearing:
+                    open = open! with { ClearedAt = ts };
+                    break;
+                case AlertTransition.StopClearing:
+                    open = open! with { ClearedAt = null };
                     break;
                 case AlertTransition.Resolve or AlertTransition.DropPending:
                     open = null;

@@ -52,7 +52,7 @@ public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, RawEventRollu
         var (_, to) = RollupRange.Ending(time.GetUtcNow(), rule.Window);
         var count = (int)(range / step);
         var times = Enumerable.Range(0, count).Select(k => to - step * (count - 1 - k)).ToList();
-        var readFrom = times[0] - rule.Window;
+        var readFrom = times[0] - RulePreview.Lookback(rule);
 
         return await budget.RunAsync(caller.TenantId, async (connection, transaction, within) =>
         {

@@ -5,11 +5,14 @@ namespace PulseStream.Alerting.Escalation;
 
 public static class EscalationServices
 {
-    /// <summary>The escalation-policy routes: reading and changing a tenant's policies.</summary>
+    /// <summary>The escalation-policy routes (reading and changing a tenant's policies) and the engine that runs them.</summary>
     public static IServiceCollection AddEscalationPolicies(this IServiceCollection services)
     {
         services.TryAddSingleton<EscalationPolicyStore>();
         services.TryAddSingleton<EscalationPolicyEndpoints>();
+        services.AddOptions<EscalationOptions>().BindConfiguration(EscalationOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.IsValid, "Escalation:MinuteLength, Escalation:Lease and Escalation:MutedRecheck must be positive.").ValidateOnStart();
+        services.TryAddSingleton<EscalationRunner>();
         return services;
     }
 }

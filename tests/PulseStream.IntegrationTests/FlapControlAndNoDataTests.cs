@@ -1,0 +1,233 @@
+using System.Net;
+using System.Text.Json;
+using PulseStream.Testing;
+
+namespace PulseStream.IntegrationTests;
+
+/// <summary>
+/// Flap control and no data as a tenant observes them through the host: a rule with a recovery threshold stays firing
+/// between the two thresholds and resolves below the lower one; <c>keepFiringFor</c> holds a cleared alert firing (a
+/// returning condition opens no second alert and notifies nobody again), then resolves; a consumer that stops calling
+/// fires a <c>noData: alerting</c> rule and a <c>request_count &lt; 1</c> rule. Time is compressed as elsewhere: events
+/// stamped in the past for silence, and the stored <c>cleared_at</c> moved back for <c>keepFiringFor</c>.
+/// </summary>
+public class FlapControlAndNoDataTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private LocalHostProcess Host => fixture.Host;
+
+    private const string Password = "a long password 123";
+
+    private sealed record Scenario(Guid TenantId, string ApiKey, string Token, Guid ChannelId);
+
+    private async Task<Scenario> NewTenantAsync(string name)
+    {
+        var provisioner = Provisioning.For(Host);
+        var tenant = await provisioner.CreateTenantAsync(name, $"f-{Guid.NewGuid():N}@example.com", Password, default);
+        var channel = await provisioner.CreateWebhookChannelAsync(tenant.TenantId, "nobody listens", new Uri($"http://127.0.0.1:{TestEnvironment.FreePort()}/hook"), default);
+        return new Scenario(tenant.TenantId, tenant.ApiKey, await Host.LoginAsync(tenant.OwnerEmail, Password), channel.ChannelId);
+    }
+
+    /// <summary>An error-rate rule on one route, with any further rule fields: its id.</summary>
+    private async Task<Guid> CreateRuleAsync(Scenario s, string route, double? recoveryThreshold = null, string? keepFiringFor = null)
+    {
+        var (status, body) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", s.Token, new Dictionary<string, object?>
+        {
+            ["name"] = $"Errors on {route}", ["enabled"] = true, ["severity"] = "critical", ["for"] = "0s",
+            ["condition"] = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.2, window = "5m", filters = new { route }, minRequests = 20, recoveryThreshold },
+            ["keepFiringFor"] = keepFiringFor,
+            ["channelIds"] = new[] { s.ChannelId },
+        });
+        Assert.True(status == HttpStatusCode.Created, body.ToString());
+        return body.GetProperty("id").GetGuid();
+    }
+
+    private async Task PostAsync(Scenario s, IEnumerable<object> events)
+    {
+        using var response = await Host.Http.SendAsync(Host.Ingest("api/v1/events/batch", Payloads.Batch(events), s.ApiKey));
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    private Task PostAsync(Scenario s, string route, int status, int count) =>
+        PostAsync(s, Enumerable.Range(0, count).Select(_ => Payloads.Event(route, status, 40)));
+
+    private async Task WaitAsync(Func<Task<bool>> condition, string what) =>
+        Assert.True(await LocalHostProcess.EventuallyAsync(condition, TimeSpan.FromSeconds(60)), what + "\n" + Host.Output);
+
+    /// <summary>Waits until the rule has been evaluated after now (each batch marks the tenant's rules due; a 1-event batch of a route no rule reads nudges it).</summary>
+    private async Task WaitForEvaluationAsync(Scenario s, Guid ruleId)
+    {
+        var after = DateTimeOffset.UtcNow;
+        await WaitAsync(async () =>
+        {
+            await PostAsync(s, [Payloads.Event("/v1/nudge", 200, 5, consumerId: "nudge")]);
+            var rule = await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}", s.Token);
+            return rule.GetProperty("evaluation") is { ValueKind: JsonValueKind.Object } e && e.GetProperty("lastEvaluatedAt").GetDateTimeOffset() > after;
+        }, "the rule was not evaluated again");
+    }
+
+    /// <summary>Nudges evaluation until <paramref name="condition"/> holds: a batch on a route no rule reads marks the tenant's rules due.</summary>
+    private Task WaitNudgingAsync(Scenario s, Func<Task<bool>> condition, string what) => WaitAsync(async () =>
+    {
+        await PostAsync(s, [Payloads.Event("/v1/nudge", 200, 5, consumerId: "nudge")]);
+        return await condition();
+    }, what);
+
+    /// <summary>Waits until every event sent so far is stored, then until two evaluations have run since: they saw them.</summary>
+    private async Task WaitUntilEvaluatedAsync(Scenario s, Guid ruleId, long sent)
+    {
+        await WaitAsync(async () => await Host.StoredEventCountAsync(s.TenantId) >= sent, "the events were not stored");
+        await WaitForEvaluationAsync(s, ruleId);
+        await WaitForEvaluationAsync(s, ruleId);
+    }
+
+    private Task<long> AlertsAsync(Scenario s, string state) =>
+        Host.ScalarAsync("SELECT count(*) FROM alerts WHERE tenant_id = $1 AND state = $2", s.TenantId, state);
+
+    private Task<long> NotificationsAsync(Scenario s, string kind) =>
+        Host.ScalarAsync("SELECT count(*) FROM notification_outbox WHERE tenant_id = $1 AND event_type = $2", s.TenantId, kind);
+
+    [Fact]
+    public async Task A_rule_with_a_recovery_threshold_fires_above_the_threshold_stays_firing_between_and_resolves_below_the_recovery_threshold()
+    {
+        var s = await NewTenantAsync("Hysteresis Co");
+        var ruleId = await CreateRuleAsync(s, "/v1/hyst", recoveryThreshold: 0.05);
+
+        // 30 of 30 fail: above 0.2, it fires.
+        await PostAsync(s, "/v1/hyst", 503, 30);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "firing") == 1, "the rule did not fire");
+
+        // 30 of 180 fail (0.17): below the threshold, above the recovery threshold: it goes on firing.
+        await PostAsync(s, "/v1/hyst", 200, 150);
+        await WaitUntilEvaluatedAsync(s, ruleId, 180);
+        Assert.Equal(1, await AlertsAsync(s, "firing"));
+        Assert.Equal(0, await AlertsAsync(s, "resolved"));
+
+        // 30 of 780 fail (0.04): below the recovery threshold, it resolves, once.
+        await PostAsync(s, "/v1/hyst", 200, 600);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "resolved") == 1, "the alert did not resolve below the recovery threshold");
+        Assert.Equal(0, await AlertsAsync(s, "firing"));
+        var alert = Assert.Single((await Host.GetJsonAsync("api/v1/alerts?state=resolved", s.Token)).GetProperty("items").EnumerateArray());
+        Assert.True(alert.GetProperty("value").GetDouble() < 0.05);
+        await WaitAsync(async () => await NotificationsAsync(s, "alert.resolved") == 1, "the resolve was not notified");
+        Assert.Equal(1, await NotificationsAsync(s, "alert.firing"));
+    }
+
+    [Fact]
+    public async Task Keep_firing_for_holds_a_cleared_alert_firing_a_returning_condition_notifies_nobody_and_it_resolves_once_the_time_passed()
+    {
+        var s = await NewTenantAsync("Keep firing Co");
+        var ruleId = await CreateRuleAsync(s, "/v1/keep", keepFiringFor: "1h");
+        Task<long> Clearing() => Host.ScalarAsync("SELECT count(*) FROM alerts WHERE tenant_id = $1 AND state = 'firing' AND cleared_at IS NOT NULL", s.TenantId);
+
+        await PostAsync(s, "/v1/keep", 503, 30);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "firing") == 1, "the rule did not fire");
+
+        // The condition clears (30 of 430 fail): the alert stays firing, its keepFiringFor clock started.
+        await PostAsync(s, "/v1/keep", 200, 400);
+        await WaitNudgingAsync(s, async () => await Clearing() == 1, "the cleared condition was not noticed");
+        Assert.Equal(0, await AlertsAsync(s, "resolved"));
+
+        // The condition returns within keepFiringFor (330 of 730): the same alert goes on firing, the clock reset, no second alert.
+        await PostAsync(s, "/v1/keep", 503, 300);
+        await WaitNudgingAsync(s, async () => await Clearing() == 0, "the returning condition did not reset the clock");
+        Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM alerts WHERE tenant_id = $1", s.TenantId));
+        Assert.Equal(1, await AlertsAsync(s, "firing"));
+
+        // It clears again (330 of 1,930) and stays firing; the hour is made to pass by moving the clock's start back:
+        // it resolves, notified once, as it fired once.
+        for (var i = 0; i < 3; i++) await PostAsync(s, "/v1/keep", 200, 400);
+        await WaitNudgingAsync(s, async () => await Clearing() == 1, "the second clear was not noticed");
+        await WaitForEvaluationAsync(s, ruleId);
+        Assert.Equal(1, await AlertsAsync(s, "firing"));
+        await Host.ScalarAsync("UPDATE alerts SET cleared_at = cleared_at - interval '1 hour' WHERE tenant_id = $1 AND cleared_at IS NOT NULL", s.TenantId);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "resolved") == 1, "the alert did not resolve after keepFiringFor");
+        await WaitAsync(async () => await NotificationsAsync(s, "alert.resolved") == 1, "the resolve was not notified");
+        Assert.Equal(1, await NotificationsAsync(s, "alert.firing"));
+    }
+
+    [Fact]
+    public async Task A_consumer_that_stops_calling_fires_a_no_data_alerting_rule_and_a_request_count_rule_and_calling_again_resolves_them()
+    {
+        var s = await NewTenantAsync("Silent consumer Co");
+        async Task<Guid> Create(object rule)
+        {
+            var (status, body) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", s.Token, rule);
+            Assert.True(status == HttpStatusCode.Created, body.ToString());
+            return body.GetProperty("id").GetGuid();
+        }
+        var noDataRule = await Create(new
+        {
+            name = "Consumer errors or silence", enabled = true, severity = "warning", @for = "0s", noData = "alerting",
+            condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.5, window = "5m", filters = new { route = "/v1/orders" }, groupBy = new[] { "consumerId" } },
+        });
+        var countRule = await Create(new
+        {
+            name = "Consumer stopped", enabled = true, severity = "warning", @for = "0s",
+            condition = new { type = "threshold", metric = "request_count", @operator = "<", threshold = 1, window = "5m", filters = new { route = "/v1/orders" }, groupBy = new[] { "consumerId" } },
+        });
+
+        // "gone" called 7 minutes ago (outside the 5-minute window and noDataFor, inside the 10 minutes that make it
+        // known), "live" calls now; both healthy.
+        var ago = DateTimeOffset.UtcNow.AddMinutes(-7);
+        await PostAsync(s, Enumerable.Range(0, 10).Select(i => Payloads.Event("/v1/orders", 200, 20, consumerId: "gone", at: ago.AddSeconds(i))));
+        await PostAsync(s, Enumerable.Range(0, 10).Select(_ => Payloads.Event("/v1/orders", 200, 20, consumerId: "live")));
+
+        async Task<List<JsonElement>> FiringAsync() =>
+            (await Host.GetJsonAsync("api/v1/alerts?state=firing", s.Token)).GetProperty("items").EnumerateArray().ToList();
+        await WaitAsync(async () =>
+        {
+            await PostAsync(s, [Payloads.Event("/v1/orders", 200, 20, consumerId: "live")]);
+            return (await FiringAsync()).Count == 2;
+        }, "the silent consumer did not fire both rules");
+        var firing = await FiringAsync();
+        Assert.All(firing, a => Assert.Equal("consumerId=gone", a.GetProperty("group").GetString()));
+        var noData = Assert.Single(firing, a => a.GetProperty("ruleId").GetGuid() == noDataRule);
+        Assert.False(noData.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.Number, "a no-data alert has no value");
+        Assert.Equal(0, Assert.Single(firing, a => a.GetProperty("ruleId").GetGuid() == countRule).GetProperty("value").GetDouble());
+
+        // "gone" calls again, healthily: both resolve; "live" never alerted.
+        await WaitAsync(async () =>
+        {
+            await PostAsync(s, [Payloads.Event("/v1/orders", 200, 20, consumerId: "gone")]);
+            return await AlertsAsync(s, "resolved") == 2;
+        }, "the consumer calling again did not resolve both alerts");
+        Assert.Equal(0, await Host.ScalarAsync("SELECT count(*) FROM alerts WHERE tenant_id = $1 AND group_key = 'consumerId=live'", s.TenantId));
+    }
+
+    [Fact]
+    public async Task A_rule_shows_the_new_fields_with_their_defaults_round_trips_them_and_refuses_a_recovery_threshold_on_the_firing_side()
+    {
+        var s = await NewTenantAsync("Rule fields Co");
+        var ruleId = await CreateRuleAsync(s, "/v1/fields");
+        var rule = await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}", s.Token);
+        Assert.Equal("0s", rule.GetProperty("keepFiringFor").GetString());
+        Assert.Equal("ok", rule.GetProperty("noData").GetString());
+        Assert.Equal("5m", rule.GetProperty("noDataFor").GetString());
+        Assert.Equal(JsonValueKind.Null, rule.GetProperty("condition").GetProperty("recoveryThreshold").ValueKind);
+
+        var body = new
+        {
+            name = "Errors with flap control", enabled = true, severity = "critical", @for = "1m", keepFiringFor = "10m", noData = "keepState", noDataFor = "15m",
+            condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.05, window = "5m", recoveryThreshold = 0.02 },
+        };
+        var (status, put) = await Host.SendJsonAsync(HttpMethod.Put, $"api/v1/alert-rules/{ruleId}", s.Token, body);
+        Assert.True(status == HttpStatusCode.OK, put.ToString());
+        rule = await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}", s.Token);
+        Assert.Equal(("10m", "keepState", "15m", 0.02), (rule.GetProperty("keepFiringFor").GetString(), rule.GetProperty("noData").GetString(),
+            rule.GetProperty("noDataFor").GetString(), rule.GetProperty("condition").GetProperty("recoveryThreshold").GetDouble()));
+
+        var (refused, problem) = await Host.SendJsonAsync(HttpMethod.Put, $"api/v1/alert-rules/{ruleId}", s.Token, body with
+        {
+            condition = body.condition with { recoveryThreshold = 0.08 },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, refused);
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateArray());
+        Assert.Equal("condition.recoveryThreshold", error.GetProperty("field").GetString());
+        Assert.Contains("0.05", error.GetProperty("message").GetString());
+        var (tooShort, shortProblem) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", s.Token, body with { noDataFor = "1m" });
+        Assert.Equal(HttpStatusCode.BadRequest, tooShort);
+        Assert.Equal("noDataFor", Assert.Single(shortProblem.GetProperty("errors").EnumerateArray()).GetProperty("field").GetString());
+        // Unchanged by the refused writes.
+        Assert.Equal(0.02, (await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}", s.Token)).GetProperty("condition").GetProperty("recoveryThreshold").GetDouble());
+    }
+}
