@@ -147,6 +147,9 @@ public class MaintenanceWindowTests(HostFixture fixture) : IClassFixture<HostFix
         Assert.Equal(["start"], (await ErrorsAsync(Body(start: "2027-01-03T02:00:00+01:00"))).Keys);
         Assert.Equal(["rrule"], (await ErrorsAsync(Body(rrule: "FREQ=DAILY;BYHOUR=3"))).Keys);
         Assert.Equal(["rrule"], (await ErrorsAsync(Body(rrule: "not a rule"))).Keys);
+        // A rule that parses but can never happen (30 February) is refused, rather than stored to fail every later read.
+        Assert.Contains("never happens", (await ErrorsAsync(Body(rrule: "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30")))["rrule"]);
+        Assert.Equal(["start"], (await ErrorsAsync(Body(start: "9999-12-31T23:00:00"))).Keys);
         Assert.Equal(["name"], (await ErrorsAsync(Body(name: new string('n', 101)))).Keys);
         Assert.Equal(["exceptions"], (await ErrorsAsync(Body(exceptions: Enumerable.Range(0, 101).Select(d => $"2027-01-03T02:{d % 60:00}:00").ToArray()))).Keys);
         Assert.Equal(["matchers"], (await ErrorsAsync(Body(matchers: Array.Empty<object>()))).Keys);
@@ -247,6 +250,8 @@ public class MaintenanceWindowTests(HostFixture fixture) : IClassFixture<HostFix
         }
         Assert.Equal("invalid-from", await RefusedAsync("?from=yesterday"));
         Assert.Equal("invalid-to", await RefusedAsync("?from=2027-01-01T00:00:00Z&to=2027-02-30T00:00:00Z"));
+        Assert.Equal("invalid-from", await RefusedAsync("?from=9999-12-31T00:00:00Z"));
+        Assert.Equal("invalid-from", await RefusedAsync("?from=0001-01-01T00:00:00Z&to=0001-01-02T00:00:00Z"));
         Assert.Equal("invalid-range", await RefusedAsync("?from=2027-01-01T00:00:00Z&to=2027-01-01T00:00:00Z"));
         Assert.Equal("invalid-range", await RefusedAsync("?from=2027-01-01T00:00:00Z&to=2026-12-01T00:00:00Z"));
         Assert.Equal("invalid-range", await RefusedAsync("?from=2027-01-01T00:00:00Z&to=2028-01-02T00:00:01Z"));

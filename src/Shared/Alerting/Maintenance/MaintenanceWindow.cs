@@ -40,6 +40,12 @@ public sealed record ValidMaintenanceWindow(string Name, string Rrule, LocalDate
 /// <summary>Checks maintenance window bodies: the scheduling fields by <see cref="MaintenanceWindowFields"/>, the matchers as silences'.</summary>
 public static class MaintenanceWindowValidator
 {
+    /// <summary>The earliest year a start (or an occurrences read) may be in.</summary>
+    public const int MinYear = 1970;
+
+    /// <summary>The latest year a start (or an occurrences read) may be in.</summary>
+    public const int MaxYear = 9000;
+
     private static readonly LocalDateTimePattern LocalPattern = LocalDateTimePattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd'T'HH':'mm':'ss");
 
     /// <summary>The valid window, or one error per wrong field (matchers: per matcher, <c>matchers[i]</c>).</summary>
@@ -53,9 +59,28 @@ public static class MaintenanceWindowValidator
         var errors = fieldErrors.Select(e => new FieldError(e.Key, e.Value)).ToList();
         var (matchers, matcherErrors) = AlertMatcherSet.Create(body.Matchers);
         errors.AddRange(matcherErrors);
+        if (schedule is not null && schedule.Start.Year is < MinYear or > MaxYear)
+        {
+            // Far from any real window, and near the ends of DateTimeOffset, where expanding it would overflow.
+            errors.Add(new("start", $"start must be between the years {MinYear} and {MaxYear}."));
+            schedule = null;
+        }
+        else if (schedule is not null && !HasAnOccurrence(schedule))
+        {
+            errors.Add(new("rrule", "The window never happens: the rule yields no occurrence from start (or every one is an exception)."));
+            schedule = null;
+        }
         if (schedule is null || matchers is null) return (null, errors);
         var exceptions = (body.Exceptions ?? []).Select(e => LocalPattern.Parse(e).Value).Distinct().Order().ToList();
         return (new ValidMaintenanceWindow(name!, rrule!, schedule.Start, schedule.Duration, body.TimeZone!, exceptions, matchers, body.SummaryAtEnd, schedule), errors);
+    }
+
+    // The first occurrence is looked for up to 400 years after the start: far past any rule a person writes, and
+    // bounded, since the schedule stops a rule that goes MaxUnmatchedIncrements steps without one.
+    private static bool HasAnOccurrence(MaintenanceSchedule schedule)
+    {
+        var first = schedule.Zone.AtLeniently(schedule.Start).ToDateTimeOffset() - TimeSpan.FromDays(2);
+        return schedule.Between(first, first.AddYears(400), 1).Count > 0;
     }
 
     /// <summary>A local date-time as the API writes it.</summary>

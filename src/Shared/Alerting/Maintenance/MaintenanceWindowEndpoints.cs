@@ -79,9 +79,11 @@ public sealed class MaintenanceWindowEndpoints(MaintenanceWindowStore store, Tim
     private static (DateTimeOffset? Value, IActionResult? Failure) Instant(HttpRequest request, string name)
     {
         if (request.Query[name].FirstOrDefault() is not { } text) return (null, null);
-        return Rfc3339.TryParse(text, out var value)
+        // Bounded years, so that the expansion's margins cannot overflow DateTimeOffset.
+        return Rfc3339.TryParse(text, out var value) && value.UtcDateTime.Year is >= MaintenanceWindowValidator.MinYear and <= MaintenanceWindowValidator.MaxYear
             ? (value.ToUniversalTime(), null)
-            : (null, ApiResults.BadRequest($"invalid-{name}", $"{name} must be an RFC 3339 timestamp, like 2027-01-03T00:00:00Z.", [new(name, "Must be an RFC 3339 timestamp.")]));
+            : (null, ApiResults.BadRequest($"invalid-{name}", $"{name} must be an RFC 3339 timestamp, like 2027-01-03T00:00:00Z, between the years 1970 and 9000.",
+                [new(name, "Must be an RFC 3339 timestamp between the years 1970 and 9000.")]));
     }
 
     private async Task<IActionResult> AnswerAsync(Func<Task<MaintenanceWrite>> write, bool created)
