@@ -85,6 +85,12 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["GET /api/v1/escalation-policies/{id}"] = "admin",
         ["PUT /api/v1/escalation-policies/{id}"] = "admin",
         ["DELETE /api/v1/escalation-policies/{id}"] = "admin",
+        ["GET /api/v1/maintenance-windows"] = "viewer",
+        ["GET /api/v1/maintenance-windows/{id}"] = "viewer",
+        ["GET /api/v1/maintenance-windows/{id}/occurrences"] = "viewer",
+        ["POST /api/v1/maintenance-windows"] = "admin",
+        ["PUT /api/v1/maintenance-windows/{id}"] = "admin",
+        ["DELETE /api/v1/maintenance-windows/{id}"] = "admin",
     };
 
     private static readonly string[] RoleOrder = ["viewer", "admin", "owner"];

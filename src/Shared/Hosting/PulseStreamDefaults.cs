@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PulseStream.Alerting;
+using PulseStream.Alerting.Maintenance;
 using PulseStream.Alerting.Routing;
 using PulseStream.Identity;
 using PulseStream.Messaging;
@@ -112,6 +113,7 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<AlertRuleEndpoints>();
         services.AddAlertRules();
         services.AddSilences();
+        services.AddMaintenanceWindows();
         services.AddDeliveries();
         services.AddChannels();
         return services;

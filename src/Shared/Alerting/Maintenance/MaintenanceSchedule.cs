@@ -1,5 +1,6 @@
 using Ical.Net.CalendarComponents;
 using Ical.Net.DataTypes;
+using Ical.Net.Evaluation;
 using NodaTime;
 using NodaTime.TimeZones;
 
@@ -25,6 +26,17 @@ public sealed class MaintenanceSchedule
     // A margin before "from" so that occurrences that started earlier but still overlap are found, whatever
     // offset changes lie between local and UTC time (at most a day).
     private static readonly TimeSpan LocalMargin = TimeSpan.FromDays(2);
+
+    /// <summary>
+    /// How many steps of its frequency a rule may take without an occurrence before its series is taken to have
+    /// ended. Without a bound, Ical.Net walks a rule that can never happen (<c>BYMONTH=2;BYMONTHDAY=30</c>) to the
+    /// year 9999, for seconds, and then throws. A rare but real rule goes far less long without one: a Monday that is a
+    /// leap day, on a DAILY rule, 40 years (14,610 days, 2072 to 2112). Walking this many steps takes a fraction of a
+    /// second, spent only when a write is checked (a rule that never happens is refused then).
+    /// </summary>
+    public const int MaxUnmatchedIncrements = 20_000;
+
+    private static readonly EvaluationOptions Bounded = new() { MaxUnmatchedIncrementsLimit = MaxUnmatchedIncrements };
 
     private readonly CalendarEvent _event;
     private readonly HashSet<LocalDateTime> _exceptions;
@@ -66,17 +78,24 @@ public sealed class MaintenanceSchedule
         var localFrom = LocalDateTime.FromDateTime(from.UtcDateTime - Duration - LocalMargin);
         var localTo = LocalDateTime.FromDateTime(to.UtcDateTime + LocalMargin);
         var searchFrom = localFrom < Start ? Start : localFrom;
-        foreach (var occurrence in _event.GetOccurrences(ToCal(searchFrom)))
+        try
         {
-            var local = LocalDateTime.FromDateTime(occurrence.Period.StartTime.Value);
-            if (local > localTo) break;
-            if (local < Start || _exceptions.Contains(local)) continue;
-            var start = Zone.ResolveLocal(local, Resolvers.LenientResolver).ToDateTimeOffset().ToUniversalTime();
-            var end = start + Duration;
-            if (end <= from) continue;
-            if (start >= to) break;
-            result.Add(new MaintenanceOccurrence(start, end));
-            if (result.Count >= limit) break;
+            foreach (var occurrence in _event.GetOccurrences(ToCal(searchFrom), Bounded))
+            {
+                var local = LocalDateTime.FromDateTime(occurrence.Period.StartTime.Value);
+                if (local > localTo) break;
+                if (local < Start || _exceptions.Contains(local)) continue;
+                var start = Zone.ResolveLocal(local, Resolvers.LenientResolver).ToDateTimeOffset().ToUniversalTime();
+                var end = start + Duration;
+                if (end <= from) continue;
+                if (start >= to) break;
+                result.Add(new MaintenanceOccurrence(start, end));
+                if (result.Count >= limit) break;
+            }
+        }
+        catch (Exception e) when (e is EvaluationLimitExceededException or EvaluationOutOfRangeException)
+        {
+            // The rule found nothing for MaxUnmatchedIncrements steps (or ran past year 9999): no more occurrences.
         }
         return result;
     }

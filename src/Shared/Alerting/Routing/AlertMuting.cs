@@ -30,6 +30,15 @@ public static class AlertMuting
         foreach (var (alertId, labels) in alerts)
             foreach (var (silence, matchers) in silences)
                 if (matchers.Matches(labels)) Keep(muted, alertId, new Muting("silence", silence.Id, silence.EndsAt));
+        // The tenant's maintenance windows, read once as its silences are: a window mutes the alerts it matches during
+        // the occurrence that covers now, until that occurrence ends (its next occurrence is decided when it starts).
+        var windows = await Maintenance.MaintenanceWindowStore.CompiledAsync(connection, transaction, tenantId, ct);
+        foreach (var (window, valid) in windows)
+        {
+            if (valid.Schedule.Covering(now) is not { } occurrence) continue;
+            foreach (var (alertId, labels) in alerts)
+                if (valid.Matchers.Matches(labels)) Keep(muted, alertId, new Muting("maintenance", window.Id, occurrence.End));
+        }
         return muted;
     }
 

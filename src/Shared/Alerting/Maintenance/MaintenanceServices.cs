@@ -1,0 +1,15 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace PulseStream.Alerting.Maintenance;
+
+public static class MaintenanceServices
+{
+    /// <summary>The maintenance-window routes: reading and changing a tenant's windows and listing their occurrences.</summary>
+    public static IServiceCollection AddMaintenanceWindows(this IServiceCollection services)
+    {
+        services.TryAddSingleton<MaintenanceWindowStore>();
+        services.TryAddSingleton<MaintenanceWindowEndpoints>();
+        return services;
+    }
+}
