@@ -108,12 +108,20 @@ public class MaintenanceScheduleTests
     [InlineData("FREQ=MINUTELY;INTERVAL=5")]
     [InlineData("FREQ=SECONDLY")]
     [InlineData("FREQ=DAILY;BYHOUR=1,2,3")]
+    [InlineData("FREQ=DAILY;COUNT=1001")] // expanded from its first occurrence at every check: COUNT bounds the cost
     [InlineData("not a rule")]
     [InlineData("")]
-    public void Rules_that_recur_faster_than_daily_or_do_not_parse_are_refused(string text)
+    public void Rules_that_recur_faster_than_daily_count_past_a_thousand_or_do_not_parse_are_refused(string text)
     {
         Assert.False(MaintenanceRecurrence.TryParse(text, out var rule, out var error));
         Assert.Null(rule);
         Assert.False(string.IsNullOrEmpty(error));
+    }
+
+    [Fact]
+    public void A_count_of_up_to_a_thousand_is_accepted()
+    {
+        Assert.True(MaintenanceRecurrence.TryParse("FREQ=DAILY;COUNT=1000", out var rule, out _));
+        Assert.Equal(1000, rule!.Count);
     }
 }
