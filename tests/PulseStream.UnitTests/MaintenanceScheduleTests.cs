@@ -124,4 +124,39 @@ public class MaintenanceScheduleTests
         Assert.True(MaintenanceRecurrence.TryParse("FREQ=DAILY;COUNT=1000", out var rule, out _));
         Assert.Equal(1000, rule!.Count);
     }
+
+    [Theory]
+    [InlineData("FREQ=DAILY")]
+    [InlineData("FREQ=DAILY;INTERVAL=3")]
+    [InlineData("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE")]
+    [InlineData("FREQ=WEEKLY;INTERVAL=3;BYDAY=SA;UNTIL=20300101T000000")]
+    [InlineData("FREQ=MONTHLY;BYDAY=1SU")]
+    [InlineData("FREQ=MONTHLY;BYDAY=-1FR")]
+    [InlineData("FREQ=MONTHLY;BYMONTHDAY=31")]
+    [InlineData("FREQ=MONTHLY;INTERVAL=5")]
+    [InlineData("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1")]
+    [InlineData("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29")]
+    [InlineData("FREQ=YEARLY;INTERVAL=4")]
+    public void A_series_started_long_ago_has_the_occurrences_it_would_have_from_its_start_whatever_order_it_is_asked_in(string rrule)
+    {
+        // Long series are re-seeded at one of their own occurrences so that each query walks days, not decades; the
+        // reference walks the whole series from its start (a COUNT that is never reached keeps it from re-seeding).
+        foreach (var start in new[] { new LocalDateTime(2001, 1, 31, 2, 30), new LocalDateTime(2010, 3, 28, 2, 30) })
+        {
+            var zone = DateTimeZoneProviders.Tzdb["Europe/Berlin"];
+            var reseeded = Schedule(rrule, "Europe/Berlin", start, TimeSpan.FromHours(2), new LocalDateTime(2029, 12, 31, 2, 30));
+            // COUNT and UNTIL exclude each other: the reference for an UNTIL series ends it by hand (at local midnight).
+            var until = rrule.Contains("UNTIL=", StringComparison.Ordinal) ? Utc(2029, 12, 31, 23, 0) : DateTimeOffset.MaxValue;
+            var whole = new MaintenanceSchedule(new Ical.Net.DataTypes.RecurrencePattern(rrule.Split(";UNTIL=")[0] + ";COUNT=100000"), start, TimeSpan.FromHours(2), zone,
+                [new LocalDateTime(2029, 12, 31, 2, 30)]);
+            List<DateTimeOffset> Reference(DateTimeOffset from, DateTimeOffset to) => Starts(whole, from, to).Where(t => t < until).ToList();
+            MaintenanceOccurrence? Covering(DateTimeOffset at) => whole.Covering(at) is { } o && o.Start < until ? o : null;
+            foreach (var (from, to) in new[] { (Utc(2012, 1, 1, 0, 0), Utc(2013, 1, 1, 0, 0)), (Utc(2024, 2, 1, 0, 0), Utc(2024, 4, 1, 0, 0)),
+                         (Utc(2029, 6, 1, 0, 0), Utc(2031, 1, 1, 0, 0)), (Utc(2036, 1, 1, 0, 0), Utc(2036, 3, 1, 0, 0)), (Utc(2005, 1, 1, 0, 0), Utc(2005, 6, 1, 0, 0)),
+                         (Utc(2036, 2, 1, 0, 0), Utc(2036, 2, 10, 0, 0)) })
+                Assert.Equal(Reference(from, to), Starts(reseeded, from, to));
+            foreach (var at in new[] { Utc(2024, 3, 1, 2, 0), Utc(2036, 2, 3, 1, 45), Utc(2020, 5, 31, 23, 0), Utc(2040, 1, 1, 1, 0) })
+                Assert.Equal(Covering(at), reseeded.Covering(at));
+        }
+    }
 }

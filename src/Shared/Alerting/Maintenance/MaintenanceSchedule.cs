@@ -38,8 +38,23 @@ public sealed class MaintenanceSchedule
 
     private static readonly EvaluationOptions Bounded = new() { MaxUnmatchedIncrementsLimit = MaxUnmatchedIncrements };
 
+    /// <summary>
+    /// How far past its seed a query may look before a rule without COUNT is re-seeded: Ical.Net walks every
+    /// occurrence from the seed on (about a microsecond each), so a daily window started years ago would cost
+    /// milliseconds at every muting decision.
+    /// </summary>
+    private const int ReseedAfterDays = 400;
+
+    // How far before a query the new seed is looked for: any occurrence from there on will do (see Seeded).
+    private const int ReseedMarginDays = 30;
+
     private readonly CalendarEvent _event;
+    private readonly RecurrencePattern _rule;
     private readonly HashSet<LocalDateTime> _exceptions;
+    private readonly Lock _gate = new();
+    private (LocalDateTime Start, CalendarEvent Event)? _seed;
+    private LocalDateTime? _endsBefore;
+    private List<LocalDateTime>? _finite;
 
     /// <summary>The window's local start (first occurrence candidate).</summary>
     public LocalDateTime Start { get; }
@@ -58,6 +73,7 @@ public sealed class MaintenanceSchedule
         Duration = duration;
         Zone = zone;
         _exceptions = [.. exceptions ?? []];
+        _rule = rule;
         _event = new CalendarEvent { DtStart = ToCal(start), RecurrenceRule = rule };
     }
 
@@ -78,11 +94,15 @@ public sealed class MaintenanceSchedule
         var localFrom = LocalDateTime.FromDateTime(from.UtcDateTime - Duration - LocalMargin);
         var localTo = LocalDateTime.FromDateTime(to.UtcDateTime + LocalMargin);
         var searchFrom = localFrom < Start ? Start : localFrom;
-        try
+        // A schedule is shared by every reader of its window (CompiledMaintenanceWindows), and its seed moves.
+        lock (_gate)
         {
-            foreach (var occurrence in _event.GetOccurrences(ToCal(searchFrom), Bounded))
+            if (_endsBefore is { } ended && searchFrom >= ended) return result;
+            var locals = _rule.Count is null
+                ? LocalStarts(Seeded(searchFrom), searchFrom)
+                : (_finite ??= LocalStarts(_event, Start).ToList()).SkipWhile(local => local < searchFrom);
+            foreach (var local in locals)
             {
-                var local = LocalDateTime.FromDateTime(occurrence.Period.StartTime.Value);
                 if (local > localTo) break;
                 if (local < Start || _exceptions.Contains(local)) continue;
                 var start = Zone.ResolveLocal(local, Resolvers.LenientResolver).ToDateTimeOffset().ToUniversalTime();
@@ -93,11 +113,53 @@ public sealed class MaintenanceSchedule
                 if (result.Count >= limit) break;
             }
         }
-        catch (Exception e) when (e is EvaluationLimitExceededException or EvaluationOutOfRangeException)
-        {
-            // The rule found nothing for MaxUnmatchedIncrements steps (or ran past year 9999): no more occurrences.
-        }
         return result;
+    }
+
+    /// <summary>
+    /// The event to expand a query from <paramref name="searchFrom"/> with, for a rule without COUNT: the window's
+    /// own, or one re-seeded at an occurrence of its own not after the query. From any of its occurrences on, such a
+    /// rule yields the same occurrences as from its start: every FREQ period is counted from the seed's period, and
+    /// the seed's period is one of the series' own, so the periods stay aligned (INTERVAL, BYDAY, BYSETPOS alike).
+    /// (With COUNT the count would start again: such a series, at most 1,000 occurrences, is listed once instead.)
+    /// </summary>
+    private CalendarEvent Seeded(LocalDateTime searchFrom)
+    {
+        var seed = _seed is { } current && current.Start <= searchFrom ? current : (Start: Start, Event: _event);
+        if (seed.Start.PlusDays(ReseedAfterDays) >= searchFrom) return seed.Event;
+        var from = searchFrom.PlusDays(-ReseedMarginDays);
+        var first = LocalStarts(seed.Event, from).Where(local => local >= from).Select(local => (LocalDateTime?)local).FirstOrDefault();
+        if (first is not { } next)
+        {
+            // The series is over (UNTIL passed): nothing from here on, without walking it again.
+            _endsBefore = from;
+            return seed.Event;
+        }
+        // The first occurrence from the margin on: every occurrence at or after a later query is at or after it.
+        var reseeded = new CalendarEvent { DtStart = ToCal(next), RecurrenceRule = _rule };
+        _seed = (next, reseeded);
+        return next <= searchFrom ? reseeded : seed.Event;
+    }
+
+    /// <summary>The local starts an event yields from <paramref name="from"/>, lazily, in order.</summary>
+    private static IEnumerable<LocalDateTime> LocalStarts(CalendarEvent calendarEvent, LocalDateTime from)
+    {
+        using var occurrences = calendarEvent.GetOccurrences(ToCal(from), Bounded).GetEnumerator();
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = occurrences.MoveNext();
+            }
+            catch (Exception e) when (e is EvaluationLimitExceededException or EvaluationOutOfRangeException)
+            {
+                // The rule found nothing for MaxUnmatchedIncrements steps (or ran past year 9999): no more occurrences.
+                more = false;
+            }
+            if (!more) yield break;
+            yield return LocalDateTime.FromDateTime(occurrences.Current.Period.StartTime.Value);
+        }
     }
 
     private static CalDateTime ToCal(LocalDateTime local) =>

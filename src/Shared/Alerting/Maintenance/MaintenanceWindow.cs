@@ -29,8 +29,9 @@ public sealed record MaintenanceWindow(Guid Id, string Name, string Rrule, strin
     /// <summary>
     /// The window's schedule and compiled matchers, checked again as on a write; null for a row that no longer
     /// validates (a time zone dropped from a later tz database), which then mutes nothing and lists no occurrences.
+    /// Compiled once per stored version of the window.
     /// </summary>
-    public ValidMaintenanceWindow? Compile() => MaintenanceWindowValidator.Validate(Body).Window;
+    public ValidMaintenanceWindow? Compile() => CompiledMaintenanceWindows.Of(this);
 }
 
 /// <summary>A window body checked field by field: its schedule, its compiled matchers and its canonical fields.</summary>
