@@ -43,7 +43,7 @@ public sealed class MaintenanceSchedule
     /// occurrence from the seed on (about a microsecond each), so a daily window started years ago would cost
     /// milliseconds at every muting decision.
     /// </summary>
-    private const int ReseedAfterDays = 400;
+    private const int ReseedAfterDays = 60;
 
     // How far before a query the new seed is looked for: any occurrence from there on will do (see Seeded).
     private const int ReseedMarginDays = 30;
