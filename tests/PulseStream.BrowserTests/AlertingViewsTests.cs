@@ -34,10 +34,10 @@ public sealed class AlertingViewsTests : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
-    private async Task<IPage> SignInAsync(string email, string password, string hash = "")
+    private async Task<IPage> SignInAsync(string email, string password, string hash = "", string? timeZone = null)
     {
         // Each page is its own tab: its own sessionStorage, so its own session.
-        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 1000 } });
+        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 1000 }, TimezoneId = timeZone });
         page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
         await page.GotoAsync(new Uri(_host.BaseUrl, "dashboard/" + hash).ToString());
         await page.FillAsync("#login-email", email);
@@ -259,6 +259,50 @@ public sealed class AlertingViewsTests : IAsyncLifetime
             await posting.CancelAsync();
             await poster;
         }
+    }
+
+    [Fact]
+    public async Task A_maintenance_window_made_in_Berlin_lists_its_occurrences_in_the_viewers_New_York_time_and_its_own()
+    {
+        var tenant = await NewTenantAsync("Browser Maintenance Co");
+        var page = await SignInAsync(tenant.OwnerEmail, Password, "#/maintenance", timeZone: "America/New_York");
+        await Assertions.Expect(page.Locator("#view-maintenance [data-state=empty]")).ToBeVisibleAsync();
+
+        // The first Sunday of next month at 02:00 in Berlin (never a clock change: those are on last Sundays).
+        var berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+        var newYork = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+        var month = DateTime.UtcNow.AddMonths(1);
+        var first = new DateTime(month.Year, month.Month, 1, 2, 0, 0, DateTimeKind.Unspecified);
+        while (first.DayOfWeek != DayOfWeek.Sunday) first = first.AddDays(1);
+        var utc = TimeZoneInfo.ConvertTimeToUtc(first, berlin);
+        var inNewYork = TimeZoneInfo.ConvertTimeFromUtc(utc, newYork);
+
+        await page.ClickAsync("#maintenance-new");
+        await page.FillAsync("#maintenance-name", "Monthly reports upgrade");
+        await page.SelectOptionAsync("#maintenance-preset", "FREQ=MONTHLY;BYDAY=1SU");
+        await page.FillAsync("#maintenance-start", first.ToString("yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await page.FillAsync("#maintenance-duration", "2h");
+        await page.FillAsync("#maintenance-zone", "Europe/Berlin");
+        await page.ClickAsync("#maintenance-save");
+        await Assertions.Expect(page.Locator("[data-error-for='matchers']")).ToBeVisibleAsync(); // an empty matcher matches everything
+        await page.FillAsync("#maintenance-form .matcher-value", "/v1/reports/.*");
+        await page.ClickAsync("#maintenance-save");
+
+        await Assertions.Expect(page.Locator("#maintenance-table tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#maintenance-detail")).ToBeVisibleAsync();
+        var row = page.Locator("#maintenance-occurrences tbody tr").First;
+        await Assertions.Expect(row).ToHaveAttributeAsync("data-start", new System.Text.RegularExpressions.Regex("^" + utc.ToString("yyyy-MM-dd'T'HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+        await Assertions.Expect(row.Locator("td").First).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^" + inNewYork.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+        await Assertions.Expect(row.Locator(".window-local")).ToHaveTextAsync(first.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(page.Locator("#maintenance-occurrences .window-local")).ToContainTextAsync(["02:00", "02:00"]);
+
+        // A Viewer reads the window and its occurrences, and has nothing to create or delete.
+        var viewer = await SignInAsync(await InviteAsync(tenant.OwnerEmail, "viewer"), Password, "#/maintenance");
+        await Assertions.Expect(viewer.Locator("#maintenance-table tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(viewer.Locator("#maintenance-new")).ToHaveCountAsync(0);
+        await viewer.ClickAsync("#maintenance-table tbody tr");
+        await Assertions.Expect(viewer.Locator("#maintenance-occurrences tbody tr").First).ToBeVisibleAsync();
+        await Assertions.Expect(viewer.Locator("#maintenance-delete")).ToHaveCountAsync(0);
     }
 
     [Fact]

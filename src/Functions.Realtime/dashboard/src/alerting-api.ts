@@ -272,3 +272,37 @@ export const listSilences = () => get<Page<Silence>>("/api/v1/silences");
 export const createSilence = (body: SilenceBody) => send<Silence>("POST", "/api/v1/silences", body);
 export const expireSilence = (silenceId: string) => send<void>("DELETE", `/api/v1/silences/${id(silenceId)}`);
 export const previewSilence = (matchers: Matcher[]) => send<{ matched: number; items: AlertItem[] }>("POST", "/api/v1/silences/preview", { matchers });
+
+// ---- maintenance windows -----------------------------------------------------
+
+export interface MaintenanceWindowBody {
+  name: string;
+  rrule: string;
+  /** The first occurrence's local date-time in timeZone, yyyy-MM-ddTHH:mm:ss. */
+  start: string;
+  duration: string;
+  timeZone: string;
+  exceptions: string[];
+  matchers: Matcher[];
+  summaryAtEnd: boolean;
+}
+
+export interface Occurrence {
+  start: string;
+  end: string;
+}
+
+export interface MaintenanceWindow extends MaintenanceWindowBody {
+  id: string;
+  createdBy: Person | null;
+  createdAt: string;
+  updatedAt: string;
+  currentOccurrence: Occurrence | null;
+  nextOccurrence: Occurrence | null;
+}
+
+export const listMaintenanceWindows = () => get<Page<MaintenanceWindow>>("/api/v1/maintenance-windows");
+export const createMaintenanceWindow = (body: MaintenanceWindowBody) => send<MaintenanceWindow>("POST", "/api/v1/maintenance-windows", body);
+export const deleteMaintenanceWindow = (windowId: string) => send<void>("DELETE", `/api/v1/maintenance-windows/${id(windowId)}`);
+export const listOccurrences = (windowId: string, from: string, to: string) =>
+  get<{ items: Occurrence[] }>(`/api/v1/maintenance-windows/${id(windowId)}/occurrences${q({ from, to })}`);

@@ -8,6 +8,7 @@ import { html } from "./ui/html";
 import { allows, RoleContext } from "./ui/role";
 import { AlertsView } from "./views/AlertsView";
 import { ChannelsView } from "./views/ChannelsView";
+import { MaintenanceView } from "./views/MaintenanceView";
 import { OverviewView } from "./views/OverviewView";
 import { RulesView } from "./views/RulesView";
 import { SilencesView } from "./views/SilencesView";
@@ -25,6 +26,7 @@ const TABS: Tab[] = [
   { view: "rules", label: "Rules" },
   { view: "channels", label: "Channels", role: "admin" },
   { view: "silences", label: "Silences", role: "admin" },
+  { view: "maintenance", label: "Maintenance" },
 ];
 
 function View({ route }: { route: Route }) {
@@ -35,6 +37,8 @@ function View({ route }: { route: Route }) {
       return html`<${RulesView} params=${route.params} />`;
     case "channels":
       return html`<${ChannelsView} params=${route.params} />`;
+    case "maintenance":
+      return html`<${MaintenanceView} params=${route.params} />`;
     case "silences":
       return html`<${SilencesView} params=${route.params} />`;
     default:

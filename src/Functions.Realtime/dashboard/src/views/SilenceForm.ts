@@ -3,11 +3,12 @@
 // mute, so nobody silences more (or less) than they meant to.
 
 import { useEffect, useState } from "preact/hooks";
-import { createSilence, MATCHER_NAMES, MATCHER_OPS, previewSilence, type AlertItem, type Matcher, type Silence } from "../alerting-api";
+import { createSilence, previewSilence, type AlertItem, type Matcher, type Silence } from "../alerting-api";
 import { describeError } from "../api";
 import { formatInt } from "../format";
 import { useAsync } from "../ui/async";
 import { FieldError, fieldErrorsOf, OtherErrors, type FieldErrors } from "../ui/field-errors";
+import { MatcherRows, matcherFields } from "./MatcherRows";
 import { formatGroup } from "../ui/format";
 import { html } from "../ui/html";
 import { StateBadge } from "./AlertsView";
@@ -74,7 +75,6 @@ export function SilenceForm({ initial, onSaved, onCancel }: { initial: Matcher[]
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const change = (i: number, patch: Partial<Matcher>) => setMatchers((ms) => ms.map((m, j) => (j === i ? { ...m, ...patch } : m)));
   const save = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -91,35 +91,11 @@ export function SilenceForm({ initial, onSaved, onCancel }: { initial: Matcher[]
       setBusy(false);
     }
   };
-  const shown = ["matchers", "endsAt", "comment", ...matchers.flatMap((_, i) => [`matchers[${i}]`, `matchers[${i}].name`, `matchers[${i}].op`, `matchers[${i}].value`])];
+  const shown = ["endsAt", "comment", ...matcherFields(matchers)];
 
   return html`<form class="card detail form" id="silence-form" aria-label="New silence" onSubmit=${save}>
     <div class="card-head"><h2>New silence</h2></div>
-    <fieldset>
-      <legend>Alerts it mutes: all of these must match</legend>
-      ${matchers.map(
-        (m, i) => html`<div class="matcher-row" data-matcher=${i}>
-          <label class="inline-field">label
-            <select class="matcher-name" value=${m.name} onChange=${(e: Event) => change(i, { name: (e.target as HTMLSelectElement).value })}>
-              ${MATCHER_NAMES.map((n) => html`<option value=${n}>${n}</option>`)}
-            </select></label>
-          <label class="inline-field">match
-            <select class="matcher-op" value=${m.op} onChange=${(e: Event) => change(i, { op: (e.target as HTMLSelectElement).value })}>
-              ${MATCHER_OPS.map((o) => html`<option value=${o}>${o}</option>`)}
-            </select></label>
-          <label class="inline-field">value
-            <input class="matcher-value" value=${m.value} maxLength=${1024} onInput=${(e: Event) => change(i, { value: (e.target as HTMLInputElement).value })} /></label>
-          ${matchers.length > 1
-            ? html`<button type="button" class="btn btn-small" aria-label=${`Remove matcher ${i + 1}`} onClick=${() => setMatchers((ms) => ms.filter((_, j) => j !== i))}>×</button>`
-            : null}
-          <${FieldError} errors=${errors} field=${`matchers[${i}]`} /><${FieldError} errors=${errors} field=${`matchers[${i}].value`} />
-        </div>`,
-      )}
-      ${matchers.length < 20
-        ? html`<button type="button" class="btn btn-small" id="silence-add-matcher" onClick=${() => setMatchers((ms) => [...ms, { name: "route", op: "=", value: "" }])}>Add matcher</button>`
-        : null}
-      <${FieldError} errors=${errors} field="matchers" />
-    </fieldset>
+    <${MatcherRows} matchers=${matchers} onChange=${setMatchers} errors=${errors} />
     <${Preview} matchers=${matchers} />
     <label class="field">for
       <select id="silence-duration" value=${String(hours)} onChange=${(e: Event) => setHours(Number((e.target as HTMLSelectElement).value))}>
