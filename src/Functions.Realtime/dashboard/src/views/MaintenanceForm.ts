@@ -4,8 +4,8 @@
 
 import { useState } from "preact/hooks";
 import { createMaintenanceWindow, type Matcher, type MaintenanceWindow } from "../alerting-api";
-import { describeError } from "../api";
-import { FieldError, fieldErrorsOf, OtherErrors, type FieldErrors } from "../ui/field-errors";
+import { FieldError, OtherErrors } from "../ui/field-errors";
+import { useFormSubmit } from "../ui/form-submit";
 import { html } from "../ui/html";
 import { matcherFields, MatcherRows } from "./MatcherRows";
 
@@ -36,29 +36,16 @@ export function MaintenanceForm({ onSaved, onCancel }: { onSaved: (w: Maintenanc
   const [timeZone, setTimeZone] = useState(viewerZone());
   const [exceptions, setExceptions] = useState("");
   const [matchers, setMatchers] = useState<Matcher[]>([{ name: "route", op: "=~", value: "" }]);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [failure, setFailure] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, failure, submit } = useFormSubmit();
 
-  const save = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setFailure(null);
-    try {
+  const save = (e: Event) =>
+    submit(e, async () => {
       const body = {
         name, rrule, start: withSeconds(start), duration, timeZone, matchers, summaryAtEnd: false,
         exceptions: exceptions.split(/[\n,]/).map((x) => withSeconds(x.trim())).filter(Boolean),
       };
       onSaved(await createMaintenanceWindow(body));
-    } catch (err) {
-      const fields = fieldErrorsOf(err);
-      setErrors(fields);
-      if (Object.keys(fields).length === 0) setFailure(describeError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const shown = ["name", "rrule", "start", "duration", "timeZone", "exceptions", ...matcherFields(matchers)];
 
   return html`<form class="card detail form" id="maintenance-form" aria-label="New maintenance window" onSubmit=${save}>

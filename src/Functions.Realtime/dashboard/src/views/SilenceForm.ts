@@ -7,7 +7,8 @@ import { createSilence, previewSilence, type AlertItem, type Matcher, type Silen
 import { describeError } from "../api";
 import { formatInt } from "../format";
 import { useAsync } from "../ui/async";
-import { FieldError, fieldErrorsOf, OtherErrors, type FieldErrors } from "../ui/field-errors";
+import { FieldError, OtherErrors } from "../ui/field-errors";
+import { useFormSubmit } from "../ui/form-submit";
 import { MatcherRows, matcherFields } from "./MatcherRows";
 import { formatGroup } from "../ui/format";
 import { html } from "../ui/html";
@@ -71,26 +72,13 @@ export function SilenceForm({ initial, onSaved, onCancel }: { initial: Matcher[]
   const [hours, setHours] = useState(2);
   const [comment, setComment] = useState("");
   const [expireOnResolve, setExpireOnResolve] = useState(initial.length > 0);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [failure, setFailure] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, errors, failure, submit } = useFormSubmit();
 
-  const save = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setFailure(null);
-    try {
+  const save = (e: Event) =>
+    submit(e, async () => {
       const endsAt = new Date(Date.now() + hours * 3_600_000).toISOString();
       onSaved(await createSilence({ matchers, endsAt, comment, expireOnResolve }));
-    } catch (err) {
-      const fields = fieldErrorsOf(err);
-      setErrors(fields);
-      if (Object.keys(fields).length === 0) setFailure(describeError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const shown = ["endsAt", "comment", ...matcherFields(matchers)];
 
   return html`<form class="card detail form" id="silence-form" aria-label="New silence" onSubmit=${save}>
