@@ -35,6 +35,9 @@ export interface Muting {
 export interface AlertItem extends Alert {
   group: string | null;
   silenced?: Muting | null;
+  /** Changing state too often (the rule's flapDetection): one open incident, notified once that it flaps. */
+  flapping?: boolean;
+  flappingSince?: string | null;
   firingAt?: string | null;
   acknowledgedAt?: string | null;
   acknowledgedBy?: Person | null;
@@ -104,6 +107,16 @@ export interface RuleCondition {
   filters?: { route?: string | null; method?: string | null; environment?: string | null; consumerId?: string | null } | null;
   groupBy?: string[] | null;
   minRequests?: number | null;
+  /** Hysteresis: a firing alert resolves only once the value is past this on the recovering side. */
+  recoveryThreshold?: number | null;
+}
+
+export const NO_DATA = ["ok", "alerting", "keepState"] as const;
+
+/** Flap detection: more than `changes` state changes within `within` mark the alert group flapping. */
+export interface FlapDetection {
+  changes: number;
+  within: string;
 }
 
 export interface RuleBody {
@@ -114,6 +127,13 @@ export interface RuleBody {
   for: string | null;
   channelIds: string[];
   escalationPolicyId?: string | null;
+  keepFiringFor?: string | null;
+  noData?: string | null;
+  noDataFor?: string | null;
+  groupWait?: string | null;
+  groupInterval?: string | null;
+  repeatInterval?: string | null;
+  flapDetection?: FlapDetection | null;
 }
 
 export interface RuleEvaluation {
@@ -306,3 +326,43 @@ export const createMaintenanceWindow = (body: MaintenanceWindowBody) => send<Mai
 export const deleteMaintenanceWindow = (windowId: string) => send<void>("DELETE", `/api/v1/maintenance-windows/${id(windowId)}`);
 export const listOccurrences = (windowId: string, from: string, to: string) =>
   get<{ items: Occurrence[] }>(`/api/v1/maintenance-windows/${id(windowId)}/occurrences${q({ from, to })}`);
+
+// ---- escalation policies -----------------------------------------------------
+
+export interface EscalationStep {
+  /** How long the alert has gone unacknowledged since the step before (the first: since it fired), e.g. "5m". */
+  delay: string;
+  channelIds: string[];
+  userIds: string[];
+}
+
+export interface EscalationPolicyBody {
+  name: string;
+  steps: EscalationStep[];
+  repeat: number;
+  ackTimeout: string | null;
+}
+
+export interface EscalationPolicy extends EscalationPolicyBody {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const listEscalationPolicies = () => get<Page<EscalationPolicy>>("/api/v1/escalation-policies");
+export const getEscalationPolicy = (policyId: string) => get<EscalationPolicy>(`/api/v1/escalation-policies/${id(policyId)}`);
+export const createEscalationPolicy = (body: EscalationPolicyBody) => send<EscalationPolicy>("POST", "/api/v1/escalation-policies", body);
+export const updateEscalationPolicy = (policyId: string, body: EscalationPolicyBody) =>
+  send<EscalationPolicy>("PUT", `/api/v1/escalation-policies/${id(policyId)}`, body);
+export const deleteEscalationPolicy = (policyId: string) => send<void>("DELETE", `/api/v1/escalation-policies/${id(policyId)}`);
+
+// ---- members (Functions.Realtime) --------------------------------------------
+
+export interface Member {
+  id: string;
+  email: string;
+  role: string;
+  status: string;
+}
+
+export const listMembers = () => api<Page<Member>>("/api/v1/users");

@@ -8,6 +8,7 @@ import { html } from "./ui/html";
 import { allows, RoleContext } from "./ui/role";
 import { AlertsView } from "./views/AlertsView";
 import { ChannelsView } from "./views/ChannelsView";
+import { EscalationView } from "./views/EscalationView";
 import { MaintenanceView } from "./views/MaintenanceView";
 import { OverviewView } from "./views/OverviewView";
 import { RulesView } from "./views/RulesView";
@@ -25,6 +26,7 @@ const TABS: Tab[] = [
   { view: "alerts", label: "Alerts" },
   { view: "rules", label: "Rules" },
   { view: "channels", label: "Channels", role: "admin" },
+  { view: "escalation", label: "Escalation", role: "admin" },
   { view: "silences", label: "Silences", role: "admin" },
   { view: "maintenance", label: "Maintenance" },
 ];
@@ -39,6 +41,8 @@ function View({ route }: { route: Route }) {
       return html`<${ChannelsView} params=${route.params} />`;
     case "maintenance":
       return html`<${MaintenanceView} params=${route.params} />`;
+    case "escalation":
+      return html`<${EscalationView} params=${route.params} />`;
     case "silences":
       return html`<${SilencesView} params=${route.params} />`;
     default:

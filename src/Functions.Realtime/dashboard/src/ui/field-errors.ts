@@ -6,7 +6,11 @@ import { html } from "./html";
 
 export type FieldErrors = Record<string, string>;
 
-export function fieldErrorsOf(err: unknown): FieldErrors {
+/**
+ * By field; with `indexed`, an error that names an item (`{field: "steps.delay", index: 1}`) is keyed
+ * `steps[1].delay` (`steps[1]` for the item itself), so a form of repeated rows shows it on its row.
+ */
+export function fieldErrorsOf(err: unknown, indexed = false): FieldErrors {
   if (!(err instanceof ApiError) || err.status !== 400) return {};
   const raw = err.problem?.errors;
   const out: FieldErrors = {};
@@ -16,11 +20,21 @@ export function fieldErrorsOf(err: unknown): FieldErrors {
     out[f] = out[f] ? `${out[f]} ${m}` : m;
   };
   if (Array.isArray(raw)) {
-    for (const e of raw) if (e && typeof e === "object") add((e as { field?: unknown }).field, (e as { message?: unknown }).message);
+    for (const e of raw) {
+      if (!e || typeof e !== "object") continue;
+      const { field, message, index } = e as { field?: unknown; message?: unknown; index?: unknown };
+      add(indexed && typeof index === "number" && typeof field === "string" ? atIndex(field, index) : field, message);
+    }
   } else if (raw && typeof raw === "object") {
     for (const [f, m] of Object.entries(raw as Record<string, unknown>)) add(f, Array.isArray(m) ? m.join(" ") : m);
   }
   return out;
+}
+
+/** "steps.delay" of item 1 → "steps[1].delay"; "steps" → "steps[1]". */
+export function atIndex(field: string, index: number): string {
+  const dot = field.indexOf(".");
+  return dot < 0 ? `${field}[${index}]` : `${field.slice(0, dot)}[${index}]${field.slice(dot)}`;
 }
 
 /** The message for one field, shown under its input (and nothing when there is none). */

@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { describeError } from "../api";
 import { fieldErrorsOf, type FieldErrors } from "./field-errors";
 
-export function useFormSubmit(): { busy: boolean; errors: FieldErrors; failure: string | null; submit: (e: Event, run: () => Promise<void>) => Promise<void> } {
+export function useFormSubmit(indexed = false): { busy: boolean; errors: FieldErrors; failure: string | null; submit: (e: Event, run: () => Promise<void>) => Promise<void> } {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -17,7 +17,7 @@ export function useFormSubmit(): { busy: boolean; errors: FieldErrors; failure: 
     try {
       await run();
     } catch (err) {
-      const fields = fieldErrorsOf(err);
+      const fields = fieldErrorsOf(err, indexed);
       setErrors(fields);
       if (Object.keys(fields).length === 0) setFailure(describeError(err));
     } finally {

@@ -11,7 +11,7 @@ import { formatGroup, formatPerson, formatTime, formatValue } from "../ui/format
 import { html } from "../ui/html";
 import { useRole } from "../ui/role";
 import { Async, Empty, ErrorState } from "../ui/states";
-import { SeverityBadge, SilencedBadge, StateBadge } from "./AlertsView";
+import { FlappingBadge, SeverityBadge, SilencedBadge, StateBadge } from "./AlertsView";
 import { matchersParam } from "./SilenceForm";
 
 /** The matchers that silence this alert and no other: its rule and, when it has one, its group. */
@@ -89,13 +89,14 @@ export function AlertDetailPanel({ id, tick, onChanged }: { id: string; tick: nu
       ${(a: AlertDetail) => html`<div>
         <div class="detail-head">
           <${StateBadge} state=${a.state} /> <${SeverityBadge} severity=${a.severity} />
-          <strong class="detail-title">${a.ruleName}</strong> <${SilencedBadge} alert=${a} />
+          <strong class="detail-title">${a.ruleName}</strong> <${FlappingBadge} alert=${a} /> <${SilencedBadge} alert=${a} />
         </div>
         <dl class="facts">
           <dt>Group</dt><dd>${formatGroup(a.group)}</dd>
           <dt>Value</dt><dd>${formatValue(a.value)}</dd>
           <dt>Started</dt><dd>${formatTime(a.startedAt)}</dd>
           <dt>Firing</dt><dd>${formatTime(a.firingAt)}</dd>
+          ${a.flapping ? html`<dt>Flapping since</dt><dd id="alert-flapping-since">${formatTime(a.flappingSince)}</dd>` : null}
           <dt>Acknowledged</dt><dd id="alert-acknowledged">${a.acknowledgedAt ? `${formatTime(a.acknowledgedAt)} by ${formatPerson(a.acknowledgedBy)}` : "—"}</dd>
           <dt>Resolved</dt><dd id="alert-resolved">${a.resolvedAt ? `${formatTime(a.resolvedAt)}${a.resolvedBy ? ` by ${formatPerson(a.resolvedBy)}` : ""}${a.resolvedReason ? ` (${a.resolvedReason})` : ""}` : "—"}</dd>
         </dl>

@@ -27,6 +27,13 @@ export function SilencedBadge({ alert }: { alert: AlertItem }) {
   return html`<span class="silenced-badge" data-silenced=${m.kind} title=${`${what} by ${m.kind} ${m.id}`}>${what} until ${formatTime(m.until)}</span>`;
 }
 
+/** "flapping" on an alert that changes state too often (its rule's flapDetection); absent unless `flapping` is true. */
+export function FlappingBadge({ alert }: { alert: AlertItem }) {
+  if (alert.flapping !== true) return null;
+  const since = alert.flappingSince ? ` since ${formatTime(alert.flappingSince)}` : "";
+  return html`<span class="flapping-badge" data-flapping="true" title=${`Changing state too often${since}: notified once, not at every change`}>flapping</span>`;
+}
+
 export function SeverityBadge({ severity }: { severity: string }) {
   const sev = String(severity || "info").toLowerCase();
   return html`<span class=${`badge sev-${sev}`}>${sev}</span>`;
@@ -94,7 +101,7 @@ export function AlertsView({ params }: { params: Params }) {
                 ${[...d.items, ...more.items].map(
                   (a) => html`<tr key=${a.id} data-alert-id=${a.id} data-state=${a.state} class=${`clickable ${a.id === selected ? "selected" : ""}`}
                       onClick=${() => setParams({ id: a.id })}>
-                    <td><${StateBadge} state=${a.state} /> <${SilencedBadge} alert=${a} /></td>
+                    <td><${StateBadge} state=${a.state} /> <${FlappingBadge} alert=${a} /> <${SilencedBadge} alert=${a} /></td>
                     <td><${SeverityBadge} severity=${a.severity} /></td>
                     <td><a href=${`#/alerts?${new URLSearchParams({ ...params, id: a.id })}`} onClick=${(e: Event) => e.stopPropagation()}>${a.ruleName}</a></td>
                     <td class="t-route">${formatGroup(a.group)}</td>

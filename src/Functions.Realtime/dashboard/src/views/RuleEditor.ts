@@ -8,12 +8,15 @@ import {
   getRule,
   GROUP_BY,
   listChannels,
+  listEscalationPolicies,
   METRICS,
+  NO_DATA,
   OPERATORS,
   previewRule,
   SEVERITIES,
   updateRule,
   type Channel,
+  type EscalationPolicy,
   type Rule,
   type RuleBody,
   type RulePreview,
@@ -43,7 +46,22 @@ interface Form {
   groupBy: string[];
   minRequests: string;
   channelIds: string[];
+  escalationPolicyId: string;
+  // Flap control and no data; empty: the API's default (sent only when set).
+  recoveryThreshold: string;
+  keepFiringFor: string;
+  noData: string;
+  noDataFor: string;
+  groupWait: string;
+  groupInterval: string;
+  repeatInterval: string;
+  flap: boolean;
+  flapChanges: string;
+  flapWithin: string;
 }
+
+/** The API's defaults for the notification timing (a value equal to its default is shown as empty). */
+export const RULE_DEFAULTS = { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h", keepFiringFor: "0s" };
 
 const BLANK: Form = {
   name: "",
@@ -61,7 +79,21 @@ const BLANK: Form = {
   groupBy: [],
   minRequests: "",
   channelIds: [],
+  escalationPolicyId: "",
+  recoveryThreshold: "",
+  keepFiringFor: "",
+  noData: "ok",
+  noDataFor: "",
+  groupWait: "",
+  groupInterval: "",
+  repeatInterval: "",
+  flap: false,
+  flapChanges: "4",
+  flapWithin: "30m",
 };
+
+/** A value read back, or empty when it is the default (so a later change of the default applies). */
+const unlessDefault = (v: string | null | undefined, d: string) => (v == null || v === d ? "" : v);
 
 function toForm(r: Rule): Form {
   const c = r.condition;
@@ -82,16 +114,42 @@ function toForm(r: Rule): Form {
     groupBy: c.groupBy ?? [],
     minRequests: c.minRequests == null ? "" : String(c.minRequests),
     channelIds: r.channelIds ?? [],
+    escalationPolicyId: r.escalationPolicyId ?? "",
+    recoveryThreshold: c.recoveryThreshold == null ? "" : String(c.recoveryThreshold),
+    keepFiringFor: unlessDefault(r.keepFiringFor, RULE_DEFAULTS.keepFiringFor),
+    noData: r.noData ?? "ok",
+    noDataFor: unlessDefault(r.noDataFor, c.window), // read back as the window when the rule leaves it out
+    groupWait: unlessDefault(r.groupWait, RULE_DEFAULTS.groupWait),
+    groupInterval: unlessDefault(r.groupInterval, RULE_DEFAULTS.groupInterval),
+    repeatInterval: unlessDefault(r.repeatInterval, RULE_DEFAULTS.repeatInterval),
+    flap: r.flapDetection != null,
+    flapChanges: r.flapDetection ? String(r.flapDetection.changes) : BLANK.flapChanges,
+    flapWithin: r.flapDetection?.within ?? BLANK.flapWithin,
   };
 }
 
 const orNull = (s: string) => (s.trim() === "" ? null : s.trim());
 
-/** The body sent to the API; numbers the browser cannot read are sent as they are, for the API to name. */
-function toBody(f: Form): RuleBody {
+/**
+ * The body sent to the API; numbers the browser cannot read are sent as they are, for the API to name. The optional
+ * fields go only when set (`flapDetection: null` only to turn off what the rule had), so a server that does not know
+ * one yet is not sent it.
+ */
+export function toBody(f: Form, hadFlapDetection = false): RuleBody {
   const num = (s: string) => (s.trim() === "" ? NaN : Number(s));
   const threshold = num(f.threshold);
   const min = num(f.minRequests);
+  const recovery = num(f.recoveryThreshold);
+  const changes = num(f.flapChanges);
+  const optional: Partial<RuleBody> = {};
+  for (const key of ["keepFiringFor", "noDataFor", "groupWait", "groupInterval", "repeatInterval"] as const) {
+    const v = orNull(f[key]);
+    if (v !== null) optional[key] = v;
+  }
+  if (f.noData !== "ok") optional.noData = f.noData;
+  if (f.flap)
+    optional.flapDetection = { changes: Number.isFinite(changes) ? changes : (f.flapChanges as unknown as number), within: f.flapWithin.trim() };
+  else if (hadFlapDetection) optional.flapDetection = null;
   const filters = { route: orNull(f.route), method: orNull(f.method), environment: orNull(f.environment), consumerId: orNull(f.consumerId) };
   return {
     name: f.name.trim(),
@@ -106,9 +164,12 @@ function toBody(f: Form): RuleBody {
       filters: Object.values(filters).some((v) => v !== null) ? filters : null,
       groupBy: f.groupBy.length ? f.groupBy : null,
       minRequests: Number.isFinite(min) ? min : null,
+      ...(f.recoveryThreshold.trim() === "" ? {} : { recoveryThreshold: Number.isFinite(recovery) ? recovery : (f.recoveryThreshold as unknown as number) }),
     },
     for: orNull(f.for),
     channelIds: f.channelIds,
+    escalationPolicyId: orNull(f.escalationPolicyId),
+    ...optional,
   };
 }
 
@@ -117,11 +178,14 @@ function localErrors(f: Form): FieldErrors {
   const e: FieldErrors = {};
   if (f.threshold.trim() === "" || !Number.isFinite(Number(f.threshold))) e["condition.threshold"] = "Must be a number.";
   if (f.minRequests.trim() !== "" && !Number.isInteger(Number(f.minRequests))) e["condition.minRequests"] = "Must be a whole number.";
+  if (f.recoveryThreshold.trim() !== "" && !Number.isFinite(Number(f.recoveryThreshold))) e["condition.recoveryThreshold"] = "Must be a number.";
+  if (f.flap && !(Number.isInteger(Number(f.flapChanges)) && Number(f.flapChanges) >= 1)) e["flapDetection.changes"] = "Must be a whole number, at least 1.";
   return e;
 }
 
 const FIELDS = ["name", "severity", "for", "channelIds", "condition", "condition.type", "condition.metric", "condition.operator", "condition.threshold",
-  "condition.window", "condition.filters", "condition.groupBy", "condition.minRequests"];
+  "condition.window", "condition.filters", "condition.groupBy", "condition.minRequests", "condition.recoveryThreshold", "escalationPolicyId",
+  "keepFiringFor", "noData", "noDataFor", "groupWait", "groupInterval", "repeatInterval", "flapDetection", "flapDetection.changes", "flapDetection.within"];
 
 export const PREVIEW_RANGES = ["1h", "6h", "24h", "7d"];
 
@@ -130,6 +194,7 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
   const isNew = id === "new";
   const loaded = useAsync(() => (isNew ? Promise.resolve(null) : getRule(id)), [id]);
   const channels = useAsync(() => (isAdmin ? listChannels() : Promise.resolve({ items: [] as Channel[] })), [isAdmin]);
+  const policies = useAsync(() => (isAdmin ? listEscalationPolicies() : Promise.resolve({ items: [] as EscalationPolicy[] })), [isAdmin]);
   const [form, setFormState] = useState<Form>(BLANK);
   // The latest form, updated as the person types (a submit right after an input reads it, not a stale render's copy).
   const latest = useRef<Form>(BLANK);
@@ -169,7 +234,8 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
     if (Object.keys(local).length > 0) return;
     setSaving(true);
     try {
-      const rule = isNew ? await createRule(toBody(form)) : await updateRule(id, toBody(form));
+      const hadFlap = loaded.data?.flapDetection != null;
+      const rule = isNew ? await createRule(toBody(form)) : await updateRule(id, toBody(form, hadFlap));
       setSaved(true);
       onSaved(rule.id);
     } catch (err) {
@@ -197,7 +263,7 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
     if (Object.keys(local).length > 0) return;
     setPreview({ loading: true });
     try {
-      setPreview({ loading: false, data: await previewRule(toBody(form), range) });
+      setPreview({ loading: false, data: await previewRule(toBody(form, loaded.data?.flapDetection != null), range) });
     } catch (err) {
       const byField = fieldErrorsOf(err);
       if (Object.keys(byField).length > 0) setErrors(byField);
@@ -211,10 +277,10 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
       aria-invalid=${errors[name] ? "true" : "false"} ...${attrs} />
     <${FieldError} errors=${errors} field=${name} />
   </label>`;
-  const select = (label: string, key: keyof Form, name: string, options: string[]) => html`<label class="field">
+  const select = (label: string, key: keyof Form, name: string, options: (string | [string, string])[]) => html`<label class="field">
     <span>${label}</span>
     <select id=${`rule-${key}`} name=${key} value=${form[key] as string} onChange=${input(key)} disabled=${readOnly}>
-      ${options.map((o) => html`<option value=${o}>${o}</option>`)}
+      ${options.map((o) => (typeof o === "string" ? html`<option value=${o}>${o}</option>` : html`<option value=${o[0]}>${o[1]}</option>`))}
     </select>
     <${FieldError} errors=${errors} field=${name} />
   </label>`;
@@ -257,6 +323,46 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
           </div>
           <${FieldError} errors=${errors} field="condition.groupBy" />
         </div>
+      </fieldset>
+      <fieldset id="rule-flap-control">
+        <legend>Flap control and no data</legend>
+        <div class="form-row">
+          ${field("Recovery threshold (resolves only past it)", "recoveryThreshold", "condition.recoveryThreshold", { inputMode: "decimal", placeholder: "the threshold" })}
+          ${field("Keep firing for", "keepFiringFor", "keepFiringFor", { placeholder: RULE_DEFAULTS.keepFiringFor })}
+        </div>
+        <div class="form-row">
+          ${select("With no data", "noData", "noData", NO_DATA.map((v): [string, string] => [v, v === "ok" ? "ok (resolves)" : v === "alerting" ? "alerting (fires)" : "keepState (no change)"]))}
+          ${field("No data for", "noDataFor", "noDataFor", { placeholder: form.window.trim() || "the window" })}
+        </div>
+        <div class="form-row">
+          <label class="field checkbox"><input type="checkbox" id="rule-flap" checked=${form.flap} disabled=${readOnly}
+            onChange=${(e: Event) => set({ flap: (e.target as HTMLInputElement).checked })} /> <span>detect flapping</span></label>
+          ${form.flap
+            ? html`${field("More state changes than", "flapChanges", "flapDetection.changes", { inputMode: "numeric" })}
+                ${field("Within", "flapWithin", "flapDetection.within", { placeholder: "30m" })}`
+            : null}
+        </div>
+        <${FieldError} errors=${errors} field="flapDetection" />
+      </fieldset>
+      <fieldset id="rule-notification-timing">
+        <legend>Notifications</legend>
+        <div class="form-row">
+          ${field("Group wait", "groupWait", "groupWait", { placeholder: RULE_DEFAULTS.groupWait })}
+          ${field("Group interval", "groupInterval", "groupInterval", { placeholder: RULE_DEFAULTS.groupInterval })}
+          ${field("Repeat interval", "repeatInterval", "repeatInterval", { placeholder: RULE_DEFAULTS.repeatInterval })}
+        </div>
+        ${isAdmin
+          ? select("Escalation policy", "escalationPolicyId", "escalationPolicyId", [
+              ["", "none"],
+              ...(policies.data?.items ?? []).map((p): [string, string] => [p.id, p.name]),
+              // A policy the list has not (yet) brought keeps its id, so a save does not drop it.
+              ...(form.escalationPolicyId && !policies.data?.items.some((p) => p.id === form.escalationPolicyId)
+                ? [[form.escalationPolicyId, policies.loading ? "…" : `${form.escalationPolicyId.slice(0, 8)}…`] as [string, string]]
+                : []),
+            ])
+          : form.escalationPolicyId
+            ? html`<p class="muted" id="rule-escalation-note">Escalates with a policy (Admins see which).</p>`
+            : null}
       </fieldset>
       ${isAdmin
         ? html`<div class="field" role="group" aria-label="Channels">
