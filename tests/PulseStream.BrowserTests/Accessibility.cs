@@ -14,7 +14,7 @@ public static class Accessibility
         var result = await page.RunAxe();
         var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
         Assert.True(serious.Count == 0, $"{what}: axe found " + string.Join("; ", serious.Select(v =>
-            $"{v.Impact} {v.Id} ({v.Help}) at {string.Join(", ", v.Nodes.Take(5).Select(n => n.Target?.ToString() ?? n.Html))}")));
+            $"{v.Impact} {v.Id} ({v.Help}) at {string.Join(", ", v.Nodes.Take(5).Select(n => $"{n.Target} [{string.Join(" ", n.Any.Concat(n.All).Select(c => c.Message))}]"))}")));
     }
 
     /// <summary>Every input, select and textarea in <paramref name="scope"/> has an accessible name from a label or ARIA.</summary>

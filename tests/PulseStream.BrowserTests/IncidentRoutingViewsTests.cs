@@ -290,7 +290,7 @@ public sealed class IncidentRoutingViewsTests(IncidentRoutingHost fixture) : ICl
         }
 
         await CheckAsync("silences", "#/silences", "#silences-table tbody tr", "#view-silences");
-        await CheckAsync("new silence", "#/silences?new=1", "#silence-preview[data-matched]", "#view-silences");
+        await CheckAsync("new silence", "#/silences?new=1", "#silence-preview:has-text('Matches')", "#view-silences");
         await CheckAsync("maintenance", "#/maintenance", "#maintenance-table tbody tr", "#view-maintenance");
         await CheckAsync("maintenance window", $"#/maintenance?id={window.GetProperty("id").GetString()}", "#maintenance-occurrences tbody tr", "#view-maintenance");
         await CheckAsync("new maintenance window", "#/maintenance?id=new", "#maintenance-form", "#view-maintenance");
