@@ -43,7 +43,8 @@ public sealed class AlertingViewsTests : IAsyncLifetime
         await page.FillAsync("#login-email", email);
         await page.FillAsync("#login-password", password);
         await page.ClickAsync("#login-submit");
-        await Assertions.Expect(page.Locator("#nav")).ToBeVisibleAsync();
+        // Signing in hashes the password: seconds on a loaded machine.
+        await Assertions.Expect(page.Locator("#nav")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         return page;
     }
 

@@ -8,6 +8,8 @@ public static class HeadlessChromium
 {
     public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
     {
+        // 15 s rather than Playwright's 5 s for each expectation: the tests share two cores with the host and its database.
+        Assertions.SetDefaultExpectTimeout(15_000);
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -50,7 +50,8 @@ public sealed class IncidentRoutingViewsTests(IncidentRoutingHost fixture) : ICl
         await page.FillAsync("#login-email", email);
         await page.FillAsync("#login-password", Password);
         await page.ClickAsync("#login-submit");
-        await Assertions.Expect(page.Locator("#nav")).ToBeVisibleAsync();
+        // Signing in hashes the password: seconds on a loaded machine.
+        await Assertions.Expect(page.Locator("#nav")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         return page;
     }
 
