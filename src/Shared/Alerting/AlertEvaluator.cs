@@ -10,8 +10,10 @@ namespace PulseStream.Alerting;
 
 /// <summary>
 /// An alert as the API, the live feed and notifications show it: the contract's fields, then when it fired, who
-/// acknowledged and resolved it and why it resolved, and the silence or maintenance window muting it now (written as
-/// null when not, so every reader sees every field).
+/// acknowledged and resolved it and why it resolved, the silence or maintenance window muting it now (written as
+/// null when not, so every reader sees every field), and whether it flaps (<see cref="AlertFlapping"/>): an open alert
+/// marked flapping, since when. <see cref="FlappingStarted"/> is no field: it tells the notices that this change
+/// started its flapping (<c>alert.flapping</c>).
 /// </summary>
 public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string State, string Severity, DateTimeOffset StartedAt, double? Value, string Group,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? FiringAt = null,
@@ -20,7 +22,10 @@ public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string Sta
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? ResolvedAt = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] AlertActor? ResolvedBy = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? ResolvedReason = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Routing.Muting? Silenced = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Routing.Muting? Silenced = null,
+    bool Flapping = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? FlappingSince = null,
+    [property: JsonIgnore] bool FlappingStarted = false);
 
 /// <summary>A person who acted on an alert (the e-mail is null once they left the tenant).</summary>
 public sealed record AlertActor(Guid UserId, string? Email);
@@ -196,9 +201,12 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
                     : [];
                 var selection = RuleGroupSelection.From(answers[rule.Id], ruleOpen.Keys, bound, known);
                 var silent = await SilenceAsync(connection, transaction, tenantId, rule, selection.WithoutData, now, bound, ct);
-                var decisions = selection.Measured.Select(m => Decide(rule, m.GroupKey, m, ruleOpen, now, silent: false))
-                    .Concat(selection.WithoutData.Select(group => Decide(rule, group, null, ruleOpen, now, silent(group))))
-                    .Where(d => d.Transition != AlertTransition.None).ToList();
+                var flaps = rule.Flap is null ? new Dictionary<string, FlapHistory>() : await AlertFlapStore.ReadAsync(connection, transaction, tenantId, rule.Id,
+                    selection.Measured.Select(m => m.GroupKey).Concat(selection.WithoutData).ToArray(), ct);
+                var all = selection.Measured.Select(m => Decide(rule, m.GroupKey, m, ruleOpen, flaps, now, silent: false))
+                    .Concat(selection.WithoutData.Select(group => Decide(rule, group, null, ruleOpen, flaps, now, silent(group)))).ToList();
+                if (rule.Flap is not null) await AlertFlapStore.SaveAsync(connection, transaction, tenantId, rule, all, now, ct);
+                var decisions = all.Where(d => d.Transition != AlertTransition.None).ToList();
                 await AlertClearing.ApplyAsync(connection, transaction, tenantId, decisions, now, ct);
                 changed.AddRange(await AlertTransitions.ApplyAsync(connection, transaction, tenantId, rule,
                     decisions.Where(d => AlertClearing.ChangesState(d.Transition)).ToList(), now, ct));
@@ -212,13 +220,17 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
     private static Dictionary<string, OpenAlert> OpenOf(Dictionary<Guid, Dictionary<string, OpenAlert>> open, Guid ruleId) =>
         open.TryGetValue(ruleId, out var alerts) ? alerts : [];
 
-    private static AlertDecision Decide(AlertRule rule, string group, GroupValue? measured, Dictionary<string, OpenAlert> open, DateTimeOffset now, bool silent)
+    private static AlertDecision Decide(AlertRule rule, string group, GroupValue? measured, Dictionary<string, OpenAlert> open,
+        IReadOnlyDictionary<string, FlapHistory> flaps, DateTimeOffset now, bool silent)
     {
         var condition = rule.Body.Condition;
         var (value, requests) = measured is null ? (null, 0) : (measured.Value, measured.Requests);
         var reading = GroupReadings.Of(condition, value, requests, silent);
         open.TryGetValue(group, out var current);
-        return new AlertDecision(group, current, AlertStateMachine.Next(current, reading, now, rule.Timing), GroupReadings.ValueOf(condition, value, requests));
+        var stored = flaps.GetValueOrDefault(group);
+        var step = AlertFlapping.Next(current, stored, reading, now, rule.Timing, rule.Flap);
+        return new AlertDecision(group, current, step.Transition, GroupReadings.ValueOf(condition, value, requests), step.Mark, step.Note,
+            step.History.SameAs(stored ?? FlapHistory.Empty) ? null : step.History);
     }
 
     /// <summary>The rule read as a request count over <paramref name="span"/> ending now: which of its groups had traffic then.</summary>
@@ -299,7 +311,7 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
         Guid[] ruleIds, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT rule_id, group_key, id, state, started_at, cleared_at FROM alerts WHERE tenant_id = $1 AND rule_id = ANY($2) AND state <> 'resolved'",
+            "SELECT rule_id, group_key, id, state, started_at, cleared_at, flapping_since FROM alerts WHERE tenant_id = $1 AND rule_id = ANY($2) AND state <> 'resolved'",
             connection, transaction);
         command.Parameters.AddWithValue(tenantId);
         command.Parameters.AddWithValue(ruleIds);
@@ -310,7 +322,7 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
             var ruleId = reader.GetGuid(0);
             if (!open.TryGetValue(ruleId, out var alerts)) open[ruleId] = alerts = [];
             alerts[reader.GetString(1)] = new OpenAlert(reader.GetGuid(2), AlertStateMachine.Parse(reader.GetString(3)), reader.GetFieldValue<DateTimeOffset>(4),
-                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
+                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6));
         }
         return open;
     }

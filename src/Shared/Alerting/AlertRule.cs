@@ -21,12 +21,13 @@ public sealed record RuleCondition(
 /// An alert rule as the API reads and writes it (CONTRACT.md, "Alert rule"). <paramref name="KeepFiringFor"/>: how long a
 /// firing alert stays firing after its condition clears (default 0s). <paramref name="NoData"/>: <c>ok</c> (default),
 /// <c>alerting</c> or <c>keepState</c>, what a known group without requests for <paramref name="NoDataFor"/> (default
-/// the window) reads as (<see cref="GroupReadings"/>).
+/// the window) reads as (<see cref="GroupReadings"/>). <paramref name="FlapDetection"/>: null (off, the default) or how
+/// many state changes within how long make a group flapping (<see cref="AlertFlapping"/>).
 /// </summary>
 public sealed record AlertRuleBody(
     string Name, bool Enabled, string Severity, RuleCondition Condition, string? For,
     IReadOnlyList<Guid>? ChannelIds, Guid? EscalationPolicyId,
-    string? KeepFiringFor = null, string? NoData = null, string? NoDataFor = null);
+    string? KeepFiringFor = null, string? NoData = null, string? NoDataFor = null, FlapSettings? FlapDetection = null);
 
 /// <summary>
 /// How a rule's last evaluation went, as its GET shows it (<c>evaluation</c>): when it last completed, how many groups
@@ -60,6 +61,9 @@ public sealed record AlertRule(Guid Id, AlertRuleBody Body, DateTimeOffset Creat
     public TimeSpan KnownFor => NoDataFor * 2;
 
     public AlertTiming Timing => new(For, KeepFiringFor, NoData);
+
+    /// <summary>The rule's flap detection; null when it has none.</summary>
+    public FlapSettings? Flap => Body.FlapDetection;
 }
 
 /// <summary>Checks a rule body against the contract and the limits.</summary>
@@ -108,6 +112,13 @@ public static class AlertRuleValidator
         if (rule.NoDataFor is not null && (!Durations.TryParse(rule.NoDataFor, out var silence) || silence > TimeSpan.FromDays(1)
             || silence.Ticks % TimeSpan.TicksPerMinute != 0 || (Durations.TryParse(c.Window, out var window) && silence < window)))
             errors.Add(new("noDataFor", "Must be a whole number of minutes, at least the condition's window and at most 24h, like 15m or 1h."));
+        if (rule.FlapDetection is { } flap)
+        {
+            if (flap.Changes is < FlapSettings.MinChanges or > FlapSettings.MaxChanges)
+                errors.Add(new("flapDetection.changes", $"Must be a whole number from {FlapSettings.MinChanges} to {FlapSettings.MaxChanges}."));
+            if (!Durations.TryParse(flap.Within, out var within) || within < TimeSpan.FromMinutes(1) || within > TimeSpan.FromDays(1) || within.Ticks % TimeSpan.TicksPerSecond != 0)
+                errors.Add(new("flapDetection.within", "Must be a duration from 1m to 24h in whole seconds, like 10m, 30m or 1h."));
+        }
         if (c.Filters is { } filters && new[] { filters.Route, filters.Method, filters.Environment, filters.ConsumerId }.Any(v => v is { Length: > 2048 }))
             errors.Add(new("condition.filters", "Filter values must be at most 2,048 characters."));
         return errors;

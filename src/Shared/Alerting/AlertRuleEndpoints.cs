@@ -139,6 +139,8 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         }
     }
 
+    private static readonly System.Text.Json.JsonElement JsonNullValue = System.Text.Json.JsonDocument.Parse("null").RootElement;
+
     private static object ToView(AlertRule rule) => new
     {
         id = rule.Id,
@@ -151,6 +153,8 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         keepFiringFor = rule.Body.KeepFiringFor ?? "0s",
         noData = rule.Body.NoData ?? "ok",
         noDataFor = rule.Body.NoDataFor ?? rule.Body.Condition.Window,
+        // Null (written, not left out) when off.
+        flapDetection = (object?)rule.Body.FlapDetection ?? JsonNullValue,
         channelIds = rule.Body.ChannelIds ?? [],
         rule.Body.EscalationPolicyId,
         rule.CreatedAt,

@@ -5,14 +5,18 @@ public enum AlertState { Pending, Firing, Acknowledged, Resolved }
 /// <summary>
 /// The open alert of one rule and group, as the state machine sees it. <paramref name="ClearedAt"/>: when the condition
 /// of a firing (or acknowledged) alert last cleared while <c>keepFiringFor</c> holds it firing; null while it holds.
+/// <paramref name="FlappingSince"/>: since when it flaps (<see cref="AlertFlapping"/>); null when it does not.
 /// </summary>
-public sealed record OpenAlert(Guid Id, AlertState State, DateTimeOffset StartedAt, DateTimeOffset? ClearedAt = null);
+public sealed record OpenAlert(Guid Id, AlertState State, DateTimeOffset StartedAt, DateTimeOffset? ClearedAt = null, DateTimeOffset? FlappingSince = null);
 
 /// <summary>
 /// What evaluation decided for one rule and group. <see cref="StartClearing"/> and <see cref="StopClearing"/> change no
 /// state and notify nobody: they start and reset the <c>keepFiringFor</c> clock of a firing or acknowledged alert.
+/// <see cref="StartFlapping"/> and <see cref="StopFlapping"/> change no state either: flap detection
+/// (<see cref="AlertFlapping"/>) marks an open alert flapping instead of resolving it, and ends that mark on one that
+/// goes on firing.
 /// </summary>
-public enum AlertTransition { None, StartPending, StartFiring, Fire, Resolve, DropPending, StartClearing, StopClearing }
+public enum AlertTransition { None, StartPending, StartFiring, Fire, Resolve, DropPending, StartClearing, StopClearing, StartFlapping, StopFlapping }
 
 /// <summary>What one evaluation read for one group of a rule (<see cref="GroupReadings"/>).</summary>
 public enum GroupReading

@@ -46,7 +46,7 @@ public static class AlertNotices
 
         if (channels.Count == 0) return;
         foreach (var alert in announced.Concat(rest.Where(v => !unannounced.Contains(v.Id))))
-            await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, alert.Id, $"alert.{alert.State}",
+            await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, alert.Id, AlertFlapping.EventType(alert),
                 JsonSerializer.SerializeToElement(alert, Json.Options), now, ct);
     }
 

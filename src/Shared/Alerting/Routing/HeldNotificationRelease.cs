@@ -90,7 +90,7 @@ public sealed class HeldNotificationRelease(Database database, TimeProvider time
             await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.Id, now, "unmuted", alert.State, alert.Value, null,
                 "The muting ended while the alert fires: its firing notification is sent now.", ct);
             if (channels.TryGetValue(alert.RuleId, out var ruleChannels) && ruleChannels.Length > 0)
-                await Notifications.NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, ruleChannels, alert.Id, "alert.firing",
+                await Notifications.NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, ruleChannels, alert.Id, alert.Flapping ? "alert.flapping" : "alert.firing",
                     System.Text.Json.JsonSerializer.SerializeToElement(alert, Http.Json.Options), now, ct);
         }
         return free;
