@@ -230,4 +230,112 @@ public class FlapControlAndNoDataTests(HostFixture fixture) : IClassFixture<Host
         // Unchanged by the refused writes.
         Assert.Equal(0.02, (await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}", s.Token)).GetProperty("condition").GetProperty("recoveryThreshold").GetDouble());
     }
+
+    [Fact]
+    public async Task A_flapping_group_stays_one_open_alert_notifies_alert_flapping_once_summarises_its_flaps_and_resolves_once_quiet_for_the_span()
+    {
+        await using var receiver = await RecordingReceiver.StartAsync();
+        var provisioner = Provisioning.For(Host);
+        var tenant = await provisioner.CreateTenantAsync("Flapping Co", $"f-{Guid.NewGuid():N}@example.com", Password, default);
+        var channel = await provisioner.CreateWebhookChannelAsync(tenant.TenantId, "on call", new Uri(receiver.Url()), default);
+        var s = new Scenario(tenant.TenantId, tenant.ApiKey, await Host.LoginAsync(tenant.OwnerEmail, Password), channel.ChannelId);
+        const string route = "/v1/flap";
+        var (created, body) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", s.Token, new
+        {
+            name = "Flapping errors", enabled = true, severity = "critical", @for = "0s",
+            condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.5, window = "5m", filters = new { route }, minRequests = 20 },
+            flapDetection = new { changes = 3, within = "30m" },
+            channelIds = new[] { s.ChannelId },
+        });
+        Assert.True(created == HttpStatusCode.Created, body.ToString());
+        Assert.Equal(3, body.GetProperty("flapDetection").GetProperty("changes").GetInt32());
+
+        async Task SendAsync(int status, int count)
+        {
+            for (var sent = 0; sent < count; sent += 100) await PostAsync(s, route, status, Math.Min(100, count - sent));
+        }
+        Task<long> Flaps(bool firing, int changes) => Host.ScalarAsync(
+            "SELECT count(*) FROM alert_flaps WHERE tenant_id = $1 AND underneath_firing = $2 AND flapping_changes = $3", s.TenantId, firing, changes);
+        async Task<JsonElement> OpenAlertAsync() =>
+            Assert.Single((await Host.GetJsonAsync("api/v1/alerts?state=firing", s.Token)).GetProperty("items").EnumerateArray());
+        List<string> Received() => receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("type").GetString()!).ToList();
+
+        // Each step doubles the traffic, so the window's error rate swings across 0.5 (1, 0.33, 0.67, 0.33, ...).
+        // Fire, resolve, fire: three changes, as many as allowed; each opens or resolves an alert as ever.
+        await SendAsync(503, 20);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "firing") == 1, "the rule did not fire");
+        await SendAsync(200, 40);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "resolved") == 1, "the alert did not resolve");
+        await SendAsync(503, 60);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "firing") == 1, "the rule did not fire again");
+
+        // The fourth change is one too many within 30m: the alert does not resolve, it is marked flapping.
+        await SendAsync(200, 120);
+        await WaitNudgingAsync(s, async () => (await OpenAlertAsync()).GetProperty("flapping").GetBoolean(), "the alert was not marked flapping");
+        var alert = await OpenAlertAsync();
+        var alertId = alert.GetProperty("id").GetGuid();
+        Assert.Equal(JsonValueKind.String, alert.GetProperty("flappingSince").ValueKind);
+
+        // Two more flaps: the same alert stays open, counting them, notifying nobody.
+        await SendAsync(503, 240);
+        await WaitNudgingAsync(s, async () => await Flaps(firing: true, changes: 1) == 1, "the flap back to firing was not counted");
+        await SendAsync(200, 480);
+        await WaitNudgingAsync(s, async () => await Flaps(firing: false, changes: 2) == 1, "the flap to clear was not counted");
+        Assert.Equal(alertId, (await OpenAlertAsync()).GetProperty("id").GetGuid());
+        Assert.Equal(2, await Host.ScalarAsync("SELECT count(*) FROM alerts WHERE tenant_id = $1", s.TenantId));
+
+        // One alert.flapping reached the webhook, after the two firings and the one resolve before it: not one per flap.
+        await WaitAsync(async () => { await Task.Yield(); return Received().Contains("alert.flapping"); }, "the flapping notification did not arrive");
+        await WaitAsync(async () => await NotificationsAsync(s, "alert.flapping") == 1 && Received().Count == 4, "the notifications were not all delivered");
+        // Deliveries of different alerts may arrive in either order.
+        Assert.Equal(["alert.firing", "alert.firing", "alert.flapping", "alert.resolved"], Received().Order(StringComparer.Ordinal).ToList());
+        var flapping = receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement).Single(r => r.GetProperty("type").GetString() == "alert.flapping").GetProperty("alert");
+        Assert.True(flapping.GetProperty("flapping").GetBoolean());
+        Assert.Equal(alertId, flapping.GetProperty("id").GetGuid());
+
+        var timeline = (await Host.GetJsonAsync($"api/v1/alerts/{alertId}", s.Token)).GetProperty("timeline").EnumerateArray()
+            .Where(e => e.GetProperty("kind").GetString() == "flapping").Select(e => e.GetProperty("message").GetString()!).ToList();
+        Assert.Contains("changed state 4 times within 30m", Assert.Single(timeline));
+
+        // Its state does not change for 30m (the stored change times are moved back): it stops flapping and, clear, resolves once.
+        await Host.ScalarAsync("""
+            UPDATE alert_flaps SET changes = ARRAY(SELECT c - interval '30 minutes' FROM unnest(changes) c), last_change_at = last_change_at - interval '30 minutes'
+            WHERE tenant_id = $1
+            """, s.TenantId);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "resolved") == 2, "the quiet flapping alert did not resolve");
+        var resolved = await Host.GetJsonAsync($"api/v1/alerts/{alertId}", s.Token);
+        Assert.Equal("resolved", resolved.GetProperty("state").GetString());
+        Assert.False(resolved.GetProperty("flapping").GetBoolean());
+        var summaries = resolved.GetProperty("timeline").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "flapping")
+            .Select(e => e.GetProperty("message").GetString()!).ToList();
+        Assert.Equal(2, summaries.Count);
+        Assert.Contains("changed state 2 more times while flapping", summaries[1]);
+        Assert.Contains("it resolves", summaries[1]);
+        await WaitAsync(async () => { await Task.Yield(); return Received().Count == 5; }, "the resolve was not delivered");
+        Assert.Equal("alert.resolved", Received()[^1]);
+        Assert.Equal(1, await NotificationsAsync(s, "alert.flapping"));
+        Assert.Equal(2, await NotificationsAsync(s, "alert.resolved"));
+    }
+
+    [Fact]
+    public async Task Flap_detection_is_null_by_default_round_trips_and_is_refused_outside_its_limits()
+    {
+        var s = await NewTenantAsync("Flap fields Co");
+        var ruleId = await CreateRuleAsync(s, "/v1/flapfields");
+        Assert.Equal(JsonValueKind.Null, (await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}", s.Token)).GetProperty("flapDetection").ValueKind);
+        object Body(object? flapDetection) => new
+        {
+            name = "Flap fields", enabled = true, severity = "critical", @for = "0s", flapDetection,
+            condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.2, window = "5m" },
+        };
+        var (status, put) = await Host.SendJsonAsync(HttpMethod.Put, $"api/v1/alert-rules/{ruleId}", s.Token, Body(new { changes = 5, within = "1h" }));
+        Assert.True(status == HttpStatusCode.OK, put.ToString());
+        var flap = (await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}", s.Token)).GetProperty("flapDetection");
+        Assert.Equal((5, "1h"), (flap.GetProperty("changes").GetInt32(), flap.GetProperty("within").GetString()));
+
+        var (refused, problem) = await Host.SendJsonAsync(HttpMethod.Put, $"api/v1/alert-rules/{ruleId}", s.Token, Body(new { changes = 1, within = "2d" }));
+        Assert.Equal(HttpStatusCode.BadRequest, refused);
+        Assert.Equal(["flapDetection.changes", "flapDetection.within"],
+            problem.GetProperty("errors").EnumerateArray().Select(e => e.GetProperty("field").GetString()!).Order().ToList());
+    }
 }

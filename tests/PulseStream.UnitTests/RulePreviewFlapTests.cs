@@ -75,4 +75,20 @@ public class RulePreviewFlapTests
         Assert.Equal([new PreviewInterval("firing", T0.AddMinutes(1), T0.AddMinutes(15), false)],
             RulePreview.Evaluate("", Rule("\"noDataFor\":\"5m\","), T0, failing, Times(30)).Intervals);
     }
+
+    [Fact]
+    public void A_flapping_group_shows_one_firing_interval_held_open_and_its_flapping_interval_until_quiet_for_the_span()
+    {
+        // Minutes 0-7 alternate failing all and none, then none fail: the 1-minute window fires, clears, fires, clears
+        // (the fourth change, one more than 3 within 30m: flapping), flaps on to minute 8, and is quiet from then.
+        var minutes = Minutes(45, m => m < 8 && m % 2 == 0 ? 10 : 0);
+        var plain = RulePreview.Evaluate("", Rule(""), T0, minutes, Times(45));
+        Assert.Equal(4, plain.Intervals.Count);
+        var flapping = RulePreview.Evaluate("", Rule("\"flapDetection\":{\"changes\":3,\"within\":\"30m\"},"), T0, minutes, Times(45));
+        Assert.Equal([
+            new PreviewInterval("firing", T0.AddMinutes(1), T0.AddMinutes(2), false),
+            new PreviewInterval("firing", T0.AddMinutes(3), T0.AddMinutes(38), false),
+            new PreviewInterval("flapping", T0.AddMinutes(4), T0.AddMinutes(38), false),
+        ], flapping.Intervals);
+    }
 }

@@ -54,6 +54,10 @@ public static class RulePreview
         var timing = rule.Timing;
         var silenceCanAlert = GroupReadings.SilenceCanAlert(rule);
         OpenAlert? open = null;
+        var flaps = FlapHistory.Empty;
+        // The interval of the open alert's state, and its flapping interval, while there is one.
+        var stateAt = -1;
+        var flappingAt = -1;
         DateTimeOffset? lastTraffic = null;
         var enteredUpTo = readFrom;
         var leftUpTo = readFrom;
@@ -76,20 +80,22 @@ public static class RulePreview
             if (current.Requests == 0 && open is null && !(silenceCanAlert && lastTraffic >= ts - rule.KnownFor)) continue;
             var silent = lastTraffic is not { } last || last < ts - rule.NoDataFor;
             var reading = GroupReadings.Of(condition, value, current.Requests, silent);
-            switch (AlertStateMachine.Next(open, reading, ts, timing))
+            var step = AlertFlapping.Next(open, flaps, reading, ts, timing, rule.Flap);
+            flaps = step.History;
+            switch (step.Transition)
             {
                 case AlertTransition.StartPending:
                     open = new OpenAlert(Guid.Empty, AlertState.Pending, ts);
-                    intervals.Add(new PreviewInterval("pending", ts, ts, true));
+                    stateAt = Open(intervals, "pending", ts);
                     break;
                 case AlertTransition.StartFiring:
                     open = new OpenAlert(Guid.Empty, AlertState.Firing, ts);
-                    intervals.Add(new PreviewInterval("firing", ts, ts, true));
+                    stateAt = Open(intervals, "firing", ts);
                     break;
                 case AlertTransition.Fire:
                     open = open! with { State = AlertState.Firing };
-                    intervals[^1] = intervals[^1] with { To = ts, Ongoing = false };
-                    intervals.Add(new PreviewInterval("firing", ts, ts, true));
+                    Close(intervals, stateAt, ts);
+                    stateAt = Open(intervals, "firing", ts);
                     break;
                 case AlertTransition.StartClearing:
                     open = open! with { ClearedAt = ts };
@@ -99,12 +105,35 @@ public static class RulePreview
                     break;
                 case AlertTransition.Resolve or AlertTransition.DropPending:
                     open = null;
-                    intervals[^1] = intervals[^1] with { To = ts, Ongoing = false };
+                    Close(intervals, stateAt, ts);
                     break;
             }
+            // Flapping overlays the firing interval it keeps open (AlertFlapping): an interval of its own.
+            if (step.Mark == FlapMark.Start)
+            {
+                open = open! with { FlappingSince = ts, ClearedAt = null };
+                flappingAt = Open(intervals, "flapping", ts);
+            }
+            else if (step.Mark == FlapMark.Stop)
+            {
+                if (open is not null) open = open with { FlappingSince = null };
+                Close(intervals, flappingAt, ts);
+            }
         }
-        if (intervals.Count > 0 && intervals[^1].Ongoing) intervals[^1] = intervals[^1] with { To = times[^1] };
+        for (var i = 0; i < intervals.Count; i++)
+            if (intervals[i].Ongoing) intervals[i] = intervals[i] with { To = times[^1] };
         return new PreviewGroup(group, points, intervals);
+    }
+
+    private static int Open(List<PreviewInterval> intervals, string state, DateTimeOffset at)
+    {
+        intervals.Add(new PreviewInterval(state, at, at, true));
+        return intervals.Count - 1;
+    }
+
+    private static void Close(List<PreviewInterval> intervals, int index, DateTimeOffset at)
+    {
+        if (index >= 0 && intervals[index].Ongoing) intervals[index] = intervals[index] with { To = at, Ongoing = false };
     }
 
     /// <summary>
