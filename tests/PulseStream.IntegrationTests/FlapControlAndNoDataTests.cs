@@ -231,15 +231,9 @@ public class FlapControlAndNoDataTests(HostFixture fixture) : IClassFixture<Host
         Assert.Equal(0.02, (await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}", s.Token)).GetProperty("condition").GetProperty("recoveryThreshold").GetDouble());
     }
 
-    [Fact]
-    public async Task A_flapping_group_stays_one_open_alert_notifies_alert_flapping_once_summarises_its_flaps_and_resolves_once_quiet_for_the_span()
+    /// <summary>An error-rate rule on <paramref name="route"/> above 0.5 with flap detection of 3 changes within 30m.</summary>
+    private async Task CreateFlappingRuleAsync(Scenario s, string route)
     {
-        await using var receiver = await RecordingReceiver.StartAsync();
-        var provisioner = Provisioning.For(Host);
-        var tenant = await provisioner.CreateTenantAsync("Flapping Co", $"f-{Guid.NewGuid():N}@example.com", Password, default);
-        var channel = await provisioner.CreateWebhookChannelAsync(tenant.TenantId, "on call", new Uri(receiver.Url()), default);
-        var s = new Scenario(tenant.TenantId, tenant.ApiKey, await Host.LoginAsync(tenant.OwnerEmail, Password), channel.ChannelId);
-        const string route = "/v1/flap";
         var (created, body) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", s.Token, new
         {
             name = "Flapping errors", enabled = true, severity = "critical", @for = "0s",
@@ -249,37 +243,96 @@ public class FlapControlAndNoDataTests(HostFixture fixture) : IClassFixture<Host
         });
         Assert.True(created == HttpStatusCode.Created, body.ToString());
         Assert.Equal(3, body.GetProperty("flapDetection").GetProperty("changes").GetInt32());
+    }
 
-        async Task SendAsync(int status, int count)
+    private async Task SendAsync(Scenario s, string route, int status, int count)
+    {
+        for (var sent = 0; sent < count; sent += 100) await PostAsync(s, route, status, Math.Min(100, count - sent));
+    }
+
+    /// <summary>
+    /// Swings the route's error rate across 0.5 four times (each step doubles the traffic: 1, 0.33, 0.67, 0.33): fire,
+    /// resolve, fire are as many changes as allowed, each opening or resolving an alert as ever; the fourth is one too
+    /// many within 30m, so the open alert (in <paramref name="openState"/>) does not resolve but is marked flapping.
+    /// </summary>
+    private async Task OscillateIntoFlappingAsync(Scenario s, string route, string openState)
+    {
+        await SendAsync(s, route, 503, 20);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, openState) == 1, "the rule did not fire");
+        await SendAsync(s, route, 200, 40);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "resolved") == 1, "the alert did not resolve");
+        await SendAsync(s, route, 503, 60);
+        await WaitNudgingAsync(s, async () => await AlertsAsync(s, openState) == 1, "the rule did not fire again");
+        await SendAsync(s, route, 200, 120);
+        await WaitNudgingAsync(s, async () => await Host.ScalarAsync(
+            "SELECT count(*) FROM alerts WHERE tenant_id = $1 AND state <> 'resolved' AND flapping_since IS NOT NULL", s.TenantId) == 1,
+            "the alert was not marked flapping");
+    }
+
+    [Fact]
+    public async Task A_muted_flapping_alert_holds_its_flapping_notification_until_the_silence_ends_and_a_person_can_acknowledge_and_resolve_it()
+    {
+        var s = await NewTenantAsync("Muted flapping Co");
+        const string route = "/v1/mutedflap";
+        await CreateFlappingRuleAsync(s, route);
+        var (silenced, silence) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/silences", s.Token, new
         {
-            for (var sent = 0; sent < count; sent += 100) await PostAsync(s, route, status, Math.Min(100, count - sent));
-        }
+            matchers = new[] { new { name = "route", op = "=", value = route } }, endsAt = DateTimeOffset.UtcNow.AddHours(1), comment = "flaky deploy",
+        });
+        Assert.Equal(HttpStatusCode.Created, silenced);
+
+        await OscillateIntoFlappingAsync(s, route, "firing");
+        var alert = Assert.Single((await Host.GetJsonAsync("api/v1/alerts?state=firing", s.Token)).GetProperty("items").EnumerateArray());
+        var alertId = alert.GetProperty("id").GetGuid();
+        Assert.True(alert.GetProperty("flapping").GetBoolean());
+        Assert.Equal("silence", alert.GetProperty("silenced").GetProperty("kind").GetString());
+        // Muted: nothing was enqueued, the flap notification included.
+        Assert.Equal(0, await Host.ScalarAsync("SELECT count(*) FROM notification_outbox WHERE tenant_id = $1", s.TenantId));
+
+        // The silence ends while it flaps: its held notification goes out, once, as alert.flapping.
+        Assert.Equal(HttpStatusCode.NoContent, (await Host.SendJsonAsync(HttpMethod.Delete, $"api/v1/silences/{silence.GetProperty("id").GetGuid()}", s.Token)).Status);
+        await WaitAsync(async () => await NotificationsAsync(s, "alert.flapping") == 1, "the held flapping notification was not released");
+        Assert.Equal(0, await NotificationsAsync(s, "alert.firing"));
+
+        // A person acknowledges it: it stays flapping, and the acknowledgement notifies as ever.
+        Assert.Equal(HttpStatusCode.OK, (await Host.SendJsonAsync(HttpMethod.Post, $"api/v1/alerts/{alertId}/ack", s.Token)).Status);
+        var acknowledged = await Host.GetJsonAsync($"api/v1/alerts/{alertId}", s.Token);
+        Assert.Equal(("acknowledged", true), (acknowledged.GetProperty("state").GetString(), acknowledged.GetProperty("flapping").GetBoolean()));
+        Assert.Equal(1, await NotificationsAsync(s, "alert.acknowledged"));
+
+        // And resolves it: resolved, no longer shown flapping, notified.
+        Assert.Equal(HttpStatusCode.OK, (await Host.SendJsonAsync(HttpMethod.Post, $"api/v1/alerts/{alertId}/resolve", s.Token)).Status);
+        var resolved = await Host.GetJsonAsync($"api/v1/alerts/{alertId}", s.Token);
+        Assert.Equal(("resolved", false), (resolved.GetProperty("state").GetString(), resolved.GetProperty("flapping").GetBoolean()));
+        Assert.Equal(1, await NotificationsAsync(s, "alert.resolved"));
+        Assert.Equal(1, await NotificationsAsync(s, "alert.flapping"));
+    }
+
+    [Fact]
+    public async Task A_flapping_group_stays_one_open_alert_notifies_alert_flapping_once_summarises_its_flaps_and_resolves_once_quiet_for_the_span()
+    {
+        await using var receiver = await RecordingReceiver.StartAsync();
+        var provisioner = Provisioning.For(Host);
+        var tenant = await provisioner.CreateTenantAsync("Flapping Co", $"f-{Guid.NewGuid():N}@example.com", Password, default);
+        var channel = await provisioner.CreateWebhookChannelAsync(tenant.TenantId, "on call", new Uri(receiver.Url()), default);
+        var s = new Scenario(tenant.TenantId, tenant.ApiKey, await Host.LoginAsync(tenant.OwnerEmail, Password), channel.ChannelId);
+        const string route = "/v1/flap";
+        await CreateFlappingRuleAsync(s, route);
         Task<long> Flaps(bool firing, int changes) => Host.ScalarAsync(
             "SELECT count(*) FROM alert_flaps WHERE tenant_id = $1 AND underneath_firing = $2 AND flapping_changes = $3", s.TenantId, firing, changes);
         async Task<JsonElement> OpenAlertAsync() =>
             Assert.Single((await Host.GetJsonAsync("api/v1/alerts?state=firing", s.Token)).GetProperty("items").EnumerateArray());
         List<string> Received() => receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("type").GetString()!).ToList();
 
-        // Each step doubles the traffic, so the window's error rate swings across 0.5 (1, 0.33, 0.67, 0.33, ...).
-        // Fire, resolve, fire: three changes, as many as allowed; each opens or resolves an alert as ever.
-        await SendAsync(503, 20);
-        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "firing") == 1, "the rule did not fire");
-        await SendAsync(200, 40);
-        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "resolved") == 1, "the alert did not resolve");
-        await SendAsync(503, 60);
-        await WaitNudgingAsync(s, async () => await AlertsAsync(s, "firing") == 1, "the rule did not fire again");
-
-        // The fourth change is one too many within 30m: the alert does not resolve, it is marked flapping.
-        await SendAsync(200, 120);
-        await WaitNudgingAsync(s, async () => (await OpenAlertAsync()).GetProperty("flapping").GetBoolean(), "the alert was not marked flapping");
+        await OscillateIntoFlappingAsync(s, route, "firing");
         var alert = await OpenAlertAsync();
         var alertId = alert.GetProperty("id").GetGuid();
         Assert.Equal(JsonValueKind.String, alert.GetProperty("flappingSince").ValueKind);
 
         // Two more flaps: the same alert stays open, counting them, notifying nobody.
-        await SendAsync(503, 240);
+        await SendAsync(s, route, 503, 240);
         await WaitNudgingAsync(s, async () => await Flaps(firing: true, changes: 1) == 1, "the flap back to firing was not counted");
-        await SendAsync(200, 480);
+        await SendAsync(s, route, 200, 480);
         await WaitNudgingAsync(s, async () => await Flaps(firing: false, changes: 2) == 1, "the flap to clear was not counted");
         Assert.Equal(alertId, (await OpenAlertAsync()).GetProperty("id").GetGuid());
         Assert.Equal(2, await Host.ScalarAsync("SELECT count(*) FROM alerts WHERE tenant_id = $1", s.TenantId));
