@@ -16,7 +16,7 @@ namespace PulseStream.Alerting.Routing;
 public static class AlertNotices
 {
     /// <summary>
-    /// Enqueues <c>alert.{state}</c> for each of <paramref name="views"/> (alerts as stored now) to
+    /// Enqueues <c>alert.{state}</c> (<c>alert.flapping</c> for a view that started flapping, <see cref="AlertFlapping.EventType"/>) for each of <paramref name="views"/> (alerts as stored now) to
     /// <paramref name="channels"/>, holding what muting holds, with a timeline entry for each alert that notifies
     /// nobody and why. The holds are kept without channels too: escalation and the release read them.
     /// </summary>
