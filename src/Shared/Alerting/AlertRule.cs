@@ -22,12 +22,15 @@ public sealed record RuleCondition(
 /// firing alert stays firing after its condition clears (default 0s). <paramref name="NoData"/>: <c>ok</c> (default),
 /// <c>alerting</c> or <c>keepState</c>, what a known group without requests for <paramref name="NoDataFor"/> (default
 /// the window) reads as (<see cref="GroupReadings"/>). <paramref name="FlapDetection"/>: null (off, the default) or how
-/// many state changes within how long make a group flapping (<see cref="AlertFlapping"/>).
+/// many state changes within how long make a group flapping (<see cref="AlertFlapping"/>). <paramref name="GroupWait"/>,
+/// <paramref name="GroupInterval"/>, <paramref name="RepeatInterval"/> (defaults 30s, 5m, 4h): how the rule's notification
+/// group is sent, with Alertmanager's meaning (<see cref="Routing.NotificationGroups"/>).
 /// </summary>
 public sealed record AlertRuleBody(
     string Name, bool Enabled, string Severity, RuleCondition Condition, string? For,
     IReadOnlyList<Guid>? ChannelIds, Guid? EscalationPolicyId,
-    string? KeepFiringFor = null, string? NoData = null, string? NoDataFor = null, FlapSettings? FlapDetection = null);
+    string? KeepFiringFor = null, string? NoData = null, string? NoDataFor = null, FlapSettings? FlapDetection = null,
+    string? GroupWait = null, string? GroupInterval = null, string? RepeatInterval = null);
 
 /// <summary>
 /// How a rule's last evaluation went, as its GET shows it (<c>evaluation</c>): when it last completed, how many groups
@@ -64,6 +67,9 @@ public sealed record AlertRule(Guid Id, AlertRuleBody Body, DateTimeOffset Creat
 
     /// <summary>The rule's flap detection; null when it has none.</summary>
     public FlapSettings? Flap => Body.FlapDetection;
+
+    /// <summary>How the rule's notification group is sent (its defaults when the body leaves them out).</summary>
+    public Routing.GroupTiming Grouping => Routing.GroupTiming.Of(Body.GroupWait, Body.GroupInterval, Body.RepeatInterval);
 }
 
 /// <summary>Checks a rule body against the contract and the limits.</summary>
@@ -119,6 +125,7 @@ public static class AlertRuleValidator
             if (!Durations.TryParse(flap.Within, out var within) || within < TimeSpan.FromMinutes(1) || within > TimeSpan.FromDays(1) || within.Ticks % TimeSpan.TicksPerSecond != 0)
                 errors.Add(new("flapDetection.within", "Must be a duration from 1m to 24h in whole seconds, like 10m, 30m or 1h."));
         }
+        Routing.GroupTimingRules.Validate(rule, errors);
         if (c.Filters is { } filters && new[] { filters.Route, filters.Method, filters.Environment, filters.ConsumerId }.Any(v => v is { Length: > 2048 }))
             errors.Add(new("condition.filters", "Filter values must be at most 2,048 characters."));
         return errors;

@@ -155,6 +155,10 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         noDataFor = rule.Body.NoDataFor ?? rule.Body.Condition.Window,
         // Null (written, not left out) when off.
         flapDetection = (object?)rule.Body.FlapDetection ?? JsonNullValue,
+        // Notification grouping, with its defaults.
+        groupWait = rule.Body.GroupWait ?? Routing.GroupTiming.DefaultGroupWait,
+        groupInterval = rule.Body.GroupInterval ?? Routing.GroupTiming.DefaultGroupInterval,
+        repeatInterval = rule.Body.RepeatInterval ?? Routing.GroupTiming.DefaultRepeatInterval,
         channelIds = rule.Body.ChannelIds ?? [],
         rule.Body.EscalationPolicyId,
         rule.CreatedAt,

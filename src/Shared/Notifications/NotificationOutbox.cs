@@ -8,9 +8,11 @@ namespace PulseStream.Notifications;
 
 /// <summary>
 /// A delivery claimed from the outbox: <paramref name="Attempt"/> counts from 1 within its schedule, and
-/// <paramref name="ClaimToken"/> is this attempt's claim (renewed while it runs, checked when its outcome is written).
+/// <paramref name="ClaimToken"/> is this attempt's claim (renewed while it runs, checked when its outcome is written);
+/// <paramref name="Group"/> the listing of a group notification (null for one alert's).
 /// </summary>
-public sealed record OutboxDelivery(Guid TenantId, Guid Id, Guid ChannelId, Guid AlertId, string EventType, JsonElement Alert, int Attempt, Guid ClaimToken);
+public sealed record OutboxDelivery(Guid TenantId, Guid Id, Guid ChannelId, Guid AlertId, string EventType, JsonElement Alert, int Attempt, Guid ClaimToken,
+    GroupListing? Group = null);
 
 /// <summary>What writing an attempt's outcome came to: whether the claim was still ours, and the state it left.</summary>
 public sealed record RecordedOutcome(bool ClaimHeld, string State, ChannelDisabled? ChannelDisabled);
@@ -38,18 +40,20 @@ public static class NotificationOutbox
 
     /// <summary>
     /// Enqueues one delivery per channel (disabled channels get none); dead at once when the tenant has
-    /// <see cref="MaxPendingPerTenant"/> pending already. Concurrent enqueues may pass the limit by a few.
+    /// <see cref="MaxPendingPerTenant"/> pending already. Concurrent enqueues may pass the limit by a few. A group
+    /// notification (<paramref name="alertIds"/>: every alert it lists) has <paramref name="alertId"/> as its lead and
+    /// the payload <c>{alert, alerts, group}</c>. Answers how many deliveries were written.
     /// </summary>
-    public static async Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<Guid> channelIds,
-        Guid alertId, string eventType, JsonElement alert, DateTimeOffset now, CancellationToken ct)
+    public static async Task<int> EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<Guid> channelIds,
+        Guid alertId, string eventType, JsonElement alert, DateTimeOffset now, CancellationToken ct, Guid[]? alertIds = null)
     {
         // The count stops at the limit, so a tenant at it costs no more than one at the limit to check.
         await using var command = new NpgsqlCommand("""
             WITH waiting AS (
                 SELECT count(*) >= $7 AS at_limit FROM (SELECT 1 FROM notification_outbox w WHERE w.tenant_id = $1 AND w.status = 'pending' LIMIT $7) w)
-            INSERT INTO notification_outbox (tenant_id, id, channel_id, alert_id, event_type, payload, status, next_attempt_at, created_at, last_error)
+            INSERT INTO notification_outbox (tenant_id, id, channel_id, alert_id, event_type, payload, status, next_attempt_at, created_at, last_error, alert_ids)
             SELECT $1, gen_random_uuid(), c.id, $3, $4, $5::jsonb, CASE WHEN waiting.at_limit THEN 'dead' ELSE 'pending' END, $6, $6,
-                   CASE WHEN waiting.at_limit THEN $8 END
+                   CASE WHEN waiting.at_limit THEN $8 END, $9
             FROM channels c CROSS JOIN waiting WHERE c.tenant_id = $1 AND c.id = ANY($2) AND c.disabled_at IS NULL
             """, connection, transaction);
         command.Parameters.AddWithValue(tenantId);
@@ -60,7 +64,8 @@ public static class NotificationOutbox
         command.Parameters.AddWithValue(now);
         command.Parameters.AddWithValue(MaxPendingPerTenant);
         command.Parameters.AddWithValue(PendingLimitError);
-        await command.ExecuteNonQueryAsync(ct);
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)alertIds ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        return await command.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Whether the tenant has <see cref="MaxPendingPerTenant"/> deliveries pending (a replay then waits).</summary>
@@ -92,9 +97,10 @@ public static class NotificationOutbox
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            using var alert = JsonDocument.Parse(reader.GetString(5));
+            using var payload = JsonDocument.Parse(reader.GetString(5));
+            var (alert, group) = GroupListing.Split(payload.RootElement);
             claimed.Add(new OutboxDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetGuid(3), reader.GetString(4),
-                alert.RootElement.Clone(), reader.GetInt32(6), reader.GetGuid(7)));
+                alert, reader.GetInt32(6), reader.GetGuid(7), group));
         }
         return claimed;
     }

@@ -6,8 +6,27 @@ namespace PulseStream.Notifications;
 /// One notification to send to one channel: the outbox row's delivery id (stable across retries, so receivers can
 /// deduplicate), the event (<c>alert.firing</c>, <c>alert.acknowledged</c>, <c>alert.resolved</c>, <c>channel.test</c>)
 /// and the alert as the contract's real-time <c>alert</c> message carries it. <paramref name="Attempt"/> counts from 1.
+/// A rule group's notification (<paramref name="Group"/>) lists all its alerts; <paramref name="Alert"/> is its lead.
 /// </summary>
-public sealed record Notification(Guid TenantId, Guid DeliveryId, Guid ChannelId, Guid? AlertId, string EventType, JsonElement Alert, int Attempt);
+public sealed record Notification(Guid TenantId, Guid DeliveryId, Guid ChannelId, Guid? AlertId, string EventType, JsonElement Alert, int Attempt,
+    GroupListing? Group = null);
+
+/// <summary>
+/// What a group notification lists beyond its lead alert: <paramref name="Alerts"/> (alert views, firing first) and
+/// <paramref name="Summary"/> (<c>{ruleId, ruleName, firing, acknowledged, resolved, open, dedupKey}</c>).
+/// </summary>
+public sealed record GroupListing(JsonElement Alerts, JsonElement Summary)
+{
+    /// <summary>
+    /// An outbox payload read back: a group notification's <c>{alert, alerts, group}</c> (an alert view never has
+    /// <c>alerts</c>) gives its lead and listing; any other payload is the alert itself.
+    /// </summary>
+    public static (JsonElement Alert, GroupListing? Group) Split(JsonElement payload) =>
+        payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty("alerts", out var alerts) && alerts.ValueKind == JsonValueKind.Array
+            && payload.TryGetProperty("alert", out var lead) && payload.TryGetProperty("group", out var group) && group.ValueKind == JsonValueKind.Object
+            ? (lead.Clone(), new GroupListing(alerts.Clone(), group.Clone()))
+            : (payload.Clone(), null);
+}
 
 /// <summary>
 /// What one attempt to send a notification came to. <paramref name="StatusCode"/> is the receiver's HTTP status (or the

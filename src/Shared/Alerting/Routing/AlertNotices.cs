@@ -1,7 +1,4 @@
-using System.Text.Json;
 using Npgsql;
-using PulseStream.Http;
-using PulseStream.Notifications;
 
 namespace PulseStream.Alerting.Routing;
 
@@ -16,15 +13,23 @@ namespace PulseStream.Alerting.Routing;
 public static class AlertNotices
 {
     /// <summary>
-    /// Enqueues <c>alert.{state}</c> (<c>alert.flapping</c> for a view that started flapping, <see cref="AlertFlapping.EventType"/>) for each of <paramref name="views"/> (alerts as stored now) to
-    /// <paramref name="channels"/>, holding what muting holds, with a timeline entry for each alert that notifies
+    /// Records <c>alert.{state}</c> for each of <paramref name="views"/> (alerts as stored now) on its rule's notification
+    /// group (<see cref="NotificationGroups"/>; a group whose firing alerts all flap is sent as <c>alert.flapping</c>), to be
+    /// sent to <paramref name="channels"/>, holding what muting holds, with a timeline entry for each alert that notifies
     /// nobody and why. The holds are kept without channels too: escalation and the release read them.
     /// </summary>
     public static async Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<Guid> channels,
         IReadOnlyList<AlertView> views, DateTimeOffset now, CancellationToken ct)
     {
         var firing = views.Where(v => v.State == "firing").ToList();
-        var muted = firing.Where(v => v.Silenced is not null).ToList();
+        var silenced = firing.Where(v => v.Silenced is not null).ToList();
+        // An alert already firing before it started flapping keeps what its firing notice was (told, or held): holding
+        // it now would withhold its resolve from receivers that were told it fired. While muted, its flap is told nobody.
+        var flapOnly = silenced.Where(v => v.FlappingStarted && v.FiringAt < now).ToList();
+        foreach (var alert in flapOnly)
+            await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.Id, now, "muted", alert.State, alert.Value, null,
+                $"Not notified that it flaps: {Describe(alert.Silenced!)} mutes this alert until {alert.Silenced!.Until:u}.", ct);
+        var muted = silenced.Except(flapOnly).ToList();
         if (muted.Count > 0)
         {
             await SetFiringNoticeAsync(connection, transaction, tenantId, muted.Select(v => v.Id).ToArray(), "held", ct);
@@ -44,10 +49,8 @@ public static class AlertNotices
 
         await SilenceStore.ExpireOnResolveAsync(connection, transaction, tenantId, rest.Where(v => v.State == "resolved").Select(v => v.Id).ToList(), now, ct);
 
-        if (channels.Count == 0) return;
-        foreach (var alert in announced.Concat(rest.Where(v => !unannounced.Contains(v.Id))))
-            await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, alert.Id, AlertFlapping.EventType(alert),
-                JsonSerializer.SerializeToElement(alert, Json.Options), now, ct);
+        // What is told goes through the rule's notification group: listed with the group's other changes, once.
+        await NotificationGroups.RecordAsync(connection, transaction, tenantId, channels, announced.Concat(rest.Where(v => !unannounced.Contains(v.Id))).ToList(), now, ct);
     }
 
     /// <summary>What mutes an alert, in words.</summary>

@@ -86,13 +86,12 @@ public sealed class HeldNotificationRelease(Database database, TimeProvider time
         await AlertNotices.SetFiringNoticeAsync(connection, transaction, tenantId, free.Select(v => v.Id).ToArray(), null, ct);
         var channels = await RuleChannels.ReadAsync(connection, transaction, tenantId, free.Select(v => v.RuleId).Distinct().ToArray(), ct);
         foreach (var alert in free)
-        {
             await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.Id, now, "unmuted", alert.State, alert.Value, null,
                 "The muting ended while the alert fires: its firing notification is sent now.", ct);
-            if (channels.TryGetValue(alert.RuleId, out var ruleChannels) && ruleChannels.Length > 0)
-                await Notifications.NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, ruleChannels, alert.Id, alert.Flapping ? "alert.flapping" : "alert.firing",
-                    System.Text.Json.JsonSerializer.SerializeToElement(alert, Http.Json.Options), now, ct);
-        }
+        // Each rule's released alerts are a change of its notification group, sent with the group's timings.
+        foreach (var rule in free.GroupBy(a => a.RuleId))
+            if (channels.TryGetValue(rule.Key, out var ruleChannels))
+                await NotificationGroups.RecordAsync(connection, transaction, tenantId, ruleChannels, rule.ToList(), now, ct);
         return free;
     }
 }

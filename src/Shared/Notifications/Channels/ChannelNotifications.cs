@@ -5,10 +5,11 @@ namespace PulseStream.Notifications.Channels;
 
 /// <summary>
 /// The facts every channel renders, read from a notification: which alert, what happened to it, its value against
-/// the rule's threshold, its group, and the link to it in the dashboard.
+/// the rule's threshold, its group, and the link to it in the dashboard. A rule group's notification carries the
+/// listing too (<paramref name="Grouped"/>); the single alert's facts are its lead's.
 /// </summary>
 public sealed record AlertFacts(string EventType, Guid? AlertId, string RuleName, string State, string Severity, double? Value, string? Group,
-    DateTimeOffset? StartedAt, string? Metric, string? Operator, double? Threshold, string? Link)
+    DateTimeOffset? StartedAt, string? Metric, string? Operator, double? Threshold, string? Link, GroupFacts? Grouped = null)
 {
     public bool IsTest => EventType == ChannelNotifications.TestEvent;
 
@@ -22,6 +23,13 @@ public sealed record AlertFacts(string EventType, Guid? AlertId, string RuleName
     };
 
     public string Title => IsTest ? "Test notification from PulseStream" : $"{Headline}: {RuleName}";
+
+    /// <summary>Whether to render a list: a group notification of more than one alert (one alert reads as before).</summary>
+    public bool IsList => Grouped is { Listed: > 1 };
+
+    /// <summary>One listed alert in a line: "firing · route=/v1/a · 12.5% (threshold > 5%)".</summary>
+    public string Line(GroupMember member) =>
+        $"{member.State} · {member.Group ?? "all requests"} · {(member.Value is null ? "n/a" : Threshold is null ? Format(member.Value.Value) : $"{Format(member.Value.Value)} (threshold {Operator ?? ">"} {Format(Threshold.Value)})")}";
 
     /// <summary>"12.5% (threshold > 5%)", in the metric's unit.</summary>
     public string ValueAgainstThreshold =>
@@ -66,9 +74,46 @@ public static class ChannelNotifications
             : $"{dashboardUrl.TrimEnd('/')}/#/alerts?id={alertId}";
         return new AlertFacts(notification.EventType, alertId, Text("ruleName") ?? "Alert", Text("state") ?? "firing", Text("severity") ?? "warning",
             Number("value"), Text("group") is { Length: > 0 } g ? g : null, DateTimeOffset.TryParse(Text("startedAt"), CultureInfo.InvariantCulture, DateTimeStyles.None, out var s) ? s : null,
-            Text("metric") ?? condition?.Metric, Text("operator") ?? condition?.Operator, Number("threshold") ?? condition?.Threshold, link);
+            Text("metric") ?? condition?.Metric, Text("operator") ?? condition?.Operator, Number("threshold") ?? condition?.Threshold, link,
+            notification.Group is { } listing ? GroupFacts.Of(listing) : null);
     }
 }
+
+/// <summary>
+/// A group notification's listing as messages render it: the counts, the group's key (PagerDuty's incident), and the
+/// first <see cref="MaxShown"/> alerts (a message says "and N more" for the rest; the webhook carries them all).
+/// </summary>
+public sealed record GroupFacts(Guid? RuleId, string? DedupKey, int Firing, int Acknowledged, int Resolved, int Open, int Listed, IReadOnlyList<GroupMember> Shown)
+{
+    public const int MaxShown = 20;
+
+    public int More => Listed - Shown.Count;
+
+    /// <summary>"3 firing, 1 resolved".</summary>
+    public string Counts => string.Join(", ", new[] { (Firing, "firing"), (Acknowledged, "acknowledged"), (Resolved, "resolved") }
+        .Where(c => c.Item1 > 0).Select(c => $"{c.Item1} {c.Item2}"));
+
+    public static GroupFacts Of(GroupListing listing)
+    {
+        var summary = listing.Summary;
+        int Count(string name) => summary.TryGetProperty(name, out var v) && v.TryGetInt32(out var n) ? n : 0;
+        var shown = new List<GroupMember>();
+        var listed = 0;
+        foreach (var alert in listing.Alerts.EnumerateArray())
+        {
+            if (listed++ >= MaxShown || alert.ValueKind != JsonValueKind.Object) continue;
+            string? Text(string name) => alert.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            shown.Add(new GroupMember(Text("state") ?? "firing", Text("group") is { Length: > 0 } g ? g : null,
+                alert.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null));
+        }
+        var ruleId = summary.TryGetProperty("ruleId", out var r) && r.ValueKind == JsonValueKind.String && Guid.TryParse(r.GetString(), out var id) ? id : (Guid?)null;
+        var key = summary.TryGetProperty("dedupKey", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
+        return new GroupFacts(ruleId, key, Count("firing"), Count("acknowledged"), Count("resolved"), Count("open"), listed, shown);
+    }
+}
+
+/// <summary>One alert of a group notification: its state, group and value.</summary>
+public sealed record GroupMember(string State, string? Group, double? Value);
 
 /// <summary>The part of a rule's condition the messages quote.</summary>
 public sealed record RuleCondition(string? Metric, string? Operator, double? Threshold);

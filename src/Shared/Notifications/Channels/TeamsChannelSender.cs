@@ -4,7 +4,8 @@ namespace PulseStream.Notifications.Channels;
 
 /// <summary>
 /// Microsoft Teams (a Workflows "post to a channel when a webhook request is received" URL, or a legacy incoming
-/// webhook): a message with one Adaptive Card carrying the same facts as Slack's, and a button to the alert.
+/// webhook): a message with one Adaptive Card carrying the same facts as Slack's, and a button to the alert; a rule
+/// group's notification lists its first alerts (and how many more) below them.
 /// </summary>
 public sealed class TeamsChannelSender(ChannelHttp http) : IChannelSender
 {
@@ -26,11 +27,7 @@ public sealed class TeamsChannelSender(ChannelHttp http) : IChannelSender
             ["$schema"] = "http://adaptivecards.io/schemas/adaptive-card.json",
             ["type"] = "AdaptiveCard",
             ["version"] = "1.4",
-            ["body"] = new object[]
-            {
-                new { type = "TextBlock", size = "Large", weight = "Bolder", wrap = true, color, text = facts.Title },
-                new { type = "FactSet", facts = rows },
-            },
+            ["body"] = Body(facts, color, rows),
             ["actions"] = facts.Link is null ? Array.Empty<object>() : [new { type = "Action.OpenUrl", title = facts.IsTest ? "Open PulseStream" : "Open the alert", url = facts.Link }],
         };
         return new
@@ -38,5 +35,22 @@ public sealed class TeamsChannelSender(ChannelHttp http) : IChannelSender
             type = "message",
             attachments = new object[] { new { contentType = AdaptiveCardContentType, contentUrl = (string?)null, content = card } },
         };
+    }
+
+    private static object[] Body(AlertFacts facts, string color, List<object> rows)
+    {
+        var title = facts.IsList ? $"{facts.Title} ({facts.Grouped!.Counts})" : facts.Title;
+        var body = new List<object>
+        {
+            new { type = "TextBlock", size = "Large", weight = "Bolder", wrap = true, color, text = title },
+            new { type = "FactSet", facts = rows },
+        };
+        if (facts.IsList)
+        {
+            var lines = facts.Grouped!.Shown.Select(m => $"- {facts.Line(m)}").ToList();
+            if (facts.Grouped.More > 0) lines.Add($"…and {facts.Grouped.More} more");
+            body.Add(new { type = "TextBlock", wrap = true, text = string.Join("\n", lines) });
+        }
+        return [.. body];
     }
 }

@@ -4,7 +4,8 @@ using System.Text.Json;
 namespace PulseStream.Notifications.Channels;
 
 /// <summary>
-/// Webhooks: the contract's body <c>{id, type, alert, tenantId, sentAt}</c> with its <c>X-PulseStream-*</c> headers, and
+/// Webhooks: the contract's body <c>{id, type, alert, tenantId, sentAt}</c> (a rule group's notification adds
+/// <c>alerts</c>, every alert it lists, and <c>group</c>, its counts) with its <c>X-PulseStream-*</c> headers, and
 /// the Standard Webhooks headers (<c>webhook-id</c> = the delivery id, <c>webhook-timestamp</c>,
 /// <c>webhook-signature</c>). During a rotation both signature headers carry two signatures, space-separated.
 /// </summary>
@@ -15,14 +16,25 @@ public sealed class WebhookChannelSender(ChannelHttp http, TimeProvider time) : 
     public Task<SendOutcome> SendAsync(Channel channel, ChannelSecrets secrets, Notification notification, AlertFacts facts, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var body = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            id = notification.DeliveryId,
-            type = notification.EventType,
-            alert = notification.Alert,
-            tenantId = notification.TenantId,
-            sentAt = now,
-        }, Http.Json.Options);
+        var body = notification.Group is { } group
+            ? JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                id = notification.DeliveryId,
+                type = notification.EventType,
+                alert = notification.Alert,
+                alerts = group.Alerts,
+                group = group.Summary,
+                tenantId = notification.TenantId,
+                sentAt = now,
+            }, Http.Json.Options)
+            : JsonSerializer.SerializeToUtf8Bytes(new
+            {
+                id = notification.DeliveryId,
+                type = notification.EventType,
+                alert = notification.Alert,
+                tenantId = notification.TenantId,
+                sentAt = now,
+            }, Http.Json.Options);
         var headers = SignatureHeaders(notification.DeliveryId.ToString(), now.ToUnixTimeSeconds(), body, secrets.Secret ?? "", secrets.PreviousSecret);
         return SendAsync(secrets.Target, body, headers, ct);
     }

@@ -58,7 +58,7 @@ public static class DeliveryQueries
     {
         await using var command = new NpgsqlCommand("""
             SELECT id, alert_id, channel_id, event_type, status, created_at, delivered_at, next_attempt_at, last_error FROM notification_outbox
-            WHERE tenant_id = $1 AND ($2::uuid IS NULL OR alert_id = $2) AND ($3::uuid IS NULL OR channel_id = $3) AND ($4::text IS NULL OR status = $4)
+            WHERE tenant_id = $1 AND ($2::uuid IS NULL OR alert_id = $2 OR alert_ids @> ARRAY[$2::uuid]) AND ($3::uuid IS NULL OR channel_id = $3) AND ($4::text IS NULL OR status = $4)
               AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) AND ($8::uuid IS NULL OR id = $8)
             ORDER BY created_at DESC, id DESC LIMIT $7
             """, connection, transaction);
