@@ -102,7 +102,7 @@ public static class AlertLatencyLoad
     {
         var rule = new PulseStream.Alerting.AlertRuleBody($"alert latency trial {trial + 1}", true, "critical",
             new PulseStream.Alerting.RuleCondition("threshold", "error_rate", ">", 0.5, "5m", new PulseStream.Alerting.RuleFilters(Route: TrialRoute(trial)), null, 10),
-            "0s", [channelId], null);
+            "0s", [channelId], null, GroupWait: "0s", GroupInterval: "0s");
         return (await provisioner.CreateRuleAsync(tenant, rule, default))?.Id ?? throw new InvalidOperationException("The rule limit refused a trial rule.");
     }
 

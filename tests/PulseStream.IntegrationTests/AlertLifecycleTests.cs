@@ -38,6 +38,8 @@ public class AlertLifecycleTests(HostFixture fixture) : IClassFixture<HostFixtur
             condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.2, window = "5m", filters = new { route }, minRequests = 20 },
             @for = forDuration,
             channelIds = new[] { s.ChannelId },
+            // Every change goes out at once: the tests here are about the lifecycle, not grouping.
+            groupWait = "0s", groupInterval = "0s",
         }));
         Assert.Equal(HttpStatusCode.Created, create.StatusCode);
         return JsonDocument.Parse(await create.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetGuid();

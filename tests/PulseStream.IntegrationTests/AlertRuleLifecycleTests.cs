@@ -20,6 +20,7 @@ public class AlertRuleLifecycleTests(HostFixture fixture) : IClassFixture<HostFi
         condition = new { type = "threshold", metric, @operator = ">", threshold, window, filters = new { route = "/v1/rules" } },
         @for,
         channelIds = channelIds?.ToArray() ?? [],
+        groupWait = "0s", groupInterval = "0s",
     };
 
     private async Task<string?> TextAsync(string sql, params object[] args)

@@ -52,6 +52,7 @@ public class AlertingTests(HostFixture fixture) : IClassFixture<HostFixture>
             condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.2, window = "5m", filters = new { route = "/v1/checkout" }, groupBy = new[] { "route" }, minRequests = 20 },
             @for = "2s",
             channelIds = new[] { channel.ChannelId },
+            groupWait = "0s", groupInterval = "0s",
         })))
         {
             Assert.Equal(HttpStatusCode.Created, create.StatusCode);

@@ -264,7 +264,7 @@ public class ChannelTests(HostFixture fixture) : IClassFixture<HostFixture>
         {
             name = "Uses the channel", enabled = false, severity = "info",
             condition = new { type = "threshold", metric = "request_count", @operator = ">", threshold = 1e6, window = "5m" },
-            channelIds = new[] { channelId },
+            channelIds = new[] { channelId }, groupWait = "0s",
         })))
             Assert.Equal(HttpStatusCode.Created, rule.StatusCode);
         using var delete = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Delete, $"api/v1/channels/{channelId}", owner.AccessToken));

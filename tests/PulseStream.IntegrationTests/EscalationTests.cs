@@ -73,7 +73,7 @@ public class EscalationTests(EscalationHostFixture fixture) : IClassFixture<Esca
         {
             name = ruleName, enabled = true, severity = "critical",
             condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.2, window = "5m", filters = new { route }, minRequests = 20 },
-            channelIds = new[] { s.RuleChannel }, escalationPolicyId = policyId,
+            channelIds = new[] { s.RuleChannel }, escalationPolicyId = policyId, groupWait = "0s", groupInterval = "0s",
         });
         Assert.True(status == HttpStatusCode.Created, $"{(int)status} {rule}");
         var count = 25;

@@ -36,6 +36,7 @@ public class FlapControlAndNoDataTests(HostFixture fixture) : IClassFixture<Host
             ["condition"] = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.2, window = "5m", filters = new { route }, minRequests = 20, recoveryThreshold },
             ["keepFiringFor"] = keepFiringFor,
             ["channelIds"] = new[] { s.ChannelId },
+            ["groupWait"] = "0s", ["groupInterval"] = "0s",
         });
         Assert.True(status == HttpStatusCode.Created, body.ToString());
         return body.GetProperty("id").GetGuid();

@@ -28,7 +28,7 @@ public class MutedNotificationTests(SilenceHostFixture fixture) : IClassFixture<
         {
             name = "Checkout errors", enabled = true, severity = "critical",
             condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.2, window = "5m", filters = new { route = Route }, minRequests = 5 },
-            @for = "0s", channelIds = new[] { channel.ChannelId },
+            @for = "0s", channelIds = new[] { channel.ChannelId }, groupWait = "0s", groupInterval = "0s",
         });
         Assert.Equal(HttpStatusCode.Created, status);
         return new Scenario(tenant.TenantId, tenant.ApiKey, token, rule.GetProperty("id").GetGuid());
