@@ -115,8 +115,20 @@ public class NotificationGroupTests(GroupingHostFixture fixture) : IClassFixture
         services.AddSingleton(time);
         services.AddSingleton(NpgsqlDataSource.Create(Host.AppConnectionString));
         services.AddSingleton<Database>();
+        services.AddSingleton<PulseStream.Events.IEventStore>(sp => new PulseStream.Events.Segments.SegmentEventStore(sp.GetRequiredService<Database>()));
+        services.AddSingleton<PulseStream.Realtime.IRealtimePublisher, NoLiveFeed>();
         services.AddAlerting();
         return services.BuildServiceProvider();
+    }
+
+    /// <summary>The in-process instances push nothing live (the host's own do).</summary>
+    private sealed class NoLiveFeed : PulseStream.Realtime.IRealtimePublisher
+    {
+        public Task SendToTenantAsync(Guid tenantId, string target, object payload, CancellationToken ct) => Task.CompletedTask;
+        public Task AddUserToTenantAsync(Guid tenantId, string userId, CancellationToken ct) => Task.CompletedTask;
+        public Task RemoveUserFromAllGroupsAsync(string userId, CancellationToken ct) => Task.CompletedTask;
+        public Task CloseUserConnectionsAsync(string userId, string reason, CancellationToken ct) => Task.CompletedTask;
+        public Task CloseConnectionAsync(string connectionId, string reason, CancellationToken ct) => Task.CompletedTask;
     }
 
     private static int Count(JsonElement payload, string name) => payload.GetProperty("group").GetProperty(name).GetInt32();
