@@ -199,7 +199,7 @@ public sealed class AlertingViewsTests : IAsyncLifetime
         {
             name = "Silenced checkout errors", enabled = true, severity = "critical",
             condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.2, window = "5m", groupBy = new[] { "route" }, minRequests = 5 },
-            @for = "0s", channelIds = new[] { channel.ChannelId },
+            @for = "0s", channelIds = new[] { channel.ChannelId }, groupWait = "0s", groupInterval = "0s",
         })))
             Assert.Equal(HttpStatusCode.Created, rule.StatusCode);
 
