@@ -87,7 +87,7 @@ public sealed class HeldNotificationRelease(Database database, TimeProvider time
         var channels = await RuleChannels.ReadAsync(connection, transaction, tenantId, free.Select(v => v.RuleId).Distinct().ToArray(), ct);
         foreach (var alert in free)
             await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.Id, now, "unmuted", alert.State, alert.Value, null,
-                "The muting ended while the alert fires: its firing notification is sent now.", ct);
+                "The muting ended while the alert fires: its firing notification goes out now, with its rule's notification group.", ct);
         // Each rule's released alerts are a change of its notification group, sent with the group's timings.
         foreach (var rule in free.GroupBy(a => a.RuleId))
             if (channels.TryGetValue(rule.Key, out var ruleChannels))
