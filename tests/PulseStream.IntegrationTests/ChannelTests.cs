@@ -329,7 +329,7 @@ public class ChannelTests(HostFixture fixture) : IClassFixture<HostFixture>
         var http = new ChannelHttp(new GuardedClients(options.Value));
         var store = new ChannelStore(database, new SecretProtector(Options.Create(new SecretOptions { ProtectionKey = Host.ProtectionKey })), TimeProvider.System);
         IChannelSender[] senders = [new PagerDutyChannelSender(http, options), new SlackChannelSender(http)];
-        return new ChannelNotificationSender(store, database, senders, options, TimeProvider.System, NullLogger<ChannelNotificationSender>.Instance);
+        return new ChannelNotificationSender(store, database, senders, options, new UnconfiguredEmailTransport(), TimeProvider.System, NullLogger<ChannelNotificationSender>.Instance);
     }
 
     private sealed class GuardedClients(NotificationOptions options) : IHttpClientFactory

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -145,14 +146,20 @@ public class EscalationTests(EscalationHostFixture fixture) : IClassFixture<Esca
             before = At(escalations[i]);
         }
 
-        // The delivery log: the rule's own alert.firing, and one delivery per step and channel, each its own id.
+        // The delivery log: the rule's own alert.firing, one delivery per step and channel, and one e-mail per step and
+        // present member (the member, not a channel, is its target), each its own id.
         var items = (await Host.GetJsonAsync($"api/v1/deliveries?alertId={alertId}", s.Token)).GetProperty("items").EnumerateArray().ToList();
-        Assert.Equal(5, items.Count);
+        Assert.Equal(7, items.Count);
         Assert.All(items, i => Assert.Equal("alert.firing", i.GetProperty("eventType").GetString()));
-        Assert.Equal(1, items.Count(i => i.GetProperty("channelId").GetGuid() == s.RuleChannel));
-        Assert.Equal(2, items.Count(i => i.GetProperty("channelId").GetGuid() == s.First));
-        Assert.Equal(2, items.Count(i => i.GetProperty("channelId").GetGuid() == s.Second));
-        Assert.Equal(5, items.Select(i => i.GetProperty("id").GetGuid()).Distinct().Count());
+        Guid? ChannelOf(JsonElement i) => i.GetProperty("channelId").ValueKind == JsonValueKind.Null ? null : i.GetProperty("channelId").GetGuid();
+        Assert.Equal(1, items.Count(i => ChannelOf(i) == s.RuleChannel));
+        Assert.Equal(2, items.Count(i => ChannelOf(i) == s.First));
+        Assert.Equal(2, items.Count(i => ChannelOf(i) == s.Second));
+        var emails = items.Where(i => ChannelOf(i) is null).ToList();
+        Assert.Equal(2, emails.Count);
+        Assert.All(emails, i => Assert.Equal(s.OwnerId, i.GetProperty("memberId").GetGuid()));
+        Assert.All(items.Where(i => ChannelOf(i) is not null), i => Assert.Equal(JsonValueKind.Null, i.GetProperty("memberId").ValueKind));
+        Assert.Equal(7, items.Select(i => i.GetProperty("id").GetGuid()).Distinct().Count());
         // ... and the timeline lists each of them.
         var notified = alert.GetProperty("timeline").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "notification")
             .Select(e => e.GetProperty("deliveryId").GetGuid()).ToHashSet();
@@ -230,6 +237,12 @@ public class EscalationTests(EscalationHostFixture fixture) : IClassFixture<Esca
         Assert.Equal("Not resolved within the ack timeout (3m) of Page again: firing again, and the policy starts again.", Message(retrigger));
         Assert.Equal("firing", retrigger.GetProperty("state").GetString());
         Assert.True(At(retrigger) - acknowledgedAt >= EscalationHostFixture.Minute * 3 - TimeSpan.FromMilliseconds(5), $"{acknowledgedAt:O} -> {At(retrigger):O}");
+
+        // The rule's own channel hears it fire again (as PagerDuty's ack timeout re-opens the incident), in the re-trigger's transaction.
+        var ruleFirings = (await Host.GetJsonAsync($"api/v1/deliveries?alertId={alertId}&channelId={s.RuleChannel}", s.Token)).GetProperty("items").EnumerateArray()
+            .Where(i => i.GetProperty("eventType").GetString() == "alert.firing").ToList();
+        Assert.Equal(2, ruleFirings.Count);
+        Assert.Contains(ruleFirings, i => i.GetProperty("createdAt").GetDateTimeOffset() == At(retrigger));
 
         // The policy's first step runs again: a new delivery of its own.
         await WaitForAsync(async () => await DeliveriesAsync(s, alertId, s.First) == 2, "the policy did not start again");
@@ -337,6 +350,101 @@ public class EscalationTests(EscalationHostFixture fixture) : IClassFixture<Esca
         await WaitForAsync(async () => await RunsAsync(s, alertId) == 0, "the repeated step did not run");
         Assert.Equal(1, await DeliveriesAsync(s, alertId, s.First));
         Assert.Equal(1, await DeliveriesAsync(s, alertId, s.Second));
+    }
+
+    [Fact]
+    public async Task A_steps_members_are_emailed_through_the_outbox_and_a_host_killed_before_the_send_sends_after_its_restart()
+    {
+        var s = await NewTenantAsync("Paging Co");
+        var leaver = await People.InviteAndAcceptAsync(Host, s.Token, "viewer");
+        var policyId = await PolicyAsync(s, new { name = "Mail the on-call", steps = new[] { new { delay = "1m", channelIds = Array.Empty<Guid>(), userIds = new[] { s.OwnerId, leaver.Id } } } });
+        var (ruleId, alertId) = (Guid.CreateVersion7(), Guid.CreateVersion7());
+        await Host.ExecuteAsync("INSERT INTO alert_rules (tenant_id, id, name, enabled, severity, definition) VALUES ($1, $2, 'Paged', false, 'critical', '{}')", s.TenantId, ruleId);
+        await Host.ExecuteAsync("""
+            INSERT INTO alerts (tenant_id, id, rule_id, rule_name, group_key, state, severity, started_at, firing_at, updated_at)
+            VALUES ($1, $2, $3, 'Paged', '', 'firing', 'critical', now(), now(), now())
+            """, s.TenantId, alertId, ruleId);
+
+        // The host is down: the step runs in this process (it enqueues, it sends nothing), and nothing sends it until the host is back.
+        Host.Kill();
+        await using (var runners = new InProcessRunners(Host, fixture.Settings))
+        {
+            await Host.ExecuteAsync("INSERT INTO escalation_state (tenant_id, alert_id, policy_id, phase, cycle, next_step, next_at) VALUES ($1, $2, $3, 'running', 0, 0, now())",
+                s.TenantId, alertId, policyId);
+            Assert.Equal(1, await runners.Runner.RunDueAsync(default));
+        }
+        Assert.Equal(2, await Host.ScalarAsync("SELECT count(*) FROM notification_outbox WHERE tenant_id = $1 AND alert_id = $2 AND member_id IS NOT NULL AND status = 'pending'",
+            s.TenantId, alertId));
+        Assert.Equal(0, await RunsAsync(s, alertId));
+        // One of them leaves the tenant before the e-mail goes out: they are not e-mailed.
+        await Host.ExecuteAsync("DELETE FROM users WHERE tenant_id = $1 AND id = $2", s.TenantId, leaver.Id);
+        await Host.StartAsync();
+
+        async Task<List<JsonElement>> MailAsync() => (await Host.Http.GetFromJsonAsync<JsonElement>("local/mail")).EnumerateArray()
+            .Where(m => m.GetProperty("to").EnumerateArray().Any(t => t.GetString() == s.OwnerEmail || t.GetString() == leaver.Email)).ToList();
+        await WaitForAsync(async () => (await MailAsync()).Count == 1, "the member's e-mail was not sent after the restart");
+        var mail = (await MailAsync()).Single();
+        Assert.Equal([s.OwnerEmail], mail.GetProperty("to").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("[PulseStream] Escalation: Firing: Paged (critical)", mail.GetProperty("subject").GetString());
+
+        // The delivery log lists both, by member: the one delivered, the other dead for good with the reason.
+        await WaitForAsync(async () => (await Host.GetJsonAsync($"api/v1/deliveries?alertId={alertId}", s.Token)).GetProperty("items").EnumerateArray()
+            .All(i => i.GetProperty("state").GetString() != "pending"), "the deliveries did not finish");
+        var items = (await Host.GetJsonAsync($"api/v1/deliveries?alertId={alertId}", s.Token)).GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(2, items.Count);
+        Assert.All(items, i => Assert.Equal(JsonValueKind.Null, i.GetProperty("channelId").ValueKind));
+        var sent = items.Single(i => i.GetProperty("memberId").GetGuid() == s.OwnerId);
+        Assert.Equal("delivered", sent.GetProperty("state").GetString());
+        Assert.Equal(250, sent.GetProperty("attempts")[0].GetProperty("statusCode").GetInt32());
+        var gone = items.Single(i => i.GetProperty("memberId").GetGuid() == leaver.Id);
+        Assert.Equal("dead", gone.GetProperty("state").GetString());
+        Assert.Equal("Not sent: the member is no longer in the tenant.", gone.GetProperty("lastError").GetString());
+
+        // The timeline names the step's members and lists their deliveries.
+        var (alert, escalations) = await DetailAsync(s, alertId);
+        Assert.Equal([$"Step 1 of 1 of Mail the on-call: e-mailed {s.OwnerEmail}, {leaver.Email}."], escalations.Select(Message));
+        var notified = alert.GetProperty("timeline").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "notification").ToList();
+        Assert.Equal(new[] { s.OwnerId, leaver.Id }.Order(), notified.Select(e => e.GetProperty("memberId").GetGuid()).Order());
+    }
+
+    [Fact]
+    public async Task A_tenant_with_many_due_escalations_leaves_room_in_one_claim_for_another_tenants_step()
+    {
+        var busy = await NewTenantAsync("Busy Co");
+        var quiet = await NewTenantAsync("Quiet step Co");
+        var busyPolicy = await PolicyAsync(busy, new { name = "Flood", steps = new[] { new { delay = "1m", channelIds = new[] { busy.First } } } });
+        var quietPolicy = await PolicyAsync(quiet, new { name = "One", steps = new[] { new { delay = "1m", channelIds = new[] { quiet.First } } } });
+        // Due tomorrow, so that the host's own runner leaves them alone: 300 of the busy tenant, all due before the quiet tenant's one.
+        var at = DateTimeOffset.UtcNow.AddDays(1);
+        await Host.ExecuteAsync("""
+            INSERT INTO escalation_state (tenant_id, alert_id, policy_id, phase, cycle, next_step, next_at)
+            SELECT $1, gen_random_uuid(), $2, 'running', 0, 0, $3 - make_interval(secs => g) FROM generate_series(1, 300) g
+            """, busy.TenantId, busyPolicy, at);
+        var quietAlert = Guid.CreateVersion7();
+        await Host.ExecuteAsync("INSERT INTO escalation_state (tenant_id, alert_id, policy_id, phase, cycle, next_step, next_at) VALUES ($1, $2, $3, 'running', 0, 0, $4)",
+            quiet.TenantId, quietAlert, quietPolicy, at);
+
+        async Task<List<Guid>> ClaimAsync(DateTimeOffset now)
+        {
+            var tenants = new List<Guid>();
+            await using var connection = new NpgsqlConnection(Host.AppConnectionString);
+            await connection.OpenAsync();
+            await using var claim = new NpgsqlCommand("SELECT tenant_id FROM claim_due_escalations($1, 100, interval '30 seconds', 20)", connection);
+            claim.Parameters.AddWithValue(now);
+            await using var reader = await claim.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) tenants.Add(reader.GetGuid(0));
+            return tenants;
+        }
+
+        // The first round claims the busy tenant's share (20 of its 300) and the quiet tenant's step, though 300 were due before it.
+        var first = await ClaimAsync(at.AddSeconds(1));
+        Assert.Equal(1, first.Count(t => t == quiet.TenantId));
+        Assert.Equal(20, first.Count(t => t == busy.TenantId));
+        Assert.Equal(1, await Host.ScalarAsync("SELECT count(*) FROM escalation_state WHERE tenant_id = $1 AND alert_id = $2 AND claim_token IS NOT NULL", quiet.TenantId, quietAlert));
+        // While its 20 claims run, the busy tenant gets no more; once they lapse (or are moved on), the next 20.
+        Assert.Empty(await ClaimAsync(at.AddSeconds(2)));
+        Assert.Equal(20, (await ClaimAsync(at.AddSeconds(40))).Count(t => t == busy.TenantId));
+        await Host.ExecuteAsync("DELETE FROM escalation_state WHERE tenant_id = ANY($1)", new[] { busy.TenantId, quiet.TenantId });
     }
 
     /// <summary>An Alerts instance's escalation runner in the test process, on the host's database with the host's settings.</summary>

@@ -10,7 +10,7 @@ namespace PulseStream.Alerting;
 /// One entry of an alert's timeline. <c>kind</c> is <c>transition</c> (evaluation moved it), <c>ack</c>,
 /// <c>resolve</c> (a person), <c>rule</c> (its rule was disabled or deleted), <c>muted</c> (a silence or maintenance
 /// window held its notification, or a silence made to end with it expired), <c>unmuted</c> (the muting ended while it
-/// fired: notified then) or <c>notification</c> (a delivery from the outbox, with its id, channel and state). Fields that do not apply to a kind are null.
+/// fired: notified then) or <c>notification</c> (a delivery from the outbox, with its id, channel or member, and state). Fields that do not apply to a kind are null.
 /// </summary>
 public sealed record AlertTimelineEntry(DateTimeOffset At, string Kind,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? State,
@@ -19,7 +19,8 @@ public sealed record AlertTimelineEntry(DateTimeOffset At, string Kind,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Message,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Guid? DeliveryId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Guid? ChannelId,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? DeliveryState);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? DeliveryState,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Guid? MemberId = null);
 
 /// <summary>Reads and writes alert timelines: the entries written with each change, and the alert's deliveries.</summary>
 public static class AlertTimeline
@@ -57,13 +58,13 @@ public static class AlertTimeline
     public static async Task<List<AlertTimelineEntry>> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid alertId, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT at, kind, state, value, actor_id, email, message, delivery_id, channel_id, delivery_state FROM (SELECT * FROM (
+            SELECT at, kind, state, value, actor_id, email, message, delivery_id, channel_id, delivery_state, member_id FROM (SELECT * FROM (
                 SELECT t.at, t.kind, nullif(t.state, '') AS state, t.value, t.actor_id, u.email, t.message,
-                       NULL::uuid AS delivery_id, NULL::uuid AS channel_id, NULL::text AS delivery_state, 0 AS source, t.seq
+                       NULL::uuid AS delivery_id, NULL::uuid AS channel_id, NULL::text AS delivery_state, NULL::uuid AS member_id, 0 AS source, t.seq
                 FROM alert_timeline t LEFT JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.actor_id
                 WHERE t.tenant_id = $1 AND t.alert_id = $2
                 UNION ALL
-                SELECT o.created_at, 'notification', NULL, NULL, NULL, NULL, o.event_type, o.id, o.channel_id, o.status, 1, NULL
+                SELECT o.created_at, 'notification', NULL, NULL, NULL, NULL, o.event_type, o.id, o.channel_id, o.status, o.member_id, 1, NULL
                 FROM notification_outbox o WHERE o.tenant_id = $1 AND o.alert_id = $2
             ) entries
             -- A long-lived alert keeps its newest entries (how it ended), shown oldest first.
@@ -80,7 +81,7 @@ public static class AlertTimeline
             entries.Add(new AlertTimelineEntry(reader.GetFieldValue<DateTimeOffset>(0), reader.GetString(1),
                 reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetDouble(3), AlertQueries.ActorOf(reader, 4),
                 reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetGuid(7), reader.IsDBNull(8) ? null : reader.GetGuid(8),
-                reader.IsDBNull(9) ? null : reader.GetString(9)));
+                reader.IsDBNull(9) ? null : reader.GetString(9), reader.IsDBNull(10) ? null : reader.GetGuid(10)));
         return entries;
     }
 }

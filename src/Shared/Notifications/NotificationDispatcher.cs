@@ -68,7 +68,7 @@ public sealed class NotificationDispatcher(Storage.Database database, INotificat
         try
         {
             outcome = await sender.SendAsync(new Notification(delivery.TenantId, delivery.Id, delivery.ChannelId, delivery.AlertId, delivery.EventType,
-                delivery.Alert, delivery.Attempt, delivery.Group), attempt.Token);
+                delivery.Alert, delivery.Attempt, delivery.Group, delivery.MemberId), attempt.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

@@ -9,10 +9,12 @@ namespace PulseStream.Notifications;
 /// <summary>
 /// A delivery claimed from the outbox: <paramref name="Attempt"/> counts from 1 within its schedule, and
 /// <paramref name="ClaimToken"/> is this attempt's claim (renewed while it runs, checked when its outcome is written);
-/// <paramref name="Group"/> the listing of a group notification (null for one alert's).
+/// <paramref name="Group"/> the listing of a group notification (null for one alert's). A delivery goes to a channel, or
+/// (an escalation step's member, migration 0030) to <paramref name="MemberId"/>: its <paramref name="ChannelId"/> is
+/// then <see cref="Guid.Empty"/>.
 /// </summary>
 public sealed record OutboxDelivery(Guid TenantId, Guid Id, Guid ChannelId, Guid AlertId, string EventType, JsonElement Alert, int Attempt, Guid ClaimToken,
-    GroupListing? Group = null);
+    GroupListing? Group = null, Guid? MemberId = null);
 
 /// <summary>What writing an attempt's outcome came to: whether the claim was still ours, and the state it left.</summary>
 public sealed record RecordedOutcome(bool ClaimHeld, string State, ChannelDisabled? ChannelDisabled);
@@ -79,8 +81,39 @@ public static class NotificationOutbox
     }
 
     /// <summary>
+    /// Enqueues one e-mail per member of <paramref name="members"/> (an escalation step's, migration 0030) in the
+    /// caller's transaction, under the same pending limit as channel deliveries, with ids made by
+    /// <paramref name="idOf"/> so that a step run twice enqueues nothing twice. The member is looked up again when the
+    /// e-mail is sent (a member who left meanwhile is not e-mailed).
+    /// </summary>
+    public static async Task EnqueueToMembersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<Guid> members,
+        Func<Guid, Guid> idOf, Guid alertId, string eventType, JsonElement alert, DateTimeOffset now, CancellationToken ct)
+    {
+        if (members.Count == 0) return;
+        await using var command = new NpgsqlCommand("""
+            WITH waiting AS (
+                SELECT count(*) >= $8 AS at_limit FROM (SELECT 1 FROM notification_outbox w WHERE w.tenant_id = $1 AND w.status = 'pending' LIMIT $8) w)
+            INSERT INTO notification_outbox (tenant_id, id, member_id, alert_id, event_type, payload, status, next_attempt_at, created_at, last_error)
+            SELECT $1, m.id, m.member_id, $4, $5, $6::jsonb, CASE WHEN waiting.at_limit THEN 'dead' ELSE 'pending' END, $7, $7,
+                   CASE WHEN waiting.at_limit THEN $9 END
+            FROM unnest($2::uuid[], $3::uuid[]) AS m(member_id, id) CROSS JOIN waiting
+            ON CONFLICT (tenant_id, id) DO NOTHING
+            """, connection, transaction);
+        command.Parameters.AddWithValue(tenantId);
+        command.Parameters.AddWithValue(members.ToArray());
+        command.Parameters.AddWithValue(members.Select(idOf).ToArray());
+        command.Parameters.AddWithValue(alertId);
+        command.Parameters.AddWithValue(eventType);
+        command.Parameters.AddWithValue(alert.GetRawText());
+        command.Parameters.AddWithValue(now);
+        command.Parameters.AddWithValue(MaxPendingPerTenant);
+        command.Parameters.AddWithValue(PendingLimitError);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
     /// Claims up to <paramref name="max"/> due deliveries, oldest due first across tenants but at most
-    /// <see cref="DeliveryOptions.MaxInFlightPerTenant"/> held by one tenant, and one at a time per alert and channel;
+    /// <see cref="DeliveryOptions.MaxInFlightPerTenant"/> held by one tenant, and one at a time per alert and channel (or member);
     /// opens an attempt for each and keeps each delivery's <see cref="DeliveryAttemptLog.MaxAttemptsKept"/> newest.
     /// </summary>
     public static async Task<List<OutboxDelivery>> ClaimDueAsync(Database database, DateTimeOffset now, int max, DeliveryOptions options, CancellationToken ct)
@@ -99,8 +132,8 @@ public static class NotificationOutbox
         {
             using var payload = JsonDocument.Parse(reader.GetString(5));
             var (alert, group) = GroupListing.Split(payload.RootElement);
-            claimed.Add(new OutboxDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetGuid(3), reader.GetString(4),
-                alert, reader.GetInt32(6), reader.GetGuid(7), group));
+            claimed.Add(new OutboxDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.IsDBNull(2) ? Guid.Empty : reader.GetGuid(2), reader.GetGuid(3),
+                reader.GetString(4), alert, reader.GetInt32(6), reader.GetGuid(7), group, reader.IsDBNull(8) ? null : reader.GetGuid(8)));
         }
         return claimed;
     }
@@ -148,6 +181,7 @@ public static class NotificationOutbox
                 if (await update.ExecuteNonQueryAsync(ct) == 0) return new RecordedOutcome(false, state, null);
             }
             await DeliveryAttemptLog.CloseAsync(connection, transaction, delivery, outcome, now, ct);
+            if (delivery.MemberId is not null) return new RecordedOutcome(true, state, null); // no channel: no channel health
             if (state == "delivered" && delivery.EventType == ResolvedEvent) await SupersedeAsync(connection, transaction, delivery, now, ct);
             var disabled = await ChannelHealth.RecordAsync(connection, transaction, delivery, outcome, now, ct);
             return new RecordedOutcome(true, state, disabled);

@@ -7,9 +7,11 @@ namespace PulseStream.Notifications;
 /// deduplicate), the event (<c>alert.firing</c>, <c>alert.acknowledged</c>, <c>alert.resolved</c>, <c>channel.test</c>)
 /// and the alert as the contract's real-time <c>alert</c> message carries it. <paramref name="Attempt"/> counts from 1.
 /// A rule group's notification (<paramref name="Group"/>) lists all its alerts; <paramref name="Alert"/> is its lead.
+/// An escalation step's e-mail to a member of the tenant has <paramref name="MemberId"/> and no channel
+/// (<paramref name="ChannelId"/> is <see cref="Guid.Empty"/>).
 /// </summary>
 public sealed record Notification(Guid TenantId, Guid DeliveryId, Guid ChannelId, Guid? AlertId, string EventType, JsonElement Alert, int Attempt,
-    GroupListing? Group = null);
+    GroupListing? Group = null, Guid? MemberId = null);
 
 /// <summary>
 /// What a group notification lists beyond its lead alert: <paramref name="Alerts"/> (alert views, firing first) and

@@ -10,7 +10,7 @@ internal sealed record StepChannel(Guid Id, string? Name, bool Enqueued);
 /// <summary>A member a step names: the address to e-mail, read when the step runs (null once they left the tenant or have not joined).</summary>
 internal sealed record StepMember(Guid Id, string? Email);
 
-/// <summary>What one step of a run sends: outbox deliveries to its channels and the addresses of its members.</summary>
+/// <summary>What one step of a run sends: outbox deliveries to its channels and e-mails to its members, in the step's transaction.</summary>
 internal static class EscalationDeliveries
 {
     /// <summary>
@@ -55,6 +55,20 @@ internal static class EscalationDeliveries
         }
         return channelIds.Select(id => names.TryGetValue(id, out var c) ? new StepChannel(id, c.Name, !c.Disabled) : new StepChannel(id, null, false)).ToList();
     }
+
+    /// <summary>
+    /// Enqueues an e-mail to each present member of the step (those with an address), as outbox deliveries with ids
+    /// derived from the alert, <paramref name="position"/> and the member, as the channels' are: retried, dead-lettered
+    /// and listed with them. The member is looked up again when it is sent.
+    /// </summary>
+    public static Task EnqueueMembersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid alertId, string position,
+        IReadOnlyList<StepMember> members, JsonElement alert, DateTimeOffset now, CancellationToken ct) =>
+        NotificationOutbox.EnqueueToMembersAsync(connection, transaction, tenantId, members.Where(m => m.Email is not null).Select(m => m.Id).Distinct().ToList(),
+            member => MemberDeliveryId(alertId, position, member), alertId, "alert.firing", alert, now, ct);
+
+    /// <summary>The id of a step's e-mail to a member: the same for the same alert, position (run, cycle, step) and member.</summary>
+    internal static Guid MemberDeliveryId(Guid alertId, string position, Guid memberId) =>
+        new(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.UTF8.GetBytes($"escalation:{alertId}:{position}:member:{memberId}")));
 
     /// <summary>The step's members in its order, each with their address if they are an active member of the tenant now.</summary>
     public static async Task<List<StepMember>> MembersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, IReadOnlyList<Guid> userIds,

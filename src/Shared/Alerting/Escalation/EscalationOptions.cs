@@ -20,6 +20,13 @@ public sealed class EscalationOptions
     [Range(1, 1000)]
     public int MaxPerRound { get; set; } = 100;
 
+    /// <summary>
+    /// The most steps of one tenant one round claims (those it holds under a running claim count): a tenant with
+    /// thousands of escalating alerts drains them over several rounds and never delays another tenant's step past one.
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxPerTenantPerRound { get; set; } = 20;
+
     /// <summary>How often a step that waits for a muted alert looks again (a silence may be expired early).</summary>
     public TimeSpan MutedRecheck { get; set; } = TimeSpan.FromSeconds(5);
 

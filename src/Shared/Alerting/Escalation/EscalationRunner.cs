@@ -19,17 +19,19 @@ namespace PulseStream.Alerting.Escalation;
 /// took over is left alone). A step enqueues outbox deliveries to its channels (ids derived from alert, run, cycle,
 /// step and channel, so the same step cannot be enqueued twice), writes a timeline entry naming whom it reached and
 /// whom it skipped, and schedules the next step, its delay after this one; after the last step the next cycle, until
-/// <c>repeat</c> is used up. A muted alert's step waits and is looked at again; an acknowledged alert that outlives
-/// the ack timeout fires again and the policy starts over. The members' e-mails go out after the commit.
+/// <c>repeat</c> is used up. The step's members are e-mailed through the outbox too (deliveries to a member, enqueued
+/// in the step's transaction: a crash after the commit loses none, and the delivery log lists them). A muted alert's
+/// step waits and is looked at again; an acknowledged alert that outlives the ack timeout fires again, its rule's own
+/// channels hear <c>alert.firing</c> again (as PagerDuty's ack timeout re-opens the incident), and the policy starts over.
 /// </summary>
 public sealed class EscalationRunner(Database database, IServiceProvider services, IOptions<EscalationOptions> options,
-    IOptions<NotificationOptions> notificationOptions, TimeProvider time, ILogger<EscalationRunner> logger)
+    TimeProvider time, ILogger<EscalationRunner> logger)
 {
     /// <summary>The timeline kind of what the engine does.</summary>
     public const string TimelineKind = "escalation";
 
     /// <summary>What one position's run leaves to do after its commit.</summary>
-    private sealed record AfterCommit(AlertView? Retriggered = null, EmailMessage? Email = null, string? Step = null);
+    private sealed record AfterCommit(AlertView? Retriggered = null);
 
     private static readonly AfterCommit Nothing = new();
 
@@ -38,11 +40,12 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
     {
         var settings = options.Value;
         var claimed = new List<(Guid TenantId, Guid AlertId, Guid Token)>();
-        await using (var claim = database.DataSource.CreateCommand("SELECT tenant_id, alert_id, claim_token FROM claim_due_escalations($1, $2, $3)"))
+        await using (var claim = database.DataSource.CreateCommand("SELECT tenant_id, alert_id, claim_token FROM claim_due_escalations($1, $2, $3, $4)"))
         {
             claim.Parameters.AddWithValue(time.GetUtcNow());
             claim.Parameters.AddWithValue(settings.MaxPerRound);
             claim.Parameters.AddWithValue(settings.Lease);
+            claim.Parameters.AddWithValue(settings.MaxPerTenantPerRound);
             await using var reader = await claim.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) claimed.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2)));
         }
@@ -129,7 +132,7 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
         AfterCommit after = Nothing;
         // A step index past the policy's end (the policy lost steps since) notifies nobody and moves on.
         if (row.NextStep < steps.Count && steps[row.NextStep] is { } step)
-            after = await NotifyAsync(connection, transaction, tenantId, alert.View, row, policy, step, now, notificationOptions.Value.DashboardUrl, ct);
+            after = await NotifyAsync(connection, transaction, tenantId, alert.View, row, policy, step, now, ct);
         var runAckTimeout = row.AckTimeout ?? EscalationSchedule.AckTimeoutOf(policy, minute);
         if (EscalationSchedule.After(policy, position, minute) is { } next)
             await EscalationRow.MoveAsync(connection, transaction, tenantId, alertId, row.Run, next, runAckTimeout, ct);
@@ -140,14 +143,15 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
         return after;
     }
 
-    /// <summary>One step: its channels' deliveries, its members' addresses (read now), and its timeline entry.</summary>
+    /// <summary>One step: its channels' deliveries, its present members' e-mails, and its timeline entry.</summary>
     private static async Task<AfterCommit> NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertView alert,
-        EscalationRow row, EscalationPolicyBody policy, EscalationStep step, DateTimeOffset now, string? dashboardUrl, CancellationToken ct)
+        EscalationRow row, EscalationPolicyBody policy, EscalationStep step, DateTimeOffset now, CancellationToken ct)
     {
         var payload = JsonSerializer.SerializeToElement(alert, Json.Options);
         var channels = await EscalationDeliveries.EnqueueAsync(connection, transaction, tenantId, alert.Id, $"{row.Run}:{row.Cycle}:{row.NextStep}",
             step.ChannelIds ?? [], payload, now, ct);
         var members = await EscalationDeliveries.MembersAsync(connection, transaction, tenantId, step.UserIds ?? [], ct);
+        await EscalationDeliveries.EnqueueMembersAsync(connection, transaction, tenantId, alert.Id, $"{row.Run}:{row.Cycle}:{row.NextStep}", members, payload, now, ct);
 
         var parts = new List<string>();
         var notified = channels.Where(c => c.Enqueued).Select(c => $"\"{c.Name}\"").ToList();
@@ -162,17 +166,15 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
         var label = StepLabel(policy, row.Cycle, row.NextStep);
         await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.Id, now, TimelineKind, alert.State, null, null,
             $"{label} of {policy.Name}: {string.Join("; ", parts)}.", ct);
-
-        EmailMessage? email = null;
-        if (emailed.Count > 0)
-        {
-            var facts = ChannelNotifications.Facts(new Notification(tenantId, Guid.Empty, Guid.Empty, alert.Id, "alert.firing", payload, 1), null, dashboardUrl);
-            email = EmailChannelSender.Message(emailed, facts);
-        }
-        return new AfterCommit(Email: email, Step: label);
+        return Nothing;
     }
 
-    /// <summary>The ack timeout has passed: the alert fires again (no longer acknowledged), and the policy runs again from its first step.</summary>
+    /// <summary>
+    /// The ack timeout has passed: the alert fires again (no longer acknowledged), its rule's own channels are sent
+    /// <c>alert.firing</c> again in this transaction (enqueued directly, as a step's are: a re-trigger is not a change
+    /// evaluation groups), unless a silence or maintenance window mutes it now (then the firing notification is held, and
+    /// the release sends it when the muting ends, as for any muted firing), and the policy runs again from its first step.
+    /// </summary>
     private static async Task<AfterCommit> RetriggerAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, EscalatedAlert alert,
         EscalationRow row, EscalationPolicyBody policy, TimeSpan ackTimeout, DateTimeOffset now, TimeSpan minute, CancellationToken ct)
     {
@@ -189,10 +191,27 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
         await AlertTimeline.AppendAsync(connection, transaction, tenantId, alert.View.Id, now, TimelineKind, "firing", null, null,
             $"Not resolved within the ack timeout ({policy.AckTimeout}) of {policy.Name}: firing again, and the policy starts again.", ct);
         await EscalationRow.RestartAsync(connection, transaction, tenantId, alert.View.Id, row.Run + 1, EscalationSchedule.First(policy, now, minute), ackTimeout, ct);
-        return new AfterCommit(Retriggered: await AlertQueries.FindAsync(connection, transaction, tenantId, alert.View.Id, now, ct));
+        var view = await AlertQueries.FindAsync(connection, transaction, tenantId, alert.View.Id, now, ct);
+        if (view is not null) await NotifyRuleChannelsAsync(connection, transaction, tenantId, view, alert.Rule?.ChannelIds ?? [], now, ct);
+        return new AfterCommit(Retriggered: view);
     }
 
-    /// <summary>What is done once committed: the live feed hears of a re-trigger; the step's members get their e-mail.</summary>
+    private static async Task NotifyRuleChannelsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertView view,
+        IReadOnlyList<Guid> channels, DateTimeOffset now, CancellationToken ct)
+    {
+        if (view.Silenced is { } muting)
+        {
+            await AlertNotices.SetFiringNoticeAsync(connection, transaction, tenantId, [view.Id], "held", ct);
+            await AlertTimeline.AppendAsync(connection, transaction, tenantId, view.Id, now, "muted", view.State, view.Value, null,
+                $"Not notified: {AlertNotices.Describe(muting)} mutes this alert until {muting.Until:u}; its firing notification is sent then if it still fires.", ct);
+            return;
+        }
+        await AlertNotices.SetFiringNoticeAsync(connection, transaction, tenantId, [view.Id], null, ct);
+        if (channels.Count > 0)
+            await NotificationOutbox.EnqueueAsync(connection, transaction, tenantId, channels, view.Id, "alert.firing", JsonSerializer.SerializeToElement(view, Json.Options), now, ct);
+    }
+
+    /// <summary>What is done once committed: the live feed hears of a re-trigger.</summary>
     private async Task FollowUpAsync(Guid tenantId, Guid alertId, AfterCommit after, CancellationToken ct)
     {
         if (after.Retriggered is { } view && services.GetService<IRealtimePublisher>() is { } realtime)
@@ -205,23 +224,6 @@ public sealed class EscalationRunner(Database database, IServiceProvider service
             {
                 logger.LogWarning(e, "Pushing re-triggered alert {AlertId} live failed", alertId);
             }
-        }
-        if (after.Email is not { } email) return;
-        if (services.GetService<IEmailTransport>() is not { } transport)
-        {
-            logger.LogWarning("Escalation of alert {AlertId}: no e-mail transport is configured to reach the step's members", alertId);
-            return;
-        }
-        var message = email with { Subject = email.Subject.Replace("[PulseStream] ", "[PulseStream] Escalation: ", StringComparison.Ordinal) };
-        try
-        {
-            var outcome = await transport.SendAsync(message, ct);
-            if (!outcome.Delivered)
-                logger.LogWarning("Escalation of alert {AlertId} ({Step}): e-mailing its members failed: {Error}", alertId, after.Step, outcome.Error);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning(e, "Escalation of alert {AlertId} ({Step}): e-mailing its members failed", alertId, after.Step);
         }
     }
 

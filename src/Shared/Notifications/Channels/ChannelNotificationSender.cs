@@ -9,10 +9,12 @@ namespace PulseStream.Notifications.Channels;
 /// The <see cref="INotificationSender"/> of the product: loads the notification's channel in its tenant, decrypts its
 /// target and secrets for this one send, reads the facts every message quotes (the rule's threshold when the alert
 /// does not carry it), and hands them to the sender of the channel's type. A channel that no longer exists, or that
-/// the outbox disabled, is a permanent failure; nothing here throws for what a receiver did.
+/// the outbox disabled, is a permanent failure; nothing here throws for what a receiver did. An escalation step's e-mail
+/// to a member (<see cref="Notification.MemberId"/>) reads the member's address now: one who left the tenant, or has
+/// not accepted an invitation, is not e-mailed (a permanent failure, so the delivery log says why).
 /// </summary>
 public sealed class ChannelNotificationSender(ChannelStore store, Database database, IEnumerable<IChannelSender> senders, IOptions<NotificationOptions> options,
-    TimeProvider time, ILogger<ChannelNotificationSender> logger) : INotificationSender
+    IEmailTransport email, TimeProvider time, ILogger<ChannelNotificationSender> logger) : INotificationSender
 {
     private readonly Dictionary<string, IChannelSender> _senders = senders.ToDictionary(s => s.Type);
 
@@ -20,6 +22,7 @@ public sealed class ChannelNotificationSender(ChannelStore store, Database datab
     {
         try
         {
+            if (notification.MemberId is { } memberId) return await SendToMemberAsync(notification, memberId, ct);
             var channel = await store.FindAsync(notification.TenantId, notification.ChannelId, ct);
             if (channel is null) return SendOutcome.Failure("The channel no longer exists.", TimeSpan.Zero, permanent: true);
             // Disabled by the outbox after failing for days: what was still queued for it dies; a test may still check it.
@@ -36,6 +39,24 @@ public sealed class ChannelNotificationSender(ChannelStore store, Database datab
             logger.LogError(e, "Sending delivery {DeliveryId} to channel {ChannelId} failed before reaching the receiver", notification.DeliveryId, notification.ChannelId);
             return SendOutcome.Failure("The notification could not be prepared.", TimeSpan.Zero);
         }
+    }
+
+    /// <summary>The error of an e-mail to a member who is no longer an active member of the tenant when it is sent.</summary>
+    public const string MemberGoneError = "Not sent: the member is no longer in the tenant.";
+
+    private async Task<SendOutcome> SendToMemberAsync(Notification notification, Guid memberId, CancellationToken ct)
+    {
+        var address = await database.ForTenantAsync(notification.TenantId, async (connection, transaction) =>
+        {
+            await using var command = new NpgsqlCommand("SELECT email FROM users WHERE tenant_id = $1 AND id = $2 AND status = 'active'", connection, transaction);
+            command.Parameters.AddWithValue(notification.TenantId);
+            command.Parameters.AddWithValue(memberId);
+            return await command.ExecuteScalarAsync(ct) as string;
+        }, ct);
+        if (address is null) return SendOutcome.Failure(MemberGoneError, TimeSpan.Zero, permanent: true);
+        var facts = ChannelNotifications.Facts(notification, await ConditionAsync(notification, ct), options.Value.DashboardUrl);
+        var message = EmailChannelSender.Message([address], facts);
+        return await email.SendAsync(message with { Subject = message.Subject.Replace("[PulseStream] ", "[PulseStream] Escalation: ", StringComparison.Ordinal) }, ct);
     }
 
     /// <summary>The rule's metric, operator and threshold, unless the alert carries them; null when the rule is gone.</summary>

@@ -9,9 +9,14 @@ namespace PulseStream.Notifications.Deliveries;
 /// <summary>
 /// One delivery as the deliveries API shows it (every field, null included). <see cref="NextAttemptAt"/> is set only
 /// while it is pending; <see cref="LastError"/> says why the last attempt failed, or why it is dead or superseded
-/// without one (the tenant's pending limit, its alert's resolution delivered first).
+/// without one (the tenant's pending limit, its alert's resolution delivered first). A delivery goes to a channel
+/// (<see cref="ChannelId"/>) or, an escalation step's e-mail, to a member of the tenant (<see cref="MemberId"/>, the
+/// user id: the deliveries list is a Viewer's and the members list an Admin's, so the address is not shown); the other is null.
 /// </summary>
-public sealed record DeliveryView(Guid Id, Guid AlertId, Guid ChannelId, string EventType, string State, DateTimeOffset CreatedAt,
+public sealed record DeliveryView(Guid Id, Guid AlertId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Guid? ChannelId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Guid? MemberId,
+    string EventType, string State, DateTimeOffset CreatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? DeliveredAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? NextAttemptAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? LastError,
@@ -57,7 +62,7 @@ public static class DeliveryQueries
         CancellationToken ct, Guid? deliveryId = null)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT id, alert_id, channel_id, event_type, status, created_at, delivered_at, next_attempt_at, last_error FROM notification_outbox
+            SELECT id, alert_id, channel_id, event_type, status, created_at, delivered_at, next_attempt_at, last_error, member_id FROM notification_outbox
             WHERE tenant_id = $1 AND ($2::uuid IS NULL OR alert_id = $2 OR alert_ids @> ARRAY[$2::uuid]) AND ($3::uuid IS NULL OR channel_id = $3) AND ($4::text IS NULL OR status = $4)
               AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6)) AND ($8::uuid IS NULL OR id = $8)
             ORDER BY created_at DESC, id DESC LIMIT $7
@@ -70,17 +75,17 @@ public static class DeliveryQueries
         command.Parameters.Add(Nullable(filter.After?.Id, NpgsqlDbType.Uuid));
         command.Parameters.AddWithValue(filter.Limit);
         command.Parameters.Add(Nullable(deliveryId, NpgsqlDbType.Uuid));
-        var rows = new List<(Guid Id, Guid AlertId, Guid ChannelId, string EventType, string State, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, DateTimeOffset NextAttemptAt,
+        var rows = new List<(Guid Id, Guid AlertId, Guid? ChannelId, Guid? MemberId, string EventType, string State, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, DateTimeOffset NextAttemptAt,
             string? LastError)>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
-                rows.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetString(3), reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5),
+                rows.Add((reader.GetGuid(0), reader.GetGuid(1), reader.IsDBNull(2) ? null : reader.GetGuid(2), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.GetString(3), reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5),
                     reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7),
                     reader.IsDBNull(8) ? null : reader.GetString(8)));
         }
         var attempts = await DeliveryAttemptLog.ReadAsync(connection, transaction, tenantId, rows.Select(r => r.Id).ToArray(), ct);
-        return rows.Select(r => new DeliveryView(r.Id, r.AlertId, r.ChannelId, r.EventType, r.State, r.CreatedAt, r.DeliveredAt,
+        return rows.Select(r => new DeliveryView(r.Id, r.AlertId, r.ChannelId, r.MemberId, r.EventType, r.State, r.CreatedAt, r.DeliveredAt,
             r.State == "pending" ? r.NextAttemptAt : null, r.LastError, attempts[r.Id])).ToList();
     }
 
