@@ -67,7 +67,8 @@ public sealed class NotificationDispatcher(Storage.Database database, INotificat
         SendOutcome outcome;
         try
         {
-            outcome = await sender.SendAsync(new Notification(delivery.TenantId, delivery.Id, delivery.ChannelId, delivery.AlertId, delivery.EventType,
+            outcome = await sender.SendAsync(new Notification(delivery.TenantId, delivery.Id, delivery.ChannelId,
+                delivery.AlertId == Guid.Empty ? null : delivery.AlertId, delivery.EventType,
                 delivery.Alert, delivery.Attempt, delivery.Group, delivery.MemberId), attempt.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)

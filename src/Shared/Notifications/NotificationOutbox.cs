@@ -12,6 +12,7 @@ namespace PulseStream.Notifications;
 /// <paramref name="Group"/> the listing of a group notification (null for one alert's). A delivery goes to a channel, or
 /// (an escalation step's member, migration 0030) to <paramref name="MemberId"/>: its <paramref name="ChannelId"/> is
 /// then <see cref="Guid.Empty"/>.
+/// A maintenance summary is about no one alert: its <paramref name="AlertId"/> is <see cref="Guid.Empty"/>.
 /// </summary>
 public sealed record OutboxDelivery(Guid TenantId, Guid Id, Guid ChannelId, Guid AlertId, string EventType, JsonElement Alert, int Attempt, Guid ClaimToken,
     GroupListing? Group = null, Guid? MemberId = null);
@@ -132,7 +133,8 @@ public static class NotificationOutbox
         {
             using var payload = JsonDocument.Parse(reader.GetString(5));
             var (alert, group) = GroupListing.Split(payload.RootElement);
-            claimed.Add(new OutboxDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.IsDBNull(2) ? Guid.Empty : reader.GetGuid(2), reader.GetGuid(3),
+            claimed.Add(new OutboxDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.IsDBNull(2) ? Guid.Empty : reader.GetGuid(2),
+                reader.IsDBNull(3) ? Guid.Empty : reader.GetGuid(3),
                 reader.GetString(4), alert, reader.GetInt32(6), reader.GetGuid(7), group, reader.IsDBNull(8) ? null : reader.GetGuid(8)));
         }
         return claimed;

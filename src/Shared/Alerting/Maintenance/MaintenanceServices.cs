@@ -5,11 +5,12 @@ namespace PulseStream.Alerting.Maintenance;
 
 public static class MaintenanceServices
 {
-    /// <summary>The maintenance-window routes: reading and changing a tenant's windows and listing their occurrences.</summary>
+    /// <summary>The maintenance-window routes (reading and changing a tenant's windows, listing their occurrences) and the summaries at their end.</summary>
     public static IServiceCollection AddMaintenanceWindows(this IServiceCollection services)
     {
         services.TryAddSingleton<MaintenanceWindowStore>();
         services.TryAddSingleton<MaintenanceWindowEndpoints>();
+        services.TryAddSingleton<MaintenanceSummaries>();
         return services;
     }
 }

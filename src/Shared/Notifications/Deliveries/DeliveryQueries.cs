@@ -12,8 +12,10 @@ namespace PulseStream.Notifications.Deliveries;
 /// without one (the tenant's pending limit, its alert's resolution delivered first). A delivery goes to a channel
 /// (<see cref="ChannelId"/>) or, an escalation step's e-mail, to a member of the tenant (<see cref="MemberId"/>, the
 /// user id: the deliveries list is a Viewer's and the members list an Admin's, so the address is not shown); the other is null.
+/// A maintenance window's summary (<c>maintenance.summary</c>) is about no one alert: its <see cref="AlertId"/> is null.
 /// </summary>
-public sealed record DeliveryView(Guid Id, Guid AlertId,
+public sealed record DeliveryView(Guid Id,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Guid? AlertId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Guid? ChannelId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Guid? MemberId,
     string EventType, string State, DateTimeOffset CreatedAt,
@@ -75,12 +77,12 @@ public static class DeliveryQueries
         command.Parameters.Add(Nullable(filter.After?.Id, NpgsqlDbType.Uuid));
         command.Parameters.AddWithValue(filter.Limit);
         command.Parameters.Add(Nullable(deliveryId, NpgsqlDbType.Uuid));
-        var rows = new List<(Guid Id, Guid AlertId, Guid? ChannelId, Guid? MemberId, string EventType, string State, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, DateTimeOffset NextAttemptAt,
+        var rows = new List<(Guid Id, Guid? AlertId, Guid? ChannelId, Guid? MemberId, string EventType, string State, DateTimeOffset CreatedAt, DateTimeOffset? DeliveredAt, DateTimeOffset NextAttemptAt,
             string? LastError)>();
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
-                rows.Add((reader.GetGuid(0), reader.GetGuid(1), reader.IsDBNull(2) ? null : reader.GetGuid(2), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.GetString(3), reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5),
+                rows.Add((reader.GetGuid(0), reader.IsDBNull(1) ? null : reader.GetGuid(1), reader.IsDBNull(2) ? null : reader.GetGuid(2), reader.IsDBNull(9) ? null : reader.GetGuid(9), reader.GetString(3), reader.GetString(4), reader.GetFieldValue<DateTimeOffset>(5),
                     reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6), reader.GetFieldValue<DateTimeOffset>(7),
                     reader.IsDBNull(8) ? null : reader.GetString(8)));
         }

@@ -99,3 +99,30 @@ LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
     FROM due WHERE s.tenant_id = due.tenant_id AND s.alert_id = due.alert_id
     RETURNING s.tenant_id, s.alert_id, s.claim_token
 $$;
+
+-- Issue 14 §4: a maintenance window's summaryAtEnd. When an occurrence ends, one maintenance.summary notification
+-- lists the alerts it muted, to the channels of their rules. Such a delivery is about no one alert.
+ALTER TABLE notification_outbox ALTER COLUMN alert_id DROP NOT NULL;
+
+-- One row per occurrence summarised, written in the transaction that enqueues its summary: the key makes it exactly
+-- once, whichever instance's timer gets there first, and across restarts. Rows go after MaintenanceSummaries' lookback.
+CREATE TABLE maintenance_summaries (
+    tenant_id        uuid NOT NULL,
+    window_id        uuid NOT NULL,
+    occurrence_start timestamptz NOT NULL,
+    occurrence_end   timestamptz NOT NULL,
+    alert_count      int NOT NULL,
+    channel_count    int NOT NULL,
+    summarized_at    timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, window_id, occurrence_start),
+    FOREIGN KEY (tenant_id, window_id) REFERENCES maintenance_windows(tenant_id, id) ON DELETE CASCADE
+);
+CALL enable_tenant_isolation('maintenance_summaries', 'tenant_id');
+
+CREATE INDEX maintenance_windows_summary_at_end ON maintenance_windows (tenant_id) WHERE summary_at_end;
+
+-- The summary timer visits only the tenants with a window that asks for a summary.
+CREATE FUNCTION tenants_with_maintenance_summaries() RETURNS SETOF uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT DISTINCT tenant_id FROM maintenance_windows WHERE summary_at_end
+$$;
