@@ -367,18 +367,25 @@ public class EscalationTests(EscalationHostFixture fixture) : IClassFixture<Esca
 
         // The host is down: the step runs in this process (it enqueues, it sends nothing), and nothing sends it until the host is back.
         Host.Kill();
-        await using (var runners = new InProcessRunners(Host, fixture.Settings))
+        try
         {
-            await Host.ExecuteAsync("INSERT INTO escalation_state (tenant_id, alert_id, policy_id, phase, cycle, next_step, next_at) VALUES ($1, $2, $3, 'running', 0, 0, now())",
-                s.TenantId, alertId, policyId);
-            Assert.Equal(1, await runners.Runner.RunDueAsync(default));
+            await using (var runners = new InProcessRunners(Host, fixture.Settings))
+            {
+                await Host.ExecuteAsync("INSERT INTO escalation_state (tenant_id, alert_id, policy_id, phase, cycle, next_step, next_at) VALUES ($1, $2, $3, 'running', 0, 0, now())",
+                    s.TenantId, alertId, policyId);
+                // (Other tests' due rows may run in the same round.)
+                Assert.True(await runners.Runner.RunDueAsync(default) >= 1);
+            }
+            Assert.Equal(0, await RunsAsync(s, alertId));
+            Assert.Equal(2, await Host.ScalarAsync("SELECT count(*) FROM notification_outbox WHERE tenant_id = $1 AND alert_id = $2 AND member_id IS NOT NULL AND status = 'pending'",
+                s.TenantId, alertId));
+            // One of them leaves the tenant before the e-mail goes out: they are not e-mailed.
+            await Host.ExecuteAsync("DELETE FROM users WHERE tenant_id = $1 AND id = $2", s.TenantId, leaver.Id);
         }
-        Assert.Equal(2, await Host.ScalarAsync("SELECT count(*) FROM notification_outbox WHERE tenant_id = $1 AND alert_id = $2 AND member_id IS NOT NULL AND status = 'pending'",
-            s.TenantId, alertId));
-        Assert.Equal(0, await RunsAsync(s, alertId));
-        // One of them leaves the tenant before the e-mail goes out: they are not e-mailed.
-        await Host.ExecuteAsync("DELETE FROM users WHERE tenant_id = $1 AND id = $2", s.TenantId, leaver.Id);
-        await Host.StartAsync();
+        finally
+        {
+            await Host.StartAsync();
+        }
 
         async Task<List<JsonElement>> MailAsync() => (await Host.Http.GetFromJsonAsync<JsonElement>("local/mail")).EnumerateArray()
             .Where(m => m.GetProperty("to").EnumerateArray().Any(t => t.GetString() == s.OwnerEmail || t.GetString() == leaver.Email)).ToList();
