@@ -98,7 +98,10 @@ public sealed class NotificationDispatcher(Storage.Database database, INotificat
             logger.LogWarning("Delivery {DeliveryId}: the claim of attempt {Attempt} was taken over; its outcome is not recorded", delivery.Id, delivery.Attempt);
             return false;
         }
-        if (!outcome.Delivered)
+        if (!outcome.Delivered && delivery.MemberId is { } memberId)
+            logger.LogWarning("Delivery {DeliveryId} to member {MemberId}, attempt {Attempt}, failed ({State}): {Error}",
+                delivery.Id, memberId, delivery.Attempt, recorded.State, outcome.Error);
+        else if (!outcome.Delivered)
             logger.LogWarning("Delivery {DeliveryId} to channel {ChannelId}, attempt {Attempt}, failed ({State}): {Error}",
                 delivery.Id, delivery.ChannelId, delivery.Attempt, recorded.State, outcome.Error);
         if (recorded.ChannelDisabled is { } disabled)
