@@ -120,6 +120,9 @@ public sealed class AlertingViewsTests : IAsyncLifetime
         await page.FillAsync("#rule-for", "0s");
         await page.FillAsync("#rule-route", "/v1/browser-checkout");
         await page.FillAsync("#rule-minRequests", "5");
+        // Told at once, not after the default 30 s group wait (the grouping fields saved and read back, too).
+        await page.FillAsync("#rule-groupWait", "0s");
+        await page.FillAsync("#rule-groupInterval", "0s");
         await page.CheckAsync("#rule-channels input[type=checkbox]");
         await page.ClickAsync("#rule-save");
         await Assertions.Expect(page.Locator("[data-error-for='condition.window']")).ToContainTextAsync("1m");

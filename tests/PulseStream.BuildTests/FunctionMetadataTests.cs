@@ -49,8 +49,9 @@ public class FunctionMetadataTests
     public void Timer_functions_have_six_field_schedules()
     {
         var timers = Functions("Alerts").Select(Trigger).Where(t => t.GetProperty("type").GetString() == "timerTrigger").ToList();
-        // Notifications, due rules, the 15-second sweep, retention, the release of held notifications, escalation, notification groups.
-        Assert.Equal(7, timers.Count);
+        // Notifications, due rules, the 15-second sweep, retention, the release of held notifications, escalation, notification groups,
+        // maintenance summaries.
+        Assert.Equal(8, timers.Count);
         Assert.All(timers, t => Assert.Equal(6, t.GetProperty("schedule").GetString()!.Split(' ').Length));
     }
 

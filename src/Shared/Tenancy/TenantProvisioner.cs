@@ -52,7 +52,10 @@ public sealed class TenantProvisioner(Database database, PasswordHasher hasher, 
 
     public async Task<AlertRule?> CreateRuleAsync(Guid tenantId, AlertRuleBody rule, CancellationToken ct) => (await rules.CreateAsync(tenantId, rule, ct)).Rule;
 
-    /// <summary>The rule the demo tenant starts with: a 5xx burst on any route fires within a minute.</summary>
+    /// <summary>
+    /// The rule the demo tenant starts with: a 5xx burst on any route fires within a minute, and is told 10 s later
+    /// (a short group wait, so a newcomer sees the notification soon, and sees what waits for a group).
+    /// </summary>
     public static AlertRuleBody DemoRule(params Guid[] channelIds) => JsonSerializer.Deserialize<AlertRuleBody>($$"""
         {
           "name": "High error rate",
@@ -61,6 +64,7 @@ public sealed class TenantProvisioner(Database database, PasswordHasher hasher, 
           "condition": { "type": "threshold", "metric": "error_rate", "operator": ">", "threshold": 0.10,
                          "window": "1m", "minRequests": 20 },
           "for": "30s",
+          "groupWait": "10s",
           "channelIds": [{{string.Join(", ", channelIds.Select(id => $"\"{id}\""))}}]
         }
         """, Json.Options)!;
