@@ -34,19 +34,8 @@ public sealed class AlertingViewsTests : IAsyncLifetime
         await _host.DisposeAsync();
     }
 
-    private async Task<IPage> SignInAsync(string email, string password, string hash = "", string? timeZone = null)
-    {
-        // Each page is its own tab: its own sessionStorage, so its own session.
-        var page = await _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 1000 }, TimezoneId = timeZone });
-        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
-        await page.GotoAsync(new Uri(_host.BaseUrl, "dashboard/" + hash).ToString());
-        await page.FillAsync("#login-email", email);
-        await page.FillAsync("#login-password", password);
-        await page.ClickAsync("#login-submit");
-        // Signing in hashes the password: seconds on a loaded machine.
-        await Assertions.Expect(page.Locator("#nav")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        return page;
-    }
+    private Task<IPage> SignInAsync(string email, string password, string hash = "", string? timeZone = null) =>
+        HeadlessChromium.SignInAsync(_browser, _host.BaseUrl, email, password, hash, timeZone);
 
     private async Task<ProvisionedTenant> NewTenantAsync(string name) =>
         await Provisioning.For(_host).CreateTenantAsync(name, $"ui-{Guid.NewGuid():N}@example.com", Password, default);

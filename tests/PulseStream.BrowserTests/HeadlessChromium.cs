@@ -19,4 +19,21 @@ public static class HeadlessChromium
         });
         return (playwright, browser);
     }
+
+    /// <summary>
+    /// Opens the dashboard at <paramref name="hash"/> in a tab of its own (its own sessionStorage, so its own session)
+    /// and signs in; answers once the navigation shows.
+    /// </summary>
+    public static async Task<IPage> SignInAsync(IBrowser browser, Uri baseUrl, string email, string password, string hash = "", string? timeZone = null)
+    {
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 1000 }, TimezoneId = timeZone });
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await page.GotoAsync(new Uri(baseUrl, "dashboard/" + hash).ToString());
+        await page.FillAsync("#login-email", email);
+        await page.FillAsync("#login-password", password);
+        await page.ClickAsync("#login-submit");
+        // Signing in hashes the password: seconds on a loaded machine.
+        await Assertions.Expect(page.Locator("#nav")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        return page;
+    }
 }

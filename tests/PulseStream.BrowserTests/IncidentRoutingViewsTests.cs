@@ -42,18 +42,7 @@ public sealed class IncidentRoutingViewsTests(IncidentRoutingHost fixture) : ICl
     private const string Password = "a long password for the browser";
     private LocalHostProcess Host => fixture.Host;
 
-    private async Task<IPage> SignInAsync(string email, string hash = "")
-    {
-        var page = await fixture.Browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1500, Height = 1000 } });
-        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
-        await page.GotoAsync(new Uri(Host.BaseUrl, "dashboard/" + hash).ToString());
-        await page.FillAsync("#login-email", email);
-        await page.FillAsync("#login-password", Password);
-        await page.ClickAsync("#login-submit");
-        // Signing in hashes the password: seconds on a loaded machine.
-        await Assertions.Expect(page.Locator("#nav")).ToBeVisibleAsync(new() { Timeout = 30_000 });
-        return page;
-    }
+    private Task<IPage> SignInAsync(string email, string hash = "") => HeadlessChromium.SignInAsync(fixture.Browser, Host.BaseUrl, email, Password, hash);
 
     private async Task<ProvisionedTenant> NewTenantAsync(string name) =>
         await Provisioning.For(Host).CreateTenantAsync(name, $"ui-{Guid.NewGuid():N}@example.com", Password, default);

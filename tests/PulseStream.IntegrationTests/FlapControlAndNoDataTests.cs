@@ -240,7 +240,7 @@ public class FlapControlAndNoDataTests(HostFixture fixture) : IClassFixture<Host
             name = "Flapping errors", enabled = true, severity = "critical", @for = "0s",
             condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.5, window = "5m", filters = new { route }, minRequests = 20 },
             flapDetection = new { changes = 3, within = "30m" },
-            channelIds = new[] { s.ChannelId },
+            channelIds = new[] { s.ChannelId }, groupWait = "0s", groupInterval = "0s",
         });
         Assert.True(created == HttpStatusCode.Created, body.ToString());
         Assert.Equal(3, body.GetProperty("flapDetection").GetProperty("changes").GetInt32());
