@@ -2,6 +2,8 @@
 // en-US digits ("1,234", "12.3 ms", "4.56 %") whatever the browser locale, so
 // what a person reads and what a test checks are the same.
 
+import { fieldsOf, isUtc } from "./ui/timezone";
+
 const intFormat = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 const oneDecimal = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 const compact = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 });
@@ -54,16 +56,24 @@ function pad(n: number, width = 2): string {
   return String(n).padStart(width, "0");
 }
 
-/** Local wall-clock time "14:03:07". */
+/** Wall-clock time "14:03:07" in the viewer's chosen zone (ui/timezone.ts). */
 export function formatClock(d: Date): string {
   if (Number.isNaN(d.getTime())) return DASH;
-  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const f = fieldsOf(d);
+  return `${pad(f.h)}:${pad(f.mi)}:${pad(f.s)}`;
 }
 
-/** Local wall-clock time with milliseconds "14:03:07.123". */
+/** Wall-clock time with milliseconds "14:03:07.123" in the viewer's chosen zone. */
 export function formatClockMs(d: Date): string {
   if (Number.isNaN(d.getTime())) return DASH;
-  return `${formatClock(d)}.${pad(d.getMilliseconds(), 3)}`;
+  return `${formatClock(d)}.${pad(fieldsOf(d).ms, 3)}`;
+}
+
+/** Date and time "2026-12-01 14:03:07" in the viewer's chosen zone, " UTC" added when that is UTC. */
+export function formatDateTime(d: Date): string {
+  if (Number.isNaN(d.getTime())) return DASH;
+  const f = fieldsOf(d);
+  return `${f.y}-${pad(f.mo)}-${pad(f.d)} ${formatClock(d)}${isUtc() ? " UTC" : ""}`;
 }
 
 /** "42 s", "5 min", "3 h 20 min", "2 d 4 h". */

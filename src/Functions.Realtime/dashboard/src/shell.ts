@@ -5,7 +5,10 @@ import { render } from "preact";
 import type { Session } from "./auth";
 import { hrefFor, useRoute, type Route } from "./router";
 import { html } from "./ui/html";
+import { useEffect, useState } from "preact/hooks";
+import { TimeZoneToggle } from "./ui/pickers";
 import { allows, RoleContext } from "./ui/role";
+import { onTimeZoneChange, timeZone } from "./ui/timezone";
 import { AlertsView } from "./views/AlertsView";
 import { ChannelsView } from "./views/ChannelsView";
 import { EscalationView } from "./views/EscalationView";
@@ -54,15 +57,19 @@ function Shell({ role }: { role: string }) {
   const route = useRoute();
   const known = TABS.some((t) => t.view === route.view);
   const active = known ? route.view : "overview";
+  // A new time zone re-mounts the view (its key), so every time it formats follows.
+  const [tz, setTz] = useState(timeZone);
+  useEffect(() => onTimeZoneChange(setTz), []);
   return html`<${RoleContext.Provider} value=${role}>
     <nav class="tabs" id="nav" aria-label="Views">
       ${TABS.filter((t) => !t.role || allows(role, t.role)).map(
         (t) => html`<a href=${hrefFor(t.view)} class=${`tab ${t.view === active ? "active" : ""}`} data-view=${t.view}
             aria-current=${t.view === active ? "page" : null}>${t.label}</a>`,
       )}
+      <span class="tabs-end"><${TimeZoneToggle} /></span>
     </nav>
     <div id="view" data-view=${active} class=${active === "overview" ? "" : "content"}>
-      <${View} route=${known ? route : { view: "overview", params: {} }} />
+      <${View} key=${tz} route=${known ? route : { view: "overview", params: {} }} />
     </div>
   <//>`;
 }

@@ -1,15 +1,12 @@
 // Formats the alerting views share (on top of ../format.ts).
 
-import { DASH, formatClock, formatDuration, formatValue, toEpochSeconds } from "../format";
+import { DASH, formatDateTime, formatDuration, formatValue, toEpochSeconds } from "../format";
 import type { Person } from "../alerting-api";
 
-/** "2026-12-01 14:03:07" in local time, or — . */
+/** "2026-12-01 14:03:07" in the viewer's chosen zone (" UTC" added for UTC), or — . */
 export function formatTime(ts: string | null | undefined): string {
   const t = toEpochSeconds(ts);
-  if (!Number.isFinite(t)) return DASH;
-  const d = new Date(t * 1000);
-  const day = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-  return `${day} ${formatClock(d)}`;
+  return Number.isFinite(t) ? formatDateTime(new Date(t * 1000)) : DASH;
 }
 
 /** Seconds as "42 s", "5 min", … or — . */
