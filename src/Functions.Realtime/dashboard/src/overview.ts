@@ -10,7 +10,7 @@ import { observeServerTime, serverNow } from "./clock";
 import { byId, setText } from "./dom";
 import { toEpochSeconds } from "./format";
 import { LiveClient, type LiveStatus } from "./live";
-import { publishAlert } from "./live-feed";
+import { publishAlert, publishLiveEvents, publishLiveStatus, publishMetricsTick, publishResynced } from "./live-feed";
 import { AlertsPanel, EventList, Kpis, renderRetention, renderStatusClasses, renderTopRoutes } from "./panels";
 
 const WINDOW = "15m";
@@ -52,9 +52,16 @@ export class Dashboard {
     this.alerts.start();
 
     this.live = new LiveClient({
-      status: (s) => this.setLiveStatus(s),
-      events: (batch) => this.events.add(batch),
+      status: (s) => {
+        this.setLiveStatus(s);
+        publishLiveStatus(s);
+      },
+      events: (batch) => {
+        this.events.add(batch);
+        publishLiveEvents(batch);
+      },
       metrics: (tick) => {
+        publishMetricsTick(tick);
         this.kpis.addTick(tick);
         this.charts?.store.addTick(tick);
         this.charts?.render();
@@ -64,6 +71,7 @@ export class Dashboard {
         publishAlert(a);
       },
       resynced: () => {
+        publishResynced();
         void this.refreshOverview();
         void this.refreshSeries();
       },
@@ -94,6 +102,7 @@ export class Dashboard {
     this.alerts.clear();
     this.kpis.reset();
     this.setLiveStatus("offline");
+    publishLiveStatus("offline");
     byId("dashboard").hidden = true;
   }
 
