@@ -4,8 +4,9 @@ namespace PulseStream.LocalHost.Demo;
 
 /// <summary>
 /// Synthetic traffic for the demo tenant (<c>./pulse up --demo-traffic</c>), sent through the real ingest route with
-/// the demo API key: several routes and consumers, a rate that drifts over minutes, log-normal latencies, and an error
-/// burst 20 seconds after start and then every few minutes, which fires the demo rule.
+/// the demo API key: several routes and consumers in two environments, a rate that drifts over minutes, log-normal
+/// latencies, and an error burst 20 seconds after start and then every few minutes, which fires the demo rule. Beside
+/// it, <see cref="DemoHistory"/> fills the last 24 hours the demo has not covered yet, so longer windows show traffic.
 /// </summary>
 public sealed class DemoTraffic(DemoSeeder seeder, LocalHostPaths paths, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<DemoTraffic> logger) : BackgroundService
 {
@@ -20,6 +21,8 @@ public sealed class DemoTraffic(DemoSeeder seeder, LocalHostPaths paths, IHostAp
         ("DELETE", "/v1/cart/items/{id}", r => $"/v1/cart/items/{r.Next(1, 900)}", 3, 30),
     ];
     private static readonly string[] Consumers = ["acme-web", "acme-ios", "globex-partner", "initech-batch", "umbrella-android", "hooli-api"];
+    /// <summary>Per mille of the traffic sent to the staging environment rather than production.</summary>
+    private const int StagingPerMille = 120;
     private static readonly TimeSpan FirstBurst = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan BurstEvery = TimeSpan.FromMinutes(4);
     private static readonly TimeSpan BurstLength = TimeSpan.FromSeconds(90);
@@ -32,6 +35,8 @@ public sealed class DemoTraffic(DemoSeeder seeder, LocalHostPaths paths, IHostAp
         http.DefaultRequestHeaders.Add("X-Api-Key", demo.ApiKey);
         var random = new Random();
         var started = time.GetUtcNow();
+        var history = new DemoHistory(paths, time, logger);
+        var backfill = history.FillAsync(http, started, (r, at) => Event(r, at, inBurst: false), stoppingToken);
         logger.LogInformation("Demo traffic started: an error burst begins in {Seconds} s and repeats every {Minutes} min",
             FirstBurst.TotalSeconds, BurstEvery.TotalMinutes);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), time);
@@ -42,7 +47,7 @@ public sealed class DemoTraffic(DemoSeeder seeder, LocalHostPaths paths, IHostAp
             var inBurst = elapsed >= FirstBurst && (elapsed - FirstBurst).Ticks % BurstEvery.Ticks < BurstLength.Ticks;
             // 10-40 requests per second, drifting over a ten-minute cycle.
             var rate = 25 + 15 * Math.Sin(elapsed.TotalMinutes / 10 * 2 * Math.PI) + random.Next(-3, 4);
-            var events = Enumerable.Range(0, Math.Max(1, (int)rate)).Select(_ => Event(random, now, inBurst)).ToList();
+            var events = Enumerable.Range(0, Math.Max(1, (int)rate)).Select(_ => Event(random, now.AddMilliseconds(-random.Next(0, 1000)), inBurst)).ToList();
             try
             {
                 using var response = await http.PostAsJsonAsync("api/v1/events/batch", new { events }, stoppingToken);
@@ -52,7 +57,10 @@ public sealed class DemoTraffic(DemoSeeder seeder, LocalHostPaths paths, IHostAp
             {
                 logger.LogWarning("Demo traffic batch failed: {Error}", e.Message);
             }
+            // Only once the past is filled: a stop before that leaves the gap to fill at the next start.
+            if (backfill.IsCompletedSuccessfully) history.Covered(now);
         }
+        await backfill;
     }
 
     private async Task WaitForStartAsync(CancellationToken ct)
@@ -62,7 +70,7 @@ public sealed class DemoTraffic(DemoSeeder seeder, LocalHostPaths paths, IHostAp
         await started.Task.WaitAsync(ct);
     }
 
-    private static object Event(Random random, DateTimeOffset now, bool inBurst)
+    private static object Event(Random random, DateTimeOffset at, bool inBurst)
     {
         var total = Routes.Sum(r => r.Weight);
         var pick = random.Next(total);
@@ -81,7 +89,7 @@ public sealed class DemoTraffic(DemoSeeder seeder, LocalHostPaths paths, IHostAp
         return new
         {
             eventId = Guid.NewGuid().ToString("N"),
-            timestamp = now.AddMilliseconds(-random.Next(0, 1000)),
+            timestamp = at,
             method = route.Method,
             path = route.Path(random),
             route = route.Route,
@@ -90,7 +98,7 @@ public sealed class DemoTraffic(DemoSeeder seeder, LocalHostPaths paths, IHostAp
             requestBytes = route.Method is "POST" ? random.Next(200, 4000) : 0,
             responseBytes = random.Next(300, 20_000),
             consumerId = Consumers[random.Next(Consumers.Length)],
-            environment = "production",
+            environment = random.Next(1000) < StagingPerMille ? "staging" : "production",
         };
     }
 
