@@ -147,7 +147,7 @@ bootstrap_dotnet() {
     local up_to_date=0 fingerprint
     stamp_outdated dotnet-build "$PULSE_ROOT"/*.sln "$PULSE_ROOT"/*.props \
         "$PULSE_ROOT"/global.json "$PULSE_ROOT"/[Nn]u[Gg]et.[Cc]onfig \
-        "$PULSE_ROOT/src" "$PULSE_ROOT/tests" "$PULSE_ROOT/bench" || up_to_date=1
+        "$PULSE_ROOT/src" "$PULSE_ROOT/tests" "$PULSE_ROOT/bench" "$PULSE_ROOT/tools" || up_to_date=1
     fingerprint=$STAMP_FINGERPRINT
     if ((up_to_date && PULSE_DASHBOARD_REBUILT == 0)) && [[ -z ${PULSE_REBUILD:-} ]] &&
         ! dotnet_outputs_missing; then

@@ -1,0 +1,3 @@
+using PulseStream.Screenshots;
+
+return await DashboardScreenshots.RunAsync(args);
