@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using PulseStream.Tenancy;
 using PulseStream.Testing;
@@ -327,6 +328,10 @@ public sealed class AlertingViewsTests : IAsyncLifetime
         await Assertions.Expect(chart.Locator("canvas")).ToBeVisibleAsync();
         await Assertions.Expect(chart).ToContainTextAsync("threshold 10.00 %");
         await Assertions.Expect(page.Locator("#preview-intervals")).ToContainTextAsync("route=/v1/preview");
+        // The chart's text equivalent: each group's range and last value in words.
+        await Assertions.Expect(page.Locator("#preview-chart-text li")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#preview-chart-text li")).ToContainTextAsync(new Regex("route=/v1/preview: from .* %, last .* % \\(\\d+ points\\)"));
+        await Assertions.Expect(chart.Locator("[role=img]")).ToHaveAttributeAsync("aria-label", new Regex("error_rate per group"));
     }
 
     [Fact]

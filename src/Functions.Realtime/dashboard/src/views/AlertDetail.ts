@@ -42,7 +42,7 @@ function describeEntry(e: TimelineEntry): string {
 
 export function DeliveriesTable({ deliveries, id }: { deliveries: Delivery[]; id: string }) {
   if (deliveries.length === 0) return html`<${Empty}>No deliveries.<//>`;
-  return html`<div class="table-wrap"><table class="table" id=${id}>
+  return html`<div class="table-wrap" tabindex="0"><table class="table" id=${id}>
     <thead><tr><th>Event</th><th>State</th><th>Created</th><th class="t-num">Attempts</th><th>Last attempt</th></tr></thead>
     <tbody>
       ${deliveries.map((d) => {

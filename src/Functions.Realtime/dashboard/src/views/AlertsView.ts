@@ -94,7 +94,7 @@ export function AlertsView({ params }: { params: Params }) {
         </div>
         <${Async} state=${first} isEmpty=${(d: { items: AlertItem[] }) => d.items.length === 0}
           empty=${filterLabel ? `No ${filterLabel} alerts.` : "No alerts yet."}>
-          ${(d: { items: AlertItem[] }) => html`<div class="table-wrap">
+          ${(d: { items: AlertItem[] }) => html`<div class="table-wrap" tabindex="0">
             <table class="table" id="alerts-table">
               <thead><tr><th>State</th><th>Severity</th><th>Rule</th><th>Group</th><th class="t-num">Value</th><th>Started</th></tr></thead>
               <tbody>

@@ -160,7 +160,7 @@ export function ChannelsView({ params }: { params: Params }) {
     <div class=${`split ${selected ? "has-detail" : ""}`}>
       <section class="card" aria-label="Channel list">
         <${Async} state=${channels} isEmpty=${(d: Page<Channel>) => d.items.length === 0} empty="No channels yet. Create one with New channel.">
-          ${(d: Page<Channel>) => html`<div class="table-wrap"><table class="table" id="channels-table">
+          ${(d: Page<Channel>) => html`<div class="table-wrap" tabindex="0"><table class="table" id="channels-table">
             <thead><tr><th>Name</th><th>Type</th><th>Target</th><th>Health</th><th></th></tr></thead>
             <tbody>
               ${d.items.map(

@@ -92,7 +92,7 @@ export function EscalationView({ params }: { params: Params }) {
       <section class="card" aria-label="Escalation policy list">
         <${Async} state=${policies} isEmpty=${(d: Page<EscalationPolicy>) => d.items.length === 0}
           empty=${isAdmin ? "No escalation policies. Create one with New policy." : "No escalation policies."}>
-          ${(d: Page<EscalationPolicy>) => html`<div class="table-wrap"><table class="table" id="escalation-table">
+          ${(d: Page<EscalationPolicy>) => html`<div class="table-wrap" tabindex="0"><table class="table" id="escalation-table">
             <thead><tr><th>Name</th><th>Steps</th><th class="t-num">Repeat</th><th>Ack timeout</th>${isAdmin ? html`<th><span class="sr-only">Actions</span></th>` : null}</tr></thead>
             <tbody>
               ${d.items.map(

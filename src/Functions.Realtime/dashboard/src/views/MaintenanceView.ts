@@ -62,7 +62,7 @@ function WindowDetail({ window, onChanged }: { window: MaintenanceWindow; onChan
     </dl>
     <h3>Next 90 days</h3>
     <${Async} state=${occurrences} isEmpty=${(d: { items: Occurrence[] }) => d.items.length === 0} empty="No occurrence in the next 90 days.">
-      ${(d: { items: Occurrence[] }) => html`<div class="table-wrap"><table class="table" id="maintenance-occurrences">
+      ${(d: { items: Occurrence[] }) => html`<div class="table-wrap" tabindex="0"><table class="table" id="maintenance-occurrences">
         <caption class="muted">Times in your time zone (${viewerZone()}) and in the window's (${window.timeZone})</caption>
         <thead><tr><th>Starts (yours)</th><th>Ends (yours)</th><th>Starts (${window.timeZone})</th></tr></thead>
         <tbody>
@@ -94,7 +94,7 @@ export function MaintenanceView({ params }: { params: Params }) {
       <section class="card" aria-label="Maintenance window list">
         <${Async} state=${windows} isEmpty=${(d: Page<MaintenanceWindow>) => d.items.length === 0}
           empty=${isAdmin ? "No maintenance windows. Create one with New window." : "No maintenance windows."}>
-          ${(d: Page<MaintenanceWindow>) => html`<div class="table-wrap"><table class="table" id="maintenance-table">
+          ${(d: Page<MaintenanceWindow>) => html`<div class="table-wrap" tabindex="0"><table class="table" id="maintenance-table">
             <thead><tr><th>Name</th><th>Recurs</th><th>Zone</th><th>Lasts</th><th>Now or next</th></tr></thead>
             <tbody>
               ${d.items.map(

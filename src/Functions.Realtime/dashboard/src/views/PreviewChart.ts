@@ -8,7 +8,15 @@ import type { PreviewInterval, RulePreview } from "../alerting-api";
 import { toEpochSeconds } from "../format";
 import { formatGroup, formatMetric, formatTime } from "../ui/format";
 import { html } from "../ui/html";
+import { isUtc } from "../ui/timezone";
 import { Empty } from "../ui/states";
+
+/** A group's series in words, for the chart's text equivalent: its range and last value. */
+function describeSeries(metric: string, values: number[]): string {
+  if (values.length === 0) return "no values";
+  const last = values[values.length - 1]!;
+  return `from ${formatMetric(metric, Math.min(...values))} to ${formatMetric(metric, Math.max(...values))}, last ${formatMetric(metric, last)} (${values.length} points)`;
+}
 
 /** Groups drawn at most (the list below the chart names them all). */
 const MAX_DRAWN = 8;
@@ -70,13 +78,15 @@ export function PreviewChart({ preview, metric }: { preview: RulePreview; metric
         padding: [10, 10, 0, 2],
         cursor: { drag: { x: false, y: false, setScale: false } },
         scales: { x: { time: true } },
+        // Axis times in the viewer's chosen zone (ui/timezone.ts), as every other time.
+        tzDate: (ts) => (isUtc() ? uPlot.tzDate(new Date(ts * 1000), "Etc/UTC") : new Date(ts * 1000)),
         axes: [
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID, width: 1 }, font: "11px system-ui, sans-serif" },
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { show: false }, size: 60, font: "11px system-ui, sans-serif",
             values: (_u, vals) => vals.map((v) => fmt(v)) },
         ],
         series: [
-          { value: (_u, v) => (v == null ? "—" : new Date(v * 1000).toLocaleString()) },
+          { value: (_u, v) => (v == null ? "—" : formatTime(new Date(v * 1000).toISOString())) },
           ...groups.map((g, i) => ({ label: g, stroke: COLORS[i % COLORS.length]!, width: 1.5, points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) })),
           { label: "threshold", stroke: "#ff6b6b", width: 1, dash: [6, 4], points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) },
         ],
@@ -101,7 +111,12 @@ export function PreviewChart({ preview, metric }: { preview: RulePreview; metric
     <figcaption>
       Preview <span class="muted">threshold ${formatMetric(metric, preview.threshold)} · step ${preview.step} · ${preview.groups.length} group${preview.groups.length === 1 ? "" : "s"}${preview.groups.length > MAX_DRAWN ? ` (first ${MAX_DRAWN} drawn)` : ""}</span>
     </figcaption>
-    ${hasPoints ? html`<div class="chart" ref=${el}></div>` : html`<${Empty}>No traffic matched the rule in this window.<//>`}
+    ${hasPoints
+      ? html`<div class="chart" ref=${el} role="img" aria-label=${`${metric} per group over the window, threshold ${formatMetric(metric, preview.threshold)}; the values are listed below the chart`}></div>
+          <ul class="sr-only" id="preview-chart-text">
+            ${preview.groups.map((g) => html`<li>${formatGroup(g.group)}: ${describeSeries(metric, g.points.map((pt) => pt.value).filter((v): v is number => typeof v === "number"))}</li>`)}
+          </ul>`
+      : html`<${Empty}>No traffic matched the rule in this window.<//>`}
     ${intervals.length
       ? html`<ul class="intervals" id="preview-intervals">
           ${intervals.map((iv) => html`<li data-state=${iv.state}><span class=${`state state-${iv.state}`}>${iv.state}</span> ${iv.group}: ${formatTime(iv.from)} – ${iv.ongoing ? "still" : formatTime(iv.to)}</li>`)}

@@ -58,7 +58,7 @@ export function RulesView({ params }: { params: Params }) {
       <section class="card" aria-label="Rule list">
         <${Async} state=${rules} isEmpty=${(d: Page<Rule>) => d.items.length === 0}
           empty=${isAdmin ? "No rules yet. Create one with New rule." : "No rules yet."}>
-          ${(d: Page<Rule>) => html`<div class="table-wrap"><table class="table" id="rules-table">
+          ${(d: Page<Rule>) => html`<div class="table-wrap" tabindex="0"><table class="table" id="rules-table">
             <thead><tr><th>Name</th><th>Severity</th><th>Condition</th><th>Enabled</th><th>Last evaluated</th><th class="t-num">Groups</th></tr></thead>
             <tbody>
               ${d.items.map(

@@ -47,7 +47,7 @@ export function SilencesView({ params }: { params: Params }) {
     <div class=${`split ${creating ? "has-detail" : ""}`}>
       <section class="card" aria-label="Silence list">
         <${Async} state=${silences} isEmpty=${(d: Page<Silence>) => d.items.length === 0} empty="No silences. Create one here or from an alert.">
-          ${(d: Page<Silence>) => html`<div class="table-wrap"><table class="table" id="silences-table">
+          ${(d: Page<Silence>) => html`<div class="table-wrap" tabindex="0"><table class="table" id="silences-table">
             <thead><tr><th>State</th><th>Matchers</th><th>Starts</th><th>Ends</th><th>By</th><th>Comment</th><th aria-label="Actions"></th></tr></thead>
             <tbody>
               ${d.items.map(
