@@ -290,6 +290,18 @@ public sealed class AlertingViewsTests : IAsyncLifetime
         await Assertions.Expect(row.Locator(".window-local")).ToHaveTextAsync(first.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture));
         await Assertions.Expect(page.Locator("#maintenance-occurrences .window-local")).ToContainTextAsync(["02:00", "02:00"]);
 
+        // The UTC toggle: every time the view shows is then in UTC, labelled so, and the choice survives a reload.
+        await page.ClickAsync("#tz-toggle");
+        await Assertions.Expect(page.Locator("#tz-toggle")).ToHaveAttributeAsync("aria-pressed", "true");
+        var utcText = utc.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        await Assertions.Expect(page.Locator("#maintenance-occurrences tbody tr").First.Locator("td").First).ToHaveTextAsync(new Regex("^" + utcText + ":00 UTC$"));
+        await Assertions.Expect(page.Locator("#maintenance-occurrences caption")).ToContainTextAsync("(UTC)");
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#maintenance-occurrences tbody tr").First.Locator("td").First).ToHaveTextAsync(new Regex("^" + utcText));
+        await page.ClickAsync("#tz-toggle");
+        await Assertions.Expect(page.Locator("#maintenance-occurrences tbody tr").First.Locator("td").First).ToHaveTextAsync(new Regex("^" + inNewYork.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture)));
+        await Assertions.Expect(page.Locator("#maintenance-occurrences caption")).ToContainTextAsync("(America/New_York)");
+
         // A Viewer reads the window and its occurrences, and has nothing to create or delete.
         var viewer = await SignInAsync(await InviteAsync(tenant.OwnerEmail, "viewer"), Password, "#/maintenance");
         await Assertions.Expect(viewer.Locator("#maintenance-table tbody tr")).ToHaveCountAsync(1);

@@ -12,7 +12,8 @@ import { formatTime } from "../ui/format";
 import { html } from "../ui/html";
 import { useRole } from "../ui/role";
 import { Async } from "../ui/states";
-import { MaintenanceForm, viewerZone } from "./MaintenanceForm";
+import { timeZoneLabel } from "../ui/timezone";
+import { MaintenanceForm } from "./MaintenanceForm";
 import { describeMatcher } from "./SilenceForm";
 
 /** An instant as the window's own zone reads it ("2027-01-03 02:00"). */
@@ -63,7 +64,7 @@ function WindowDetail({ window, onChanged }: { window: MaintenanceWindow; onChan
     <h3>Next 90 days</h3>
     <${Async} state=${occurrences} isEmpty=${(d: { items: Occurrence[] }) => d.items.length === 0} empty="No occurrence in the next 90 days.">
       ${(d: { items: Occurrence[] }) => html`<div class="table-wrap" tabindex="0"><table class="table" id="maintenance-occurrences">
-        <caption class="muted">Times in your time zone (${viewerZone()}) and in the window's (${window.timeZone})</caption>
+        <caption class="muted">Times in your time zone (${timeZoneLabel()}) and in the window's (${window.timeZone})</caption>
         <thead><tr><th>Starts (yours)</th><th>Ends (yours)</th><th>Starts (${window.timeZone})</th></tr></thead>
         <tbody>
           ${d.items.slice(0, 20).map(
@@ -89,7 +90,7 @@ export function MaintenanceView({ params }: { params: Params }) {
       <h1>Maintenance windows</h1>
       ${isAdmin ? html`<button type="button" class="btn btn-primary" id="maintenance-new" onClick=${() => setParams({ id: "new" })}>New window</button>` : null}
     </div>
-    <p class="muted">During each occurrence, the alerts a window matches are evaluated and listed but notify nobody and do not escalate. Times are in your time zone (${viewerZone()}).</p>
+    <p class="muted">During each occurrence, the alerts a window matches are evaluated and listed but notify nobody and do not escalate. Times are in your time zone (${timeZoneLabel()}).</p>
     <div class=${`split ${selected ? "has-detail" : ""}`}>
       <section class="card" aria-label="Maintenance window list">
         <${Async} state=${windows} isEmpty=${(d: Page<MaintenanceWindow>) => d.items.length === 0}
