@@ -49,8 +49,10 @@ public sealed class SignalRRestPublisher(HttpClient http, SignalRConnection conn
             if (!response.IsSuccessStatusCode)
                 logger.LogWarning("SignalR send to {Target} answered {Status}", target, (int)response.StatusCode);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
+            // Anything, a timeout included (HttpClient reports it as a cancellation the caller did not ask for): a live
+            // message is best effort and must never fail the request or consumer batch that caused it.
             logger.LogWarning("SignalR send to {Target} failed: {Error}", target, e.Message);
         }
     }
