@@ -21,7 +21,9 @@ public static class RealtimeExtensions
         services.AddRealtimePublishing(builder.Configuration);
         services.TryAddSingleton<NegotiateService>();
         services.TryAddSingleton<ConnectionUpstream>();
+        services.TryAddSingleton<LiveCoalescer>();
         services.TryAddSingleton<LiveFanout>();
+        services.AddHostedService<LiveFlushService>();
         services.TryAddSingleton<DashboardQueries>();
         services.TryAddSingleton<BreakdownQueries>();
         services.TryAddSingleton<QueryBudget>();
