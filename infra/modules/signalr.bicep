@@ -30,7 +30,7 @@ param allowedOrigins string[] = [
   '*'
 ]
 
-@description('Optional. Where the service reports client connections (serverless upstream; it fills in `{hub}`, `{category}` and `{event}`). The realtime app checks there that the connecting person is still a member and closes the connection if not. Empty: no upstream.')
+@description('Optional. Where the service reports client connections and their closes (serverless upstream; it fills in `{hub}`, `{category}` and `{event}`). The realtime app checks there that the connecting person is still a member and closes the connection if not, and counts open dashboards. Empty: no upstream.')
 param connectionUpstreamUrlTemplate string = ''
 
 resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
@@ -61,8 +61,9 @@ resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
     cors: {
       allowedOrigins: allowedOrigins
     }
-    // Only the pulse hub's connected event: the upstream authenticates it by the access key's signature of the
-    // connection id (X-ASRS-Signature), so no upstream auth is configured.
+    // Only the pulse hub's connection events (connected: the membership check; both: the connections count): the
+    // upstream authenticates them by the access key's signature of the connection id (X-ASRS-Signature), so no
+    // upstream auth is configured.
     upstream: {
       templates: empty(connectionUpstreamUrlTemplate)
         ? []
@@ -71,7 +72,7 @@ resource signalR 'Microsoft.SignalRService/signalR@2024-03-01' = {
               urlTemplate: connectionUpstreamUrlTemplate
               hubPattern: 'pulse'
               categoryPattern: 'connections'
-              eventPattern: 'connected'
+              eventPattern: 'connected,disconnected'
             }
           ]
     }

@@ -21,6 +21,7 @@ public static class RealtimeExtensions
         services.AddRealtimePublishing(builder.Configuration);
         services.TryAddSingleton<NegotiateService>();
         services.TryAddSingleton<ConnectionUpstream>();
+        services.TryAddSingleton<LiveConnections>();
         services.TryAddSingleton<LiveCoalescer>();
         services.TryAddSingleton<LiveFanout>();
         services.AddHostedService<LiveFlushService>();

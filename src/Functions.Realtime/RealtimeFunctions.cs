@@ -18,7 +18,7 @@ namespace PulseStream.Functions.Realtime;
 /// </summary>
 public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard, BreakdownQueries breakdowns,
     RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, MemberService members, Health health,
-    ConnectionUpstream upstream, RetentionSettingsEndpoints retention, MetricsExport export)
+    ConnectionUpstream upstream, LiveConnections liveConnections, RetentionSettingsEndpoints retention, MetricsExport export)
 {
     [Function(nameof(FanOutEvents))]
     public Task FanOutEvents(
@@ -54,6 +54,10 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sess
     [Function(nameof(DashboardOverview))]
     public Task<IActionResult> DashboardOverview([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/dashboard/overview")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => dashboard.OverviewAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(DashboardConnections))]
+    public Task<IActionResult> DashboardConnections([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/dashboard/connections")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Admin, caller => liveConnections.ListAsync(caller, request.HttpContext.RequestAborted));
 
     [Function(nameof(MetricsTimeseries))]
     public Task<IActionResult> MetricsTimeseries([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/metrics/timeseries")] HttpRequest request) =>

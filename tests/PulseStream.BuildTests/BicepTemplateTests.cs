@@ -115,7 +115,7 @@ public sealed partial class BicepTemplateTests
 
         var signalR = Assert.Single(DeclaredResources(deployment.Template), r => TypeOf(r) == "Microsoft.SignalRService/signalR");
         var templates = signalR.GetProperty("properties").GetProperty("upstream").GetProperty("templates").GetString() ?? "";
-        foreach (var expected in new[] { "parameters('connectionUpstreamUrlTemplate')", "'hubPattern', 'pulse'", "'categoryPattern', 'connections'", "'eventPattern', 'connected'" })
+        foreach (var expected in new[] { "parameters('connectionUpstreamUrlTemplate')", "'hubPattern', 'pulse'", "'categoryPattern', 'connections'", "'eventPattern', 'connected,disconnected'" })
             Assert.Contains(expected, templates, StringComparison.Ordinal);
     }
 

@@ -29,10 +29,11 @@ public sealed class ServiceHub(UserGroups groups, LocalUpstream upstream) : Hub
         await base.OnConnectedAsync();
     }
 
-    public override Task OnDisconnectedAsync(Exception? exception)
+    public override async Task OnDisconnectedAsync(Exception? exception)
     {
         groups.Disconnected(Context.UserIdentifier ?? "", Context.ConnectionId);
-        return base.OnDisconnectedAsync(exception);
+        await upstream.DisconnectedAsync(Context);
+        await base.OnDisconnectedAsync(exception);
     }
 }
 
@@ -93,12 +94,12 @@ public sealed class UserGroups
 }
 
 /// <summary>
-/// The serverless upstream as the service calls it (docs/ARCHITECTURE.md, "Live connections"): on each connect, a
-/// POST to the URL template (setting <c>LocalSignalR:UpstreamUrlTemplate</c>, with <c>{hub}</c>, <c>{category}</c>
-/// and <c>{event}</c>) carrying the <c>X-ASRS-*</c> headers and the access key's signature of the connection id.
-/// As configured in infra/modules/signalr.bicep, only the <c>connected</c> event is sent. A non-2xx answer refuses
-/// the connection; an upstream that cannot be reached is logged and the connection kept, since the service's
-/// connection events are notifications.
+/// The serverless upstream as the service calls it (docs/ARCHITECTURE.md, "Live connections"): on each connect and
+/// disconnect, a POST to the URL template (setting <c>LocalSignalR:UpstreamUrlTemplate</c>, with <c>{hub}</c>,
+/// <c>{category}</c> and <c>{event}</c>) carrying the <c>X-ASRS-*</c> headers and the access key's signature of the
+/// connection id, as configured in infra/modules/signalr.bicep. A non-2xx answer to <c>connected</c> refuses the
+/// connection; an upstream that cannot be reached is logged and the connection kept, since the service's connection
+/// events are notifications.
 /// </summary>
 public sealed class LocalUpstream(IHttpClientFactory clients, IConfiguration configuration, SignalRConnection connection, ILogger<LocalUpstream> logger)
 {
@@ -107,21 +108,10 @@ public sealed class LocalUpstream(IHttpClientFactory clients, IConfiguration con
 
     public async Task<bool> ConnectedAsync(HubCallerContext context)
     {
-        if (configuration[TemplateSetting] is not { Length: > 0 } template) return true;
-        var url = template.Replace("{hub}", SignalRConnection.Hub, StringComparison.Ordinal)
-            .Replace("{category}", "connections", StringComparison.Ordinal).Replace("{event}", "connected", StringComparison.Ordinal);
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
-        request.Headers.Add(UpstreamProtocol.ConnectionIdHeader, context.ConnectionId);
-        request.Headers.Add(UpstreamProtocol.HubHeader, SignalRConnection.Hub);
-        request.Headers.Add(UpstreamProtocol.CategoryHeader, "connections");
-        request.Headers.Add(UpstreamProtocol.EventHeader, "connected");
-        if (context.UserIdentifier is { } user) request.Headers.Add(UpstreamProtocol.UserIdHeader, user);
-        request.Headers.Add(UpstreamProtocol.UserClaimsHeader, string.Join(", ", context.User?.Claims.Select(c => $"{c.Type}: {c.Value}") ?? []));
-        request.Headers.Add(UpstreamProtocol.SignatureHeader, UpstreamProtocol.Sign(connection.AccessKey, context.ConnectionId));
         try
         {
-            using var response = await clients.CreateClient(HttpClientName).SendAsync(request, context.ConnectionAborted);
-            if (response.IsSuccessStatusCode) return true;
+            using var response = await SendAsync(context, "connected", context.ConnectionAborted);
+            if (response is null || response.IsSuccessStatusCode) return true;
             logger.LogInformation("The upstream refused connection {ConnectionId} with {Status}", context.ConnectionId, (int)response.StatusCode);
             return false;
         }
@@ -130,6 +120,35 @@ public sealed class LocalUpstream(IHttpClientFactory clients, IConfiguration con
             logger.LogWarning("The upstream could not be reached for connection {ConnectionId}: {Error}", context.ConnectionId, e.Message);
             return true;
         }
+    }
+
+    /// <summary>The connection has closed; its answer changes nothing.</summary>
+    public async Task DisconnectedAsync(HubCallerContext context)
+    {
+        try
+        {
+            using var _ = await SendAsync(context, "disconnected", CancellationToken.None);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            logger.LogWarning("The upstream could not be told of the close of {ConnectionId}: {Error}", context.ConnectionId, e.Message);
+        }
+    }
+
+    private async Task<HttpResponseMessage?> SendAsync(HubCallerContext context, string connectionEvent, CancellationToken ct)
+    {
+        if (configuration[TemplateSetting] is not { Length: > 0 } template) return null;
+        var url = template.Replace("{hub}", SignalRConnection.Hub, StringComparison.Ordinal)
+            .Replace("{category}", "connections", StringComparison.Ordinal).Replace("{event}", connectionEvent, StringComparison.Ordinal);
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add(UpstreamProtocol.ConnectionIdHeader, context.ConnectionId);
+        request.Headers.Add(UpstreamProtocol.HubHeader, SignalRConnection.Hub);
+        request.Headers.Add(UpstreamProtocol.CategoryHeader, "connections");
+        request.Headers.Add(UpstreamProtocol.EventHeader, connectionEvent);
+        if (context.UserIdentifier is { } user) request.Headers.Add(UpstreamProtocol.UserIdHeader, user);
+        request.Headers.Add(UpstreamProtocol.UserClaimsHeader, string.Join(", ", context.User?.Claims.Select(c => $"{c.Type}: {c.Value}") ?? []));
+        request.Headers.Add(UpstreamProtocol.SignatureHeader, UpstreamProtocol.Sign(connection.AccessKey, context.ConnectionId));
+        return await clients.CreateClient(HttpClientName).SendAsync(request, ct);
     }
 }
 

@@ -51,9 +51,11 @@ public static class UpstreamProtocol
 /// client token it accepts may belong to someone removed since negotiate. On <c>connected</c> this checks that the
 /// token's user is still an active member of the token's tenant; if not it closes the connection through the REST
 /// API (the service treats <c>connected</c> as a notification, so the close is what ends it) and answers 403,
-/// which the local SignalR surface takes as a refusal.
+/// which the local SignalR surface takes as a refusal. A member's connection is recorded in
+/// <see cref="LiveConnections"/>, and forgotten on <c>disconnected</c>.
 /// </summary>
-public sealed class ConnectionUpstream(SignalRConnection connection, MembershipCache memberships, IRealtimePublisher realtime, ILogger<ConnectionUpstream> logger)
+public sealed class ConnectionUpstream(SignalRConnection connection, MembershipCache memberships, IRealtimePublisher realtime,
+    LiveConnections live, ILogger<ConnectionUpstream> logger)
 {
     public async Task<IActionResult> HandleAsync(HttpRequest request, CancellationToken ct)
     {
@@ -64,13 +66,26 @@ public sealed class ConnectionUpstream(SignalRConnection connection, MembershipC
         if (!string.Equals(headers[UpstreamProtocol.HubHeader], SignalRConnection.Hub, StringComparison.OrdinalIgnoreCase)
             || headers[UpstreamProtocol.CategoryHeader] != "connections")
             return ApiResults.NotFound("This upstream handles the connection events of the pulse hub only.");
-        if (headers[UpstreamProtocol.EventHeader] != "connected") return ApiResults.NoContent();
 
         var user = headers[UpstreamProtocol.UserIdHeader].ToString();
         var tenant = UpstreamProtocol.Claim(headers[UpstreamProtocol.UserClaimsHeader], SignalRTokens.TenantClaim);
-        if (Guid.TryParse(user, out var userId) && Guid.TryParse(tenant, out var tenantId)
-            && await memberships.CurrentRoleAsync(tenantId, userId, ct) is not null)
+        var parsed = Guid.TryParse(user, out var userId) & Guid.TryParse(tenant, out var tenantId);
+        switch (headers[UpstreamProtocol.EventHeader].ToString())
+        {
+            case "disconnected":
+                if (parsed) await live.ForgetAsync(tenantId, connectionId, ct);
+                return ApiResults.NoContent();
+            case "connected":
+                break;
+            default:
+                return ApiResults.NoContent();
+        }
+
+        if (parsed && await memberships.CurrentRoleAsync(tenantId, userId, ct) is not null)
+        {
+            await live.RecordAsync(tenantId, userId, connectionId, ct);
             return ApiResults.NoContent();
+        }
 
         logger.LogInformation("Closing live connection {ConnectionId}: its user is not a member of its tenant", connectionId);
         try
