@@ -286,6 +286,23 @@ public class AnalyticsCorrectnessTests(AnalyticsDataSetFixture data) : IClassFix
     }
 
     [Fact]
+    public async Task A_window_pinned_by_to_ends_with_that_minute_and_counts_exactly_its_events()
+    {
+        var end = DateTimeOffset.UtcNow.AddHours(-3);
+        var to = Uri.EscapeDataString(end.ToString("O"));
+        var overview = await data.GetAsync($"api/v1/dashboard/overview?window=1h&to={to}");
+        var series = await data.GetAsync($"api/v1/metrics/timeseries?metric=request_count&window=1h&step=1m&to={to}");
+        var (from, until) = Range(overview);
+        var minute = new DateTimeOffset(end.Year, end.Month, end.Day, end.Hour, end.Minute, 0, TimeSpan.Zero).AddMinutes(1);
+        Assert.Equal((minute.AddHours(-1), minute), (from, until));
+        Assert.Equal((from, until), Range(series));
+        var expected = In(from, until).Count();
+        Assert.Equal(expected, overview.GetProperty("totals").GetProperty("requests").GetInt64());
+        Assert.Equal(expected, series.GetProperty("points").EnumerateArray()
+            .Sum(p => p.GetProperty("value") is { ValueKind: JsonValueKind.Number } v ? v.GetDouble() : 0));
+    }
+
+    [Fact]
     public async Task Bad_parameters_answer_400_naming_them()
     {
         foreach (var (path, type) in new[]
@@ -293,6 +310,7 @@ public class AnalyticsCorrectnessTests(AnalyticsDataSetFixture data) : IClassFix
             ("api/v1/metrics/timeseries?window=2h", "invalid-window"), ("api/v1/metrics/timeseries?step=2m", "invalid-step"),
             ("api/v1/routes?sort=bogus", "invalid-sort"), ("api/v1/consumers?cursor=bogus", "invalid-cursor"),
             ("api/v1/routes?limit=0", "invalid-limit"), ("api/v1/dashboard/overview?route=/x", "invalid-route"),
+            ("api/v1/dashboard/overview?to=yesterday", "invalid-to"), ($"api/v1/routes?to={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(1).ToString("O"))}", "invalid-to"),
         })
         {
             using var response = await data.Host.Http.SendAsync(data.Host.Authorized(HttpMethod.Get, path, data.Token));

@@ -9,8 +9,9 @@ namespace PulseStream.Metrics;
 public sealed record MetricsRequest(string WindowText, TimeSpan Window, DateTimeOffset From, DateTimeOffset To, RollupFilter Filter)
 {
     private const int MaxFilterLength = EventRules.MaxRouteBytes;
+    private static readonly TimeSpan MaxLookBack = TimeSpan.FromDays(400);
 
-    /// <summary>Parses <c>window</c> (one of the contract's) and the filters <c>route</c>, <c>method</c>, <c>consumerId</c>,
+    /// <summary>Parses <c>window</c> (one of the contract's), its optional end <c>to</c> and the filters <c>route</c>, <c>method</c>, <c>consumerId</c>,
     /// <c>environment</c> (as far as <paramref name="allowed"/> names them); a 400 naming the parameter otherwise.</summary>
     public static (MetricsRequest? Request, IActionResult? Failure) Parse(HttpRequest request, DateTimeOffset now, string defaultWindow, params string[] allowed)
     {
@@ -28,7 +29,15 @@ public sealed record MetricsRequest(string WindowText, TimeSpan Window, DateTime
                 return (null, ApiResults.BadRequest($"invalid-{name}", $"{name} must be 1 to {MaxFilterLength} characters."));
             values[name] = name == "method" ? value.ToUpperInvariant() : value;
         }
-        var (from, to) = RollupRange.Ending(now, window);
+        // `to` pins the window's end (a shared link, or panels that must show the same minutes); by default it is now.
+        var end = now;
+        if (q["to"].FirstOrDefault() is { } toText)
+        {
+            if (toText.Length > 64 || !Rfc3339.TryParse(toText, out end) || end > now.AddMinutes(1) || end < now - MaxLookBack)
+                return (null, ApiResults.BadRequest("invalid-to", "to must be an RFC 3339 time, not in the future and at most 400 days ago."));
+            if (end > now) end = now;
+        }
+        var (from, to) = RollupRange.Ending(end, window);
         var filter = new RollupFilter(values.GetValueOrDefault("route"), values.GetValueOrDefault("method"),
             values.GetValueOrDefault("consumerId"), values.GetValueOrDefault("environment"));
         return (new MetricsRequest(windowText, window, from, to, filter), null);
