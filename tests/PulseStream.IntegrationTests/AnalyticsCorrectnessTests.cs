@@ -132,7 +132,10 @@ public class AnalyticsCorrectnessTests(AnalyticsDataSetFixture data) : IClassFix
             Assert.Equal(route.Count, top.GetProperty("requests").GetInt64());
             WithinOnePercent(route.Select(e => e.Latency), 0.95, top.GetProperty("p95"), "top route");
         }
+        Assert.Equal(events.GroupBy(e => e.Environment).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key),
+            overview.GetProperty("environments").EnumerateArray().Select(e => e.GetString()));
         var staging = await data.GetAsync($"api/v1/dashboard/overview?window={window}&environment=staging");
+        Assert.Equal(overview.GetProperty("environments").ToString(), staging.GetProperty("environments").ToString());
         var (sFrom, sTo) = Range(staging);
         Assert.Equal(In(sFrom, sTo, e => e.Environment == "staging").Count(), staging.GetProperty("totals").GetProperty("requests").GetInt64());
     }

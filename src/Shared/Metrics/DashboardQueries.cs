@@ -14,7 +14,8 @@ public sealed record Totals(long Requests, long Errors4xx, long Errors5xx, doubl
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? P99, long RequestBytes, long ResponseBytes);
 public sealed record RouteSummary(string Route, string Method, long Requests, double ErrorRate, double? P95);
 public sealed record Overview(string Window, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CoveredFrom, string? Environment, Retention.RetentionDays Retention, Totals Totals, IReadOnlyList<RouteSummary> TopRoutes,
-    IReadOnlyDictionary<string, long> StatusClasses, IReadOnlyList<AlertView> FiringAlerts, DimensionUsage Routes, DimensionUsage Consumers);
+    IReadOnlyDictionary<string, long> StatusClasses, IReadOnlyList<AlertView> FiringAlerts, DimensionUsage Routes, DimensionUsage Consumers,
+    IReadOnlyList<string> Environments);
 /// <summary>How many distinct values (routes or consumers) the tenant has, its limit, and how much traffic went to the overflow value beyond it.</summary>
 public sealed record DimensionUsage(long Distinct, int Limit, long OverflowEvents, long OverflowValues, string OverflowAs);
 /// <summary>A series point; <c>value</c> is null (written, not left out) where the metric has no requests to be computed from.</summary>
@@ -29,6 +30,9 @@ public sealed class DashboardQueries(QueryBudget budget, Tenancy.TenantLimitsSto
 {
     /// <summary>The most points a series answers: 30 days at 10 seconds, the contract's largest window over its smallest step.</summary>
     public const int MaxPoints = 30 * 24 * 360 + 1;
+
+    /// <summary>The most environments the overview lists (the busiest first).</summary>
+    public const int MaxEnvironments = 50;
 
     public async Task<IActionResult> OverviewAsync(Caller caller, HttpRequest request, CancellationToken ct)
     {
@@ -56,13 +60,17 @@ public sealed class DashboardQueries(QueryBudget budget, Tenancy.TenantLimitsSto
                 if (i > 0 || totals.StatusClasses[i] > 0) classes[$"{i + 1}xx"] = totals.StatusClasses[i];
             var summary = new Totals(totals.Requests, totals.Errors4xx, totals.Errors5xx, totals.ErrorRate, totals.Requests / query.Window.TotalMinutes,
                 totals.Histogram.Quantile(0.50), totals.Histogram.Quantile(0.95), totals.Histogram.Quantile(0.99), totals.RequestBytes, totals.ResponseBytes);
+            // The environments with traffic in the window, whatever the filter: the choices of the dashboard's picker.
+            var environments = (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
+                    new RollupRead(RollupSet.Totals, from, to, filter with { Environment = null }, ["environment"], RankOnly: true), within))
+                .OrderByDescending(g => g.Cell.Requests).ThenBy(g => g.Key[0], StringComparer.Ordinal).Take(MaxEnvironments).Select(g => g.Key[0]).ToList();
             var firing = await AlertQueries.ListAsync(connection, transaction, caller.TenantId, "firing", 50, time.GetUtcNow(), within);
             var kept = await retention.GetAsync(connection, transaction, caller.TenantId, within);
             // Totals and routes read the same tiers: one coverage for the whole answer.
             var covered = Coverage.Start(RollupSet.Routes, from, to, null, kept, time.GetUtcNow());
             return ApiResults.Ok(new Overview(query.WindowText, from, to, covered, filter.Environment, kept, summary, topRoutes, classes, firing,
                 await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Routes, tenantLimits.MaxRoutes, within),
-                await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Consumers, tenantLimits.MaxConsumers, within)));
+                await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Consumers, tenantLimits.MaxConsumers, within), environments));
         }, ct);
     }
 
