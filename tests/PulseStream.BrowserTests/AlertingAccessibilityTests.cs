@@ -7,25 +7,7 @@ using PulseStream.Testing;
 namespace PulseStream.BrowserTests;
 
 /// <summary>One local host and one browser for the alerting views' accessibility checks.</summary>
-public sealed class AlertingAccessibilityHost : IAsyncLifetime
-{
-    public LocalHostProcess Host { get; private set; } = null!;
-    public IPlaywright Playwright { get; private set; } = null!;
-    public IBrowser Browser { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Host = await LocalHostProcess.StartAsync("pulse_ui_alerting_axe");
-        (Playwright, Browser) = await HeadlessChromium.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Browser.DisposeAsync();
-        Playwright.Dispose();
-        await Host.DisposeAsync();
-    }
-}
+public sealed class AlertingAccessibilityHost() : BrowserHost("pulse_ui_alerting_axe");
 
 /// <summary>
 /// The Alerts, Rules and Channels views with real content (a firing alert, a rule with its preview, a channel): no

@@ -11,25 +11,7 @@ using PulseStream.Testing;
 namespace PulseStream.BrowserTests;
 
 /// <summary>One local host and one browser for the incident-routing views' tests (each test makes its own tenant).</summary>
-public sealed class IncidentRoutingHost : IAsyncLifetime
-{
-    public LocalHostProcess Host { get; private set; } = null!;
-    public IPlaywright Playwright { get; private set; } = null!;
-    public IBrowser Browser { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Host = await LocalHostProcess.StartAsync("pulse_ui_routing");
-        (Playwright, Browser) = await HeadlessChromium.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Browser.DisposeAsync();
-        Playwright.Dispose();
-        await Host.DisposeAsync();
-    }
-}
+public sealed class IncidentRoutingHost() : BrowserHost("pulse_ui_routing");
 
 /// <summary>
 /// The dashboard's incident-routing views in headless Chromium against a real local host: escalation policies made

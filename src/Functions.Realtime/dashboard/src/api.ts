@@ -183,50 +183,6 @@ export interface Alert {
   group: unknown;
 }
 
-export interface TopRoute {
-  route: string;
-  method: string;
-  requests: number;
-  errorRate: number | null;
-  p95: number | null;
-}
-
-export interface Overview {
-  window: string;
-  from: string;
-  to: string;
-  totals: {
-    requests: number;
-    errors4xx: number;
-    errors5xx: number;
-    errorRate: number | null;
-    rpm: number | null;
-    p50: number | null;
-    p95: number | null;
-    p99: number | null;
-  };
-  topRoutes: TopRoute[];
-  statusClasses: Record<string, number>;
-  firingAlerts: Alert[];
-}
-
-export interface TimeseriesPoint {
-  ts: string;
-  value: number | null;
-}
-
-export interface Timeseries {
-  metric: string;
-  window: string;
-  step: string;
-  points: TimeseriesPoint[];
-}
-
-export type MetricName = "request_count" | "error_rate" | "latency_p95";
-
-export const getOverview = (window: string) =>
-  api<Overview>(`/api/v1/dashboard/overview?window=${encodeURIComponent(window)}`);
-
 /** One tier of GET /api/v1/settings/retention. */
 export interface RetentionTier {
   days: number;
@@ -239,11 +195,6 @@ export interface RetentionTier {
 export type RetentionSettings = Record<"raw" | "minute" | "hour" | "day" | "audit", RetentionTier>;
 
 export const getRetention = () => api<RetentionSettings>("/api/v1/settings/retention");
-
-export const getTimeseries = (metric: MetricName, window: string, step: string) =>
-  api<Timeseries>(
-    `/api/v1/metrics/timeseries?metric=${metric}&window=${encodeURIComponent(window)}&step=${encodeURIComponent(step)}`,
-  );
 
 export const getFiringAlerts = () =>
   api<{ items: Alert[] }>("/api/v1/alerts?state=firing", { base: alertsBase() });

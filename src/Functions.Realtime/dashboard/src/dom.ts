@@ -33,9 +33,3 @@ export function setText(el: Element, text: string): void {
   if (el.textContent !== text) el.textContent = text;
 }
 
-/** Replays a short CSS "changed" highlight on an element. */
-export function flash(el: HTMLElement): void {
-  el.classList.remove("flash");
-  void el.offsetWidth; // restart the animation
-  el.classList.add("flash");
-}

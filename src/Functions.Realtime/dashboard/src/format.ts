@@ -107,3 +107,16 @@ export function statusClass(code: number): string {
   if (code >= 100 && code < 600) return `${Math.floor(code / 100)}xx`;
   return "other";
 }
+
+/** 1536 → "1.5 KiB"; bytes as people read them. */
+export function formatBytes(v: number | null | undefined): string {
+  if (!isNum(v)) return DASH;
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let n = v;
+  let u = 0;
+  while (Math.abs(n) >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return u === 0 ? `${intFormat.format(n)} B` : `${oneDecimal.format(n)} ${units[u]}`;
+}

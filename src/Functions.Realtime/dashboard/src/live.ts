@@ -21,6 +21,9 @@ export interface LiveEvent {
   latencyMs: number;
   consumerId?: string | null;
   environment?: string;
+  requestBytes?: number | null;
+  responseBytes?: number | null;
+  attributes?: Record<string, string> | null;
   receivedAt?: string;
 }
 

@@ -1,9 +1,9 @@
 // PulseStream dashboard: the login screen, then the navigation shell with
-// the overview (overview.ts, also the live connection) and the alerting views.
+// its views; session.ts holds the live connection for the whole session.
 
 import { logout, mountLoginForm, onSessionEnd, restoreSession, showLogin, type Session } from "./auth";
 import { byId } from "./dom";
-import { Dashboard } from "./overview";
+import { Dashboard } from "./session";
 import { mountShell, unmountShell } from "./shell";
 
 function boot(): void {

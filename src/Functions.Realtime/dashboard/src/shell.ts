@@ -49,7 +49,7 @@ function View({ route }: { route: Route }) {
     case "silences":
       return html`<${SilencesView} params=${route.params} />`;
     default:
-      return html`<${OverviewView} />`;
+      return html`<${OverviewView} params=${route.params} />`;
   }
 }
 
@@ -68,7 +68,7 @@ function Shell({ role }: { role: string }) {
       )}
       <span class="tabs-end"><${TimeZoneToggle} /></span>
     </nav>
-    <div id="view" data-view=${active} class=${active === "overview" ? "" : "content"}>
+    <div id="view" data-view=${active} class="content">
       <${View} key=${tz} route=${known ? route : { view: "overview", params: {} }} />
     </div>
   <//>`;
