@@ -27,6 +27,7 @@ public static class RealtimeExtensions
         services.AddHostedService<LiveFlushService>();
         services.TryAddSingleton<DashboardQueries>();
         services.TryAddSingleton<BreakdownQueries>();
+        services.TryAddSingleton<DetailQueries>();
         services.TryAddSingleton<QueryBudget>();
         services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<PulseStream.Export.MetricsExport>();

@@ -16,7 +16,7 @@ namespace PulseStream.Functions.Realtime;
 /// The Realtime app's triggers. Its host.json sets an empty route prefix so the dashboard can live at
 /// <c>/dashboard/</c>; API routes spell out their <c>api/</c> prefix.
 /// </summary>
-public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard, BreakdownQueries breakdowns,
+public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard, BreakdownQueries breakdowns, DetailQueries details,
     RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, MemberService members, Health health,
     ConnectionUpstream upstream, LiveConnections liveConnections, RetentionSettingsEndpoints retention, MetricsExport export)
 {
@@ -66,6 +66,14 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sess
     [Function(nameof(RouteMetrics))]
     public Task<IActionResult> RouteMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/routes")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => breakdowns.RoutesAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(RouteDetail))]
+    public Task<IActionResult> RouteDetail([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/routes/detail")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => details.RouteAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(ConsumerDetail))]
+    public Task<IActionResult> ConsumerDetail([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/consumers/detail")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => details.ConsumerAsync(caller, request, request.HttpContext.RequestAborted));
 
     [Function(nameof(ConsumerMetrics))]
     public Task<IActionResult> ConsumerMetrics([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/consumers")] HttpRequest request) =>

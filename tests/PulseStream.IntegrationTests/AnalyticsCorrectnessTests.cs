@@ -305,6 +305,55 @@ public class AnalyticsCorrectnessTests(AnalyticsDataSetFixture data) : IClassFix
             .Sum(p => p.GetProperty("value") is { ValueKind: JsonValueKind.Number } v ? v.GetDouble() : 0));
     }
 
+    [Theory]
+    [InlineData("routes", "1h", "1m")]
+    [InlineData("consumers", "24h", "1h")]
+    [InlineData("routes", "7d", "1h")]
+    public async Task Sparklines_count_each_rows_requests_per_step(string table, string window, string step)
+    {
+        var page = await data.GetAsync($"api/v1/{table}?window={window}&spark=true&limit=20");
+        Assert.Equal(step, page.GetProperty("sparkStep").GetString());
+        var (from, to) = Range(page);
+        var width = Durations(step);
+        var points = 1 + (int)Math.Ceiling(((to - from) - (PulseStream.Metrics.Durations.Floor(from, width) + width - from)) / width);
+        foreach (var item in page.GetProperty("items").EnumerateArray())
+        {
+            var spark = item.GetProperty("spark").EnumerateArray().Select(v => v.GetInt64()).ToList();
+            Assert.Equal(points, spark.Count);
+            Assert.Equal(item.GetProperty("requests").GetInt64(), spark.Sum());
+        }
+        var plain = await data.GetAsync($"api/v1/{table}?window={window}&limit=1");
+        Assert.False(plain.TryGetProperty("sparkStep", out _));
+        Assert.All(plain.GetProperty("items").EnumerateArray(), i => Assert.False(i.TryGetProperty("spark", out _)));
+    }
+
+    [Fact]
+    public async Task A_route_and_a_consumer_detail_count_their_events_and_their_top_consumers_and_routes_exactly()
+    {
+        var overview = await data.GetAsync("api/v1/dashboard/overview?window=24h");
+        var (from, to) = Range(overview);
+        var busiest = In(from, to).GroupBy(e => (e.Route, e.Method)).OrderByDescending(g => g.Count()).First().Key;
+        var route = await data.GetAsync($"api/v1/routes/detail?window=24h&route={Uri.EscapeDataString(busiest.Route)}&method={busiest.Method}");
+        var events = In(from, to, e => e.Route == busiest.Route && e.Method == busiest.Method).ToList();
+        Assert.Equal(events.Count, route.GetProperty("totals").GetProperty("requests").GetInt64());
+        Assert.Equal(events.Count(e => e.Status >= 500), route.GetProperty("statusClasses").GetProperty("5xx").GetInt64());
+        var top = route.GetProperty("top");
+        Assert.Equal("consumers", top.GetProperty("of").GetString());
+        Assert.True(top.GetProperty("complete").GetBoolean());
+        var expected = events.GroupBy(e => e.Consumer ?? "").OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Take(10)
+            .Select(g => (g.Key.Length == 0 ? null : g.Key, (long)g.Count())).ToList();
+        Assert.Equal(expected, top.GetProperty("items").EnumerateArray()
+            .Select(i => (i.TryGetProperty("consumerId", out var id) ? id.GetString() : null, i.GetProperty("requests").GetInt64())).ToList());
+
+        var consumer = expected.First(c => c.Item1 is not null).Item1!;
+        var detail = await data.GetAsync($"api/v1/consumers/detail?window=24h&consumerId={Uri.EscapeDataString(consumer)}");
+        var ofConsumer = In(from, to, e => e.Consumer == consumer).ToList();
+        Assert.Equal(ofConsumer.Count, detail.GetProperty("totals").GetProperty("requests").GetInt64());
+        var routes = ofConsumer.GroupBy(e => (e.Route, e.Method)).ToDictionary(g => g.Key, g => (long)g.Count());
+        foreach (var item in detail.GetProperty("top").GetProperty("items").EnumerateArray())
+            Assert.Equal(routes[(item.GetProperty("route").GetString()!, item.GetProperty("method").GetString()!)], item.GetProperty("requests").GetInt64());
+    }
+
     [Fact]
     public async Task Bad_parameters_answer_400_naming_them()
     {
@@ -313,7 +362,9 @@ public class AnalyticsCorrectnessTests(AnalyticsDataSetFixture data) : IClassFix
             ("api/v1/metrics/timeseries?window=2h", "invalid-window"), ("api/v1/metrics/timeseries?step=2m", "invalid-step"),
             ("api/v1/routes?sort=bogus", "invalid-sort"), ("api/v1/consumers?cursor=bogus", "invalid-cursor"),
             ("api/v1/routes?limit=0", "invalid-limit"), ("api/v1/dashboard/overview?route=/x", "invalid-route"),
-            ("api/v1/dashboard/overview?to=yesterday", "invalid-to"), ($"api/v1/routes?to={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(1).ToString("O"))}", "invalid-to"),
+            ("api/v1/dashboard/overview?to=yesterday", "invalid-to"), ("api/v1/routes/detail?route=/x", "missing-route"),
+            ("api/v1/consumers/detail", "missing-consumer"), ("api/v1/routes/detail?route=/x&method=GET&consumerId=c", "invalid-consumerId"),
+            ("api/v1/routes?spark=yes", "invalid-spark"), ($"api/v1/routes?to={Uri.EscapeDataString(DateTimeOffset.UtcNow.AddHours(1).ToString("O"))}", "invalid-to"),
         })
         {
             using var response = await data.Host.Http.SendAsync(data.Host.Authorized(HttpMethod.Get, path, data.Token));

@@ -10,15 +10,19 @@ using PulseStream.Storage;
 namespace PulseStream.Metrics;
 
 public sealed record RouteReport(string Route, string Method, long Requests, double ErrorRate, double? P50, double? P95, double? P99,
-    long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen);
+    long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<long>? Spark = null);
 /// <summary>A page of <c>GET /api/v1/routes</c>; <c>next</c> is null on the last page.</summary>
 public sealed record RoutesPage(string Window, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CoveredFrom, string? Environment, IReadOnlyList<RouteReport> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Routes);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Routes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SparkStep = null);
 /// <summary>A page of <c>GET /api/v1/consumers</c>; <c>next</c> is null on the last page.</summary>
 public sealed record ConsumersPage(string Window, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CoveredFrom, string? Environment, IReadOnlyList<ConsumerReport> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Consumers);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Consumers,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SparkStep = null);
 public sealed record ConsumerReport(string ConsumerId, long Requests, double ErrorRate, double? P50, double? P95, double? P99,
-    long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen);
+    long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<long>? Spark = null);
 
 /// <summary>
 /// <c>GET /api/v1/routes</c> and <c>GET /api/v1/consumers</c>: one row per route and method (or per consumer) over the
@@ -32,15 +36,26 @@ public sealed class BreakdownQueries(QueryBudget budget, Tenancy.TenantLimitsSto
     private static readonly string[] Metrics = ["requests", "errorRate", "p50", "p95", "p99", "requestBytes", "responseBytes", "lastSeen"];
 
     /// <summary>A breakdown's groups, sorted, with the percentiles filled in for the ones returned.</summary>
-    public sealed record Breakdown(MetricsRequest Query, DateTimeOffset CoveredFrom, IReadOnlyList<RollupGroup> Groups, string? Next, DimensionUsage Usage);
+    /// <param name="Sparks">When asked for (<c>spark=true</c>): requests per <see cref="SparkStep"/> of each group returned, by its joined key.</param>
+    public sealed record Breakdown(MetricsRequest Query, DateTimeOffset CoveredFrom, IReadOnlyList<RollupGroup> Groups, string? Next, DimensionUsage Usage,
+        string? SparkStep = null, IReadOnlyDictionary<string, long[]>? Sparks = null)
+    {
+        public IReadOnlyList<long>? SparkOf(RollupGroup g) => Sparks?.GetValueOrDefault(string.Join('\0', g.Key));
+    }
 
     public Task<IActionResult> RoutesAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
         RespondAsync(caller, request, RollupSet.Routes, ct, b =>
-            new RoutesPage(b.Query.WindowText, b.Query.From, b.Query.To, b.CoveredFrom, b.Query.Filter.Environment, b.Groups.Select(ToRoute).ToList(), b.Next, b.Usage));
+            new RoutesPage(b.Query.WindowText, b.Query.From, b.Query.To, b.CoveredFrom, b.Query.Filter.Environment,
+                b.Groups.Select(g => ToRoute(g) with { Spark = b.SparkOf(g) }).ToList(), b.Next, b.Usage, b.SparkStep));
 
     public Task<IActionResult> ConsumersAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
         RespondAsync(caller, request, RollupSet.Consumers, ct, b =>
-            new ConsumersPage(b.Query.WindowText, b.Query.From, b.Query.To, b.CoveredFrom, b.Query.Filter.Environment, b.Groups.Select(ToConsumer).ToList(), b.Next, b.Usage));
+            new ConsumersPage(b.Query.WindowText, b.Query.From, b.Query.To, b.CoveredFrom, b.Query.Filter.Environment,
+                b.Groups.Select(g => ToConsumer(g) with { Spark = b.SparkOf(g) }).ToList(), b.Next, b.Usage, b.SparkStep));
+
+    /// <summary>The step of a sparkline: at most 168 points, and no finer than a minute (the finest tier of these sets).</summary>
+    public static string SparkStepOf(TimeSpan window) =>
+        window <= TimeSpan.FromHours(1) ? "1m" : window <= TimeSpan.FromHours(6) ? "5m" : window <= TimeSpan.FromDays(7) ? "1h" : "1d";
 
     public static RouteReport ToRoute(RollupGroup g) => new(g.Key[0], g.Key[1], g.Cell.Requests, g.Cell.ErrorRate,
         g.Cell.Histogram.Quantile(0.50), g.Cell.Histogram.Quantile(0.95), g.Cell.Histogram.Quantile(0.99), g.Cell.RequestBytes, g.Cell.ResponseBytes, g.Cell.LastSeen);
@@ -66,6 +81,8 @@ public sealed class BreakdownQueries(QueryBudget budget, Tenancy.TenantLimitsSto
             return ApiResults.BadRequest("invalid-sort", $"sort must be one of {string.Join(", ", Metrics.Concat(names))}.");
         var order = request.Query["order"].FirstOrDefault() ?? (names.Contains(sort) ? "asc" : "desc");
         if (order is not ("asc" or "desc")) return ApiResults.BadRequest("invalid-order", "order must be asc or desc.");
+        var spark = request.Query["spark"].FirstOrDefault();
+        if (spark is not (null or "true" or "false")) return ApiResults.BadRequest("invalid-spark", "spark must be true or false.");
         var offset = 0;
         if (request.Query["cursor"].FirstOrDefault() is { } cursor && !TryDecodeCursor(cursor, sort, order, out offset))
             return ApiResults.BadRequest("invalid-cursor", "cursor is not one this query returned for the same sort and order.");
@@ -91,8 +108,29 @@ public sealed class BreakdownQueries(QueryBudget budget, Tenancy.TenantLimitsSto
             var usage = await DashboardQueries.UsageAsync(connection, transaction, caller.TenantId, bound,
                 set == RollupSet.Routes ? tenantLimits.MaxRoutes : tenantLimits.MaxConsumers, within);
             var covered = Coverage.Start(set, query.From, query.To, null, await retention.GetAsync(connection, transaction, caller.TenantId, within), time.GetUtcNow());
-            return respond(new Breakdown(query, covered, page, next, usage));
+            if (spark != "true" || page.Count == 0) return respond(new Breakdown(query, covered, page, next, usage));
+            var sparkStep = SparkStepOf(query.Window);
+            var sparks = await SparksAsync(connection, transaction, caller.TenantId, set, query, columns, page, sparkStep, within);
+            return respond(new Breakdown(query, covered, page, next, usage, sparkStep, sparks));
         }, ct);
+    }
+
+    /// <summary>Requests per step for the page's groups only: one read, grouped by key and point.</summary>
+    private static async Task<Dictionary<string, long[]>> SparksAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, RollupSet set,
+        MetricsRequest query, string[] columns, List<RollupGroup> page, string stepText, CancellationToken ct)
+    {
+        Durations.TryParse(stepText, out var step);
+        var starts = new List<DateTimeOffset> { query.From };
+        for (var t = Durations.Floor(query.From, step) + step; t < query.To; t += step) starts.Add(t);
+        var index = starts.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
+        var wanted = page.Select(g => string.Join('\0', g.Key)).ToHashSet();
+        var sparks = wanted.ToDictionary(k => k, _ => new long[starts.Count]);
+        var points = await RollupReader.ReadAsync(connection, transaction, tenantId,
+            new RollupRead(set, query.From, query.To, query.Filter, columns, step, RankOnly: true, OnlyFirst: page.Select(g => g.Key[0]).Distinct().ToList()), ct);
+        foreach (var p in points)
+            if (sparks.TryGetValue(string.Join('\0', p.Key), out var line) && p.Point is { } at && index.TryGetValue(at, out var i))
+                line[i] += p.Cell.Requests;
+        return sparks;
     }
 
     private static IEnumerable<RollupGroup> Sort(List<RollupGroup> groups, string sort, bool descending, string[] names)

@@ -55,11 +55,8 @@ public sealed class DashboardQueries(QueryBudget budget, Tenancy.TenantLimitsSto
             var topRoutes = top.Select(r => new RouteSummary(r.Key[0], r.Key[1], r.Cell.Requests, r.Cell.ErrorRate,
                 sketched.TryGetValue((r.Key[0], r.Key[1]), out var s) ? s.Histogram.Quantile(0.95) : null)).ToList();
 
-            var classes = new Dictionary<string, long>();
-            for (var i = 0; i < 5; i++)
-                if (i > 0 || totals.StatusClasses[i] > 0) classes[$"{i + 1}xx"] = totals.StatusClasses[i];
-            var summary = new Totals(totals.Requests, totals.Errors4xx, totals.Errors5xx, totals.ErrorRate, totals.Requests / query.Window.TotalMinutes,
-                totals.Histogram.Quantile(0.50), totals.Histogram.Quantile(0.95), totals.Histogram.Quantile(0.99), totals.RequestBytes, totals.ResponseBytes);
+            var classes = StatusClassesOf(totals);
+            var summary = TotalsOf(totals, query.Window);
             // The environments with traffic in the window, whatever the filter: the choices of the dashboard's picker.
             var environments = (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
                     new RollupRead(RollupSet.Totals, from, to, filter with { Environment = null }, ["environment"], RankOnly: true), within))
@@ -72,6 +69,20 @@ public sealed class DashboardQueries(QueryBudget budget, Tenancy.TenantLimitsSto
                 await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Routes, tenantLimits.MaxRoutes, within),
                 await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Consumers, tenantLimits.MaxConsumers, within), environments));
         }, ct);
+    }
+
+    /// <summary>A cell's figures as the API answers them; <paramref name="window"/> gives the per-minute rate.</summary>
+    public static Totals TotalsOf(RollupCell cell, TimeSpan window) =>
+        new(cell.Requests, cell.Errors4xx, cell.Errors5xx, cell.ErrorRate, cell.Requests / window.TotalMinutes,
+            cell.Histogram.Quantile(0.50), cell.Histogram.Quantile(0.95), cell.Histogram.Quantile(0.99), cell.RequestBytes, cell.ResponseBytes);
+
+    /// <summary>Requests per status class; 1xx only when there were any.</summary>
+    public static Dictionary<string, long> StatusClassesOf(RollupCell cell)
+    {
+        var classes = new Dictionary<string, long>();
+        for (var i = 0; i < 5; i++)
+            if (i > 0 || cell.StatusClasses[i] > 0) classes[$"{i + 1}xx"] = cell.StatusClasses[i];
+        return classes;
     }
 
     internal static async Task<DimensionUsage> UsageAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
