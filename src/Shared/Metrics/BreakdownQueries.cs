@@ -14,11 +14,11 @@ public sealed record RouteReport(string Route, string Method, long Requests, dou
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<long>? Spark = null);
 /// <summary>A page of <c>GET /api/v1/routes</c>; <c>next</c> is null on the last page.</summary>
 public sealed record RoutesPage(string Window, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CoveredFrom, string? Environment, IReadOnlyList<RouteReport> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Routes,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Routes, IReadOnlyList<string> Environments,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SparkStep = null);
 /// <summary>A page of <c>GET /api/v1/consumers</c>; <c>next</c> is null on the last page.</summary>
 public sealed record ConsumersPage(string Window, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CoveredFrom, string? Environment, IReadOnlyList<ConsumerReport> Items,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Consumers,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Next, DimensionUsage Consumers, IReadOnlyList<string> Environments,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? SparkStep = null);
 public sealed record ConsumerReport(string ConsumerId, long Requests, double ErrorRate, double? P50, double? P95, double? P99,
     long RequestBytes, long ResponseBytes, DateTimeOffset LastSeen,
@@ -38,7 +38,7 @@ public sealed class BreakdownQueries(QueryBudget budget, Tenancy.TenantLimitsSto
     /// <summary>A breakdown's groups, sorted, with the percentiles filled in for the ones returned.</summary>
     /// <param name="Sparks">When asked for (<c>spark=true</c>): requests per <see cref="SparkStep"/> of each group returned, by its joined key.</param>
     public sealed record Breakdown(MetricsRequest Query, DateTimeOffset CoveredFrom, IReadOnlyList<RollupGroup> Groups, string? Next, DimensionUsage Usage,
-        string? SparkStep = null, IReadOnlyDictionary<string, long[]>? Sparks = null)
+        IReadOnlyList<string> Environments, string? SparkStep = null, IReadOnlyDictionary<string, long[]>? Sparks = null)
     {
         public IReadOnlyList<long>? SparkOf(RollupGroup g) => Sparks?.GetValueOrDefault(string.Join('\0', g.Key));
     }
@@ -46,12 +46,12 @@ public sealed class BreakdownQueries(QueryBudget budget, Tenancy.TenantLimitsSto
     public Task<IActionResult> RoutesAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
         RespondAsync(caller, request, RollupSet.Routes, ct, b =>
             new RoutesPage(b.Query.WindowText, b.Query.From, b.Query.To, b.CoveredFrom, b.Query.Filter.Environment,
-                b.Groups.Select(g => ToRoute(g) with { Spark = b.SparkOf(g) }).ToList(), b.Next, b.Usage, b.SparkStep));
+                b.Groups.Select(g => ToRoute(g) with { Spark = b.SparkOf(g) }).ToList(), b.Next, b.Usage, b.Environments, b.SparkStep));
 
     public Task<IActionResult> ConsumersAsync(Caller caller, HttpRequest request, CancellationToken ct) =>
         RespondAsync(caller, request, RollupSet.Consumers, ct, b =>
             new ConsumersPage(b.Query.WindowText, b.Query.From, b.Query.To, b.CoveredFrom, b.Query.Filter.Environment,
-                b.Groups.Select(g => ToConsumer(g) with { Spark = b.SparkOf(g) }).ToList(), b.Next, b.Usage, b.SparkStep));
+                b.Groups.Select(g => ToConsumer(g) with { Spark = b.SparkOf(g) }).ToList(), b.Next, b.Usage, b.Environments, b.SparkStep));
 
     /// <summary>The step of a sparkline: at most 168 points, and no finer than a minute (the finest tier of these sets).</summary>
     public static string SparkStepOf(TimeSpan window) =>
@@ -108,10 +108,11 @@ public sealed class BreakdownQueries(QueryBudget budget, Tenancy.TenantLimitsSto
             var usage = await DashboardQueries.UsageAsync(connection, transaction, caller.TenantId, bound,
                 set == RollupSet.Routes ? tenantLimits.MaxRoutes : tenantLimits.MaxConsumers, within);
             var covered = Coverage.Start(set, query.From, query.To, null, await retention.GetAsync(connection, transaction, caller.TenantId, within), time.GetUtcNow());
-            if (spark != "true" || page.Count == 0) return respond(new Breakdown(query, covered, page, next, usage));
+            var environments = await DashboardQueries.EnvironmentsAsync(connection, transaction, caller.TenantId, set, query.From, query.To, query.Filter, within);
+            if (spark != "true" || page.Count == 0) return respond(new Breakdown(query, covered, page, next, usage, environments));
             var sparkStep = SparkStepOf(query.Window);
             var sparks = await SparksAsync(connection, transaction, caller.TenantId, set, query, columns, page, sparkStep, within);
-            return respond(new Breakdown(query, covered, page, next, usage, sparkStep, sparks));
+            return respond(new Breakdown(query, covered, page, next, usage, environments, sparkStep, sparks));
         }, ct);
     }
 

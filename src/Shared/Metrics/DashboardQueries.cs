@@ -57,10 +57,7 @@ public sealed class DashboardQueries(QueryBudget budget, Tenancy.TenantLimitsSto
 
             var classes = StatusClassesOf(totals);
             var summary = TotalsOf(totals, query.Window);
-            // The environments with traffic in the window, whatever the filter: the choices of the dashboard's picker.
-            var environments = (await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
-                    new RollupRead(RollupSet.Totals, from, to, filter with { Environment = null }, ["environment"], RankOnly: true), within))
-                .OrderByDescending(g => g.Cell.Requests).ThenBy(g => g.Key[0], StringComparer.Ordinal).Take(MaxEnvironments).Select(g => g.Key[0]).ToList();
+            var environments = await EnvironmentsAsync(connection, transaction, caller.TenantId, RollupSet.Totals, from, to, filter, within);
             var firing = await AlertQueries.ListAsync(connection, transaction, caller.TenantId, "firing", 50, time.GetUtcNow(), within);
             var kept = await retention.GetAsync(connection, transaction, caller.TenantId, within);
             // Totals and routes read the same tiers: one coverage for the whole answer.
@@ -70,6 +67,15 @@ public sealed class DashboardQueries(QueryBudget budget, Tenancy.TenantLimitsSto
                 await UsageAsync(connection, transaction, caller.TenantId, CardinalityBound.Consumers, tenantLimits.MaxConsumers, within), environments));
         }, ct);
     }
+
+    /// <summary>
+    /// The environments with traffic in [from, to) for the filter without its environment (the choices of the
+    /// dashboard's picker), the busiest first, at most <see cref="MaxEnvironments"/>.
+    /// </summary>
+    public static async Task<List<string>> EnvironmentsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, RollupSet set,
+        DateTimeOffset from, DateTimeOffset to, RollupFilter filter, CancellationToken ct) =>
+        (await RollupReader.ReadAsync(connection, transaction, tenantId, new RollupRead(set, from, to, filter with { Environment = null }, ["environment"], RankOnly: true), ct))
+            .OrderByDescending(g => g.Cell.Requests).ThenBy(g => g.Key[0], StringComparer.Ordinal).Take(MaxEnvironments).Select(g => g.Key[0]).ToList();
 
     /// <summary>A cell's figures as the API answers them; <paramref name="window"/> gives the per-minute rate.</summary>
     public static Totals TotalsOf(RollupCell cell, TimeSpan window) =>

@@ -17,7 +17,7 @@ public sealed record TopItem(string? Route, string? Method, string? ConsumerId, 
 public sealed record TopList(string Of, DateTimeOffset CoveredFrom, bool Complete, IReadOnlyList<TopItem> Items);
 
 public sealed record Detail(string Window, DateTimeOffset From, DateTimeOffset To, DateTimeOffset CoveredFrom, string? Route, string? Method, string? ConsumerId,
-    string? Environment, Totals Totals, IReadOnlyDictionary<string, long> StatusClasses, TopList Top);
+    string? Environment, Totals Totals, IReadOnlyDictionary<string, long> StatusClasses, TopList Top, IReadOnlyList<string> Environments);
 
 /// <summary>
 /// <c>GET /api/v1/routes/detail?route=&amp;method=</c> and <c>GET /api/v1/consumers/detail?consumerId=</c>: one route's
@@ -60,12 +60,13 @@ public sealed class DetailQueries(QueryBudget budget, RawEventRollup rawEvents, 
                     ? new TopItem(null, null, g.Key[0] is { Length: > 0 } c ? c : null, g.Cell.Requests, g.Cell.ErrorRate, g.Cell.Histogram.Quantile(0.95))
                     : new TopItem(g.Key[0], g.Key[1], null, g.Cell.Requests, g.Cell.ErrorRate, g.Cell.Histogram.Quantile(0.95)))
                 .ToList();
+            var environments = await DashboardQueries.EnvironmentsAsync(connection, transaction, caller.TenantId, set, query.From, query.To, filter, within);
             var kept = await retention.GetAsync(connection, transaction, caller.TenantId, within);
             var now = time.GetUtcNow();
             var top = new TopList(byRoute ? "consumers" : "routes", Coverage.Start(null, query.From, query.To, null, kept, now), groups.Count <= MaxScannedGroups, items);
             return ApiResults.Ok(new Detail(query.WindowText, query.From, query.To, Coverage.Start(set, query.From, query.To, null, kept, now),
                 filter.Route, filter.Method, filter.ConsumerId, filter.Environment, DashboardQueries.TotalsOf(cell, query.Window),
-                DashboardQueries.StatusClassesOf(cell), top));
+                DashboardQueries.StatusClassesOf(cell), top, environments));
         }, ct);
     }
 }

@@ -11,9 +11,11 @@ import { allows, RoleContext } from "./ui/role";
 import { onTimeZoneChange, timeZone } from "./ui/timezone";
 import { AlertsView } from "./views/AlertsView";
 import { ChannelsView } from "./views/ChannelsView";
+import { ConsumersView } from "./views/ConsumersView";
 import { EscalationView } from "./views/EscalationView";
 import { MaintenanceView } from "./views/MaintenanceView";
 import { OverviewView } from "./views/OverviewView";
+import { RoutesView } from "./views/RoutesView";
 import { RulesView } from "./views/RulesView";
 import { SilencesView } from "./views/SilencesView";
 
@@ -26,6 +28,8 @@ interface Tab {
 
 const TABS: Tab[] = [
   { view: "overview", label: "Overview" },
+  { view: "routes", label: "Routes" },
+  { view: "consumers", label: "Consumers" },
   { view: "alerts", label: "Alerts" },
   { view: "rules", label: "Rules" },
   { view: "channels", label: "Channels", role: "admin" },
@@ -36,6 +40,10 @@ const TABS: Tab[] = [
 
 function View({ route }: { route: Route }) {
   switch (route.view) {
+    case "routes":
+      return html`<${RoutesView} params=${route.params} />`;
+    case "consumers":
+      return html`<${ConsumersView} params=${route.params} />`;
     case "alerts":
       return html`<${AlertsView} params=${route.params} />`;
     case "rules":

@@ -94,11 +94,7 @@ export interface BreakdownRow {
   requestBytes: number;
   responseBytes: number;
   lastSeen: string;
-}
-
-export interface RouteRow extends BreakdownRow {
-  route: string;
-  method: string;
+  spark?: number[];
 }
 
 export interface ConsumerRow extends BreakdownRow {
@@ -111,10 +107,79 @@ export interface Page<T> {
   to: string;
   items: T[];
   next: string | null;
+  environments: string[];
 }
 
-export const getRoutes = (s: TrafficScope, sort: string, order: string, limit = 100, cursor?: string) =>
-  api<Page<RouteRow>>(`/api/v1/routes${query({ window: s.window, to: s.to, environment: s.environment, sort, order, limit, cursor })}`);
+export interface RouteRow extends BreakdownRow {
+  route: string;
+  method: string;
+}
 
-export const getConsumers = (s: TrafficScope, sort: string, order: string, limit = 100, cursor?: string) =>
-  api<Page<ConsumerRow>>(`/api/v1/consumers${query({ window: s.window, to: s.to, environment: s.environment, sort, order, limit, cursor })}`);
+export const getRoutes = (s: TrafficScope, sort: string, order: string, limit = 50, cursor?: string) =>
+  api<SparkPage<RouteRow>>(`/api/v1/routes${query({ window: s.window, to: s.to, environment: s.environment, sort, order, limit, cursor, spark: "true" })}`);
+
+export const getConsumers = (s: TrafficScope, sort: string, order: string, limit = 50, cursor?: string) =>
+  api<SparkPage<ConsumerRow>>(`/api/v1/consumers${query({ window: s.window, to: s.to, environment: s.environment, sort, order, limit, cursor, spark: "true" })}`);
+
+export interface SparkPage<T> extends Page<T> {
+  sparkStep?: string;
+}
+
+export interface TopItem {
+  route?: string;
+  method?: string;
+  consumerId?: string | null;
+  requests: number;
+  errorRate: number | null;
+  p95: number | null;
+}
+
+/** GET /api/v1/routes/detail and /api/v1/consumers/detail. */
+export interface Detail {
+  window: string;
+  from: string;
+  to: string;
+  route?: string;
+  method?: string;
+  consumerId?: string;
+  totals: Totals;
+  statusClasses: Record<string, number>;
+  top: { of: "consumers" | "routes"; coveredFrom: string; complete: boolean; items: TopItem[] };
+  environments: string[];
+}
+
+export const getRouteDetail = (s: TrafficScope) =>
+  api<Detail>(`/api/v1/routes/detail${query({ window: s.window, to: s.to, environment: s.environment, route: s.route, method: s.method })}`);
+
+export const getConsumerDetail = (s: TrafficScope) =>
+  api<Detail>(`/api/v1/consumers/detail${query({ window: s.window, to: s.to, environment: s.environment, consumerId: s.consumerId })}`);
+
+/** A stored event as GET /api/v1/events answers it. */
+export interface StoredEvent {
+  id: string;
+  eventId?: string | null;
+  timestamp: string;
+  method: string;
+  path: string;
+  route: string;
+  statusCode: number;
+  latencyMs: number;
+  requestBytes?: number | null;
+  responseBytes?: number | null;
+  consumerId?: string | null;
+  environment: string;
+  attributes?: Record<string, string> | null;
+  receivedAt: string;
+}
+
+export interface EventFilters {
+  route?: string;
+  method?: string;
+  status?: string;
+  consumerId?: string;
+  environment?: string;
+  minLatencyMs?: string;
+}
+
+export const getEvents = (f: EventFilters, limit: number, cursor?: string) =>
+  api<{ items: StoredEvent[]; next: string | null }>(`/api/v1/events${query({ ...f, limit, cursor })}`);
