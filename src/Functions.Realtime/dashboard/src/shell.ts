@@ -13,6 +13,7 @@ import { AlertsView } from "./views/AlertsView";
 import { ChannelsView } from "./views/ChannelsView";
 import { ConsumersView } from "./views/ConsumersView";
 import { EscalationView } from "./views/EscalationView";
+import { LiveView } from "./views/LiveView";
 import { MaintenanceView } from "./views/MaintenanceView";
 import { OverviewView } from "./views/OverviewView";
 import { RoutesView } from "./views/RoutesView";
@@ -30,6 +31,7 @@ const TABS: Tab[] = [
   { view: "overview", label: "Overview" },
   { view: "routes", label: "Routes" },
   { view: "consumers", label: "Consumers" },
+  { view: "live", label: "Live" },
   { view: "alerts", label: "Alerts" },
   { view: "rules", label: "Rules" },
   { view: "channels", label: "Channels", role: "admin" },
@@ -44,6 +46,8 @@ function View({ route }: { route: Route }) {
       return html`<${RoutesView} params=${route.params} />`;
     case "consumers":
       return html`<${ConsumersView} params=${route.params} />`;
+    case "live":
+      return html`<${LiveView} params=${route.params} />`;
     case "alerts":
       return html`<${AlertsView} params=${route.params} />`;
     case "rules":

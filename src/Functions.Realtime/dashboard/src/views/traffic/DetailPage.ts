@@ -94,7 +94,7 @@ export function DetailPage(p: DetailPageProps) {
           </section>
         </div>`}
     <section class="card" aria-label="Recent events">
-      <div class="card-head"><h2>Recent events</h2><a class="muted" href=${hrefFor("live", { ...p.events, env: env || undefined })}>live tail</a></div>
+      <div class="card-head"><h2>Recent events</h2><a class="muted" href=${hrefFor("live", { route: p.events.route, method: p.events.method, consumer: p.events.consumerId, env: env || undefined })}>live tail</a></div>
       <${Async} state=${recent}>
         ${(page: Awaited<ReturnType<typeof getEvents>>) => html`<${EventTable} id=${`${p.kind}-events`} events=${page.items} empty="No stored events." />`}
       <//>
