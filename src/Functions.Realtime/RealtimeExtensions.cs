@@ -28,6 +28,7 @@ public static class RealtimeExtensions
         services.TryAddSingleton<DashboardQueries>();
         services.TryAddSingleton<BreakdownQueries>();
         services.TryAddSingleton<DetailQueries>();
+        services.TryAddSingleton<LimitsUsage>();
         services.TryAddSingleton<QueryBudget>();
         services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<PulseStream.Export.MetricsExport>();

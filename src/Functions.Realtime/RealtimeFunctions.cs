@@ -18,7 +18,7 @@ namespace PulseStream.Functions.Realtime;
 /// </summary>
 public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard, BreakdownQueries breakdowns, DetailQueries details,
     RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, MemberService members, Health health,
-    ConnectionUpstream upstream, LiveConnections liveConnections, RetentionSettingsEndpoints retention, MetricsExport export)
+    ConnectionUpstream upstream, LiveConnections liveConnections, LimitsUsage limitsUsage, RetentionSettingsEndpoints retention, MetricsExport export)
 {
     [Function(nameof(FanOutEvents))]
     public Task FanOutEvents(
@@ -130,6 +130,10 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sess
     [Function(nameof(PutRetentionSettings))]
     public Task<IActionResult> PutRetentionSettings([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "api/v1/settings/retention")] HttpRequest request) =>
         auth.RunAsync(request, Role.Owner, caller => retention.PutAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(GetLimits))]
+    public Task<IActionResult> GetLimits([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/settings/limits")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => limitsUsage.GetAsync(caller, request.HttpContext.RequestAborted));
 
     [Function(nameof(Dashboard))]
     public IActionResult Dashboard([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "dashboard/{*path}")] HttpRequest request, string? path) =>
