@@ -10,6 +10,11 @@ import { TimeZoneToggle } from "./ui/pickers";
 import { allows, RoleContext } from "./ui/role";
 import { onTimeZoneChange, timeZone } from "./ui/timezone";
 import { AlertsView } from "./views/AlertsView";
+import { ApiKeysView } from "./views/ApiKeysView";
+import { AuditView } from "./views/AuditView";
+import { ConnectionsView } from "./views/ConnectionsView";
+import { MembersView } from "./views/MembersView";
+import { SettingsView } from "./views/SettingsView";
 import { ChannelsView } from "./views/ChannelsView";
 import { ConsumersView } from "./views/ConsumersView";
 import { EscalationView } from "./views/EscalationView";
@@ -38,6 +43,11 @@ const TABS: Tab[] = [
   { view: "escalation", label: "Escalation", role: "admin" },
   { view: "silences", label: "Silences", role: "admin" },
   { view: "maintenance", label: "Maintenance" },
+  { view: "keys", label: "API keys", role: "admin" },
+  { view: "members", label: "Members", role: "admin" },
+  { view: "audit", label: "Audit", role: "admin" },
+  { view: "connections", label: "Connections", role: "admin" },
+  { view: "settings", label: "Settings" },
 ];
 
 function View({ route }: { route: Route }) {
@@ -48,6 +58,16 @@ function View({ route }: { route: Route }) {
       return html`<${ConsumersView} params=${route.params} />`;
     case "live":
       return html`<${LiveView} params=${route.params} />`;
+    case "keys":
+      return html`<${ApiKeysView} />`;
+    case "members":
+      return html`<${MembersView} />`;
+    case "audit":
+      return html`<${AuditView} params=${route.params} />`;
+    case "connections":
+      return html`<${ConnectionsView} />`;
+    case "settings":
+      return html`<${SettingsView} />`;
     case "alerts":
       return html`<${AlertsView} params=${route.params} />`;
     case "rules":
