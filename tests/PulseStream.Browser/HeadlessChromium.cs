@@ -1,7 +1,6 @@
 using Microsoft.Playwright;
-using PulseStream.Testing;
 
-namespace PulseStream.BrowserTests;
+namespace PulseStream.Testing;
 
 /// <summary>Debian's chromium, headless, as every browser test drives it (Playwright cannot download its own here).</summary>
 public static class HeadlessChromium
