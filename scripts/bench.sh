@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# ./pulse bench [--seconds N] [--warmup N] [--only batched|single|edge|noisy|store|query|stored|rules] [--events N] [--micro]: the load benchmarks of bench/PulseStream.Bench against a real local host
+# ./pulse bench [--seconds N] [--warmup N] [--only batched|single|edge|noisy|store|query|stored|rules|alerts|live|dashboard] [--events N] [--micro]: the load benchmarks of bench/PulseStream.Bench against a real local host
 # (Release build) on a throwaway Postgres and Azurite, then a results table. --micro runs the BenchmarkDotNet
 # micro-benchmarks (validation and encoding cost per event, allocations) instead.
 

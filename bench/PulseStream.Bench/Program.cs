@@ -21,6 +21,10 @@ if (only == "query") return await QueryLoad.RunAsync(args.SkipWhile(a => a != "-
 if (only == "rules") return await RuleEvaluationLoad.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(1_000_000));
 // --only alerts: event → firing → first delivery with 1,000 rules (AlertLatencyLoad); --events N sets the tenant's history.
 if (only == "alerts") return await AlertLatencyLoad.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(200_000));
+// --only live: event → browser latency through a real SignalR client at 1,000 and 20,000 events/s (LiveLatencyLoad).
+if (only == "live") return await LiveLatencyLoad.RunAsync(TimeSpan.FromSeconds(seconds * 2));
+// --only dashboard: first meaningful paint of the overview in headless chromium (DashboardPaintLoad); --events N sets the history.
+if (only == "dashboard") return await DashboardPaintLoad.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(300_000));
 var loads = await IngestLoad.RunAsync(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(warmup), only);
 if (only is not null) return loads;
 // The whole run: every figure the issues set a goal for, each part's table printed as it finishes.
@@ -28,4 +32,6 @@ loads |= await StoreLayouts.RunAsync(1_020_000);
 loads |= await StoredEndToEnd.RunAsync(TimeSpan.FromSeconds(seconds * 2));
 loads |= await RuleEvaluationLoad.RunAsync(1_000_000);
 loads |= await AlertLatencyLoad.RunAsync(200_000);
+loads |= await LiveLatencyLoad.RunAsync(TimeSpan.FromSeconds(seconds * 2));
+loads |= await DashboardPaintLoad.RunAsync(300_000);
 return loads | await QueryLoad.RunAsync(10_000_000);

@@ -89,6 +89,17 @@ public sealed class AlertingAccessibilityTests(AlertingAccessibilityHost fixture
         await CheckAsync(owner, Host.BaseUrl, "channel", $"#/channels?id={channel}", "#channel-detail", "#view");
         await CheckAsync(owner, Host.BaseUrl, "new channel", "#/channels?id=new", "#channel-form", "#view");
 
+        // Keyboard only: Enter on an alert's link opens its detail, and Acknowledge is a button Space presses. The
+        // errors posted meanwhile keep the alert firing, so its Acknowledge button is there.
+        await owner.GotoAsync(new Uri(Host.BaseUrl, "dashboard/#/alerts").ToString());
+        await owner.Locator($"#alerts-table tbody tr[data-alert-id='{alertId}'] a").FocusAsync();
+        await owner.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(owner.Locator("#alert-detail")).ToBeVisibleAsync();
+        await Assertions.Expect(owner.Locator("#alert-detail .detail-head .state")).ToHaveTextAsync("firing");
+        await owner.FocusAsync("#alert-ack");
+        await owner.Keyboard.PressAsync(" ");
+        await Assertions.Expect(owner.Locator("#alert-acknowledged")).Not.ToHaveTextAsync("—");
+
         var viewerEmail = await InviteViewerAsync(tenant.OwnerEmail);
         var viewer = await HeadlessChromium.SignInAsync(fixture.Browser, Host.BaseUrl, viewerEmail, Password, "#/alerts");
         await CheckAsync(viewer, Host.BaseUrl, "alerts as a viewer", "#/alerts", $"#alerts-table tbody tr[data-alert-id='{alertId}']", "#view");
