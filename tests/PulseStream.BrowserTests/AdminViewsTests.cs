@@ -97,6 +97,8 @@ public sealed class AdminViewsTests(TrafficViewsHost fixture)
             System.Net.Http.Json.JsonContent.Create(new { inviteToken = token, password = Password })))
             Assert.Equal(HttpStatusCode.OK, accept.StatusCode);
         var viewer = await HeadlessChromium.SignInAsync(fixture.Browser, Host.BaseUrl, email, Password, "#/settings");
+        var refused = new List<string>();
+        viewer.Response += (_, response) => { if (response.Status == 403) lock (refused) refused.Add(response.Url); };
         foreach (var tab in new[] { "keys", "members", "audit", "connections", "channels", "escalation", "silences" })
             await Assertions.Expect(viewer.Locator($"#nav a[data-view={tab}]")).ToHaveCountAsync(0);
         foreach (var tab in new[] { "overview", "routes", "consumers", "live", "alerts", "rules", "maintenance", "settings" })
@@ -104,5 +106,15 @@ public sealed class AdminViewsTests(TrafficViewsHost fixture)
         await Assertions.Expect(viewer.Locator("#retention-raw")).ToHaveTextAsync("7");
         await Assertions.Expect(viewer.Locator("#retention-save")).ToHaveCountAsync(0);
         await Accessibility.AssertNoSeriousViolationsAsync(viewer, "settings as a viewer");
+
+        // Every view a viewer has a tab for opens without an error, and nothing it asks for is refused.
+        foreach (var tab in new[] { "overview", "routes", "consumers", "live", "alerts", "rules", "maintenance", "settings" })
+        {
+            await viewer.ClickAsync($"#nav a[data-view={tab}]");
+            await Assertions.Expect(viewer.Locator("#view")).ToHaveAttributeAsync("data-view", tab);
+            await Assertions.Expect(viewer.Locator("#view [data-state=loading]")).ToHaveCountAsync(0);
+            await Assertions.Expect(viewer.Locator("#view [data-state=error]")).ToHaveCountAsync(0);
+        }
+        Assert.Empty(refused);
     }
 }
