@@ -14,14 +14,14 @@ namespace PulseStream.BrowserTests;
 [Collection(TrafficViewsCollection.Name)]
 public sealed class AdminViewsTests(TrafficViewsHost fixture)
 {
-    private const string Password = "a long password for the browser";
+    private const string Password = BrowserHost.Password;
     private LocalHostProcess Host => fixture.Host;
 
     [Fact]
     public async Task An_owner_creates_uses_and_revokes_a_key_and_finds_both_in_the_audit_log()
     {
-        var tenant = await Provisioning.For(Host).CreateTenantAsync("Keys Co", $"keys-{Guid.NewGuid():N}@example.com", Password, default);
-        var page = await HeadlessChromium.SignInAsync(fixture.Browser, Host.BaseUrl, tenant.OwnerEmail, Password, "#/keys");
+        var tenant = await fixture.TenantAsync("Keys Co");
+        var page = await fixture.SignInAsync(tenant, "#/keys");
         await page.FillAsync("#key-name", "browser key");
         await page.ClickAsync("#key-create");
         var shown = page.Locator("#key-created-value");
@@ -62,8 +62,8 @@ public sealed class AdminViewsTests(TrafficViewsHost fixture)
     [Fact]
     public async Task An_owner_manages_members_and_retention_and_a_viewer_sees_no_admin_tab_or_button()
     {
-        var tenant = await Provisioning.For(Host).CreateTenantAsync("Members Co", $"mem-{Guid.NewGuid():N}@example.com", Password, default);
-        var page = await HeadlessChromium.SignInAsync(fixture.Browser, Host.BaseUrl, tenant.OwnerEmail, Password, "#/members");
+        var tenant = await fixture.TenantAsync("Members Co");
+        var page = await fixture.SignInAsync(tenant, "#/members");
         var email = $"viewer-{Guid.NewGuid():N}@example.com";
         await page.FillAsync("#invite-email", email);
         await page.SelectOptionAsync("#invite-role", "admin");

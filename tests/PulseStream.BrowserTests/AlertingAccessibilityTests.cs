@@ -20,7 +20,7 @@ public sealed class AlertingAccessibilityTests(AlertingAccessibilityHost fixture
 
     private async Task<(ProvisionedTenant Tenant, Guid Channel, string RuleId, string AlertId)> FiringTenantAsync()
     {
-        var tenant = await Provisioning.For(Host).CreateTenantAsync("Browser Axe Alerts Co", $"ui-{Guid.NewGuid():N}@example.com", Password, default);
+        var tenant = await fixture.TenantAsync("Browser Axe Alerts Co");
         var channel = (await Provisioning.For(Host).CreateWebhookChannelAsync(tenant.TenantId, "Axe hook", new Uri($"http://127.0.0.1:{TestEnvironment.FreePort()}/hook"), default)).ChannelId;
         var owner = await Host.LoginAsync(tenant.OwnerEmail, Password);
         var (status, rule) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", owner, new
@@ -79,7 +79,7 @@ public sealed class AlertingAccessibilityTests(AlertingAccessibilityHost fixture
 
     private async Task CheckEveryViewAsync(ProvisionedTenant tenant, Guid channel, string ruleId, string alertId)
     {
-        var owner = await HeadlessChromium.SignInAsync(fixture.Browser, Host.BaseUrl, tenant.OwnerEmail, Password, "#/alerts");
+        var owner = await fixture.SignInAsync(tenant, "#/alerts");
         await CheckAsync(owner, Host.BaseUrl, "alerts", "#/alerts", $"#alerts-table tbody tr[data-alert-id='{alertId}']", "#view");
         await CheckAsync(owner, Host.BaseUrl, "alert detail", $"#/alerts?id={alertId}", "#alert-timeline li", "#view");
         await CheckAsync(owner, Host.BaseUrl, "rules", "#/rules", $"#rules-table tbody tr[data-rule-id='{ruleId}']", "#view");

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using PulseStream.Tenancy;
 using PulseStream.Testing;
 
 namespace PulseStream.BrowserTests;
@@ -9,6 +10,8 @@ namespace PulseStream.BrowserTests;
 /// </summary>
 public abstract class BrowserHost(string database) : IAsyncLifetime
 {
+    public const string Password = "a long password for the browser";
+
     public LocalHostProcess Host { get; private set; } = null!;
     public IPlaywright Playwright { get; private set; } = null!;
     public IBrowser Browser { get; private set; } = null!;
@@ -18,6 +21,14 @@ public abstract class BrowserHost(string database) : IAsyncLifetime
         Host = await LocalHostProcess.StartAsync(database);
         (Playwright, Browser) = await HeadlessChromium.LaunchAsync();
     }
+
+    /// <summary>A new tenant whose owner's password is <see cref="Password"/>.</summary>
+    public Task<ProvisionedTenant> TenantAsync(string name) =>
+        Provisioning.For(Host).CreateTenantAsync(name, $"ui-{Guid.NewGuid():N}@example.com", Password, default);
+
+    /// <summary>The tenant's owner signed in, in a tab of its own, at <paramref name="hash"/>.</summary>
+    public Task<IPage> SignInAsync(ProvisionedTenant tenant, string hash) =>
+        HeadlessChromium.SignInAsync(Browser, Host.BaseUrl, tenant.OwnerEmail, Password, hash);
 
     public async Task DisposeAsync()
     {

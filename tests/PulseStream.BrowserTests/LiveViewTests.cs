@@ -13,7 +13,7 @@ namespace PulseStream.BrowserTests;
 [Collection(TrafficViewsCollection.Name)]
 public sealed class LiveViewTests(TrafficViewsHost fixture)
 {
-    private const string Password = "a long password for the browser";
+    private const string Password = BrowserHost.Password;
     private LocalHostProcess Host => fixture.Host;
 
     private static object Failing(int i) => new
@@ -26,8 +26,8 @@ public sealed class LiveViewTests(TrafficViewsHost fixture)
     [Fact]
     public async Task Filtered_to_5xx_the_tail_shows_only_failures_their_detail_pauses_and_states_a_sample()
     {
-        var tenant = await Provisioning.For(Host).CreateTenantAsync("Live Tail Co", $"lt-{Guid.NewGuid():N}@example.com", Password, default);
-        var page = await HeadlessChromium.SignInAsync(fixture.Browser, Host.BaseUrl, tenant.OwnerEmail, Password, "#/live");
+        var tenant = await fixture.TenantAsync("Live Tail Co");
+        var page = await fixture.SignInAsync(tenant, "#/live");
         await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("live", new() { Timeout = 15_000 });
         await page.SelectOptionAsync("#live-filter-status", "5xx");
         await Assertions.Expect(page).ToHaveURLAsync(new Regex("status=5xx"));

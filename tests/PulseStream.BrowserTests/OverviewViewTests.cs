@@ -5,7 +5,7 @@ using PulseStream.Testing;
 
 namespace PulseStream.BrowserTests;
 
-/// <summary>One local host and one browser for the traffic views (overview, routes, consumers, live tail).</summary>
+/// <summary>One local host and one browser for the traffic and administration views; each test makes its own tenant.</summary>
 public sealed class TrafficViewsHost() : BrowserHost("pulse_ui_traffic");
 
 [CollectionDefinition(Name)]
@@ -22,7 +22,7 @@ public sealed class TrafficViewsCollection : ICollectionFixture<TrafficViewsHost
 [Collection(TrafficViewsCollection.Name)]
 public sealed class OverviewViewTests(TrafficViewsHost fixture)
 {
-    private const string Password = "a long password for the browser";
+    private const string Password = BrowserHost.Password;
     private LocalHostProcess Host => fixture.Host;
 
     internal static object Event(string method, string route, int status, double latency, string environment = "production", string consumer = "acme") => new
@@ -50,8 +50,8 @@ public sealed class OverviewViewTests(TrafficViewsHost fixture)
     [Fact]
     public async Task A_known_mix_shows_in_every_panel_within_one_refresh_and_the_pickers_change_them_together()
     {
-        var tenant = await Provisioning.For(Host).CreateTenantAsync("Overview Co", $"ov-{Guid.NewGuid():N}@example.com", Password, default);
-        var page = await HeadlessChromium.SignInAsync(fixture.Browser, Host.BaseUrl, tenant.OwnerEmail, Password, "#/overview?window=1h");
+        var tenant = await fixture.TenantAsync("Overview Co");
+        var page = await fixture.SignInAsync(tenant, "#/overview?window=1h");
         await Assertions.Expect(page.Locator("#kpi-requests")).ToHaveTextAsync("0");
         await Assertions.Expect(page.Locator("#top-routes-empty")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("live", new() { Timeout = 15_000 });

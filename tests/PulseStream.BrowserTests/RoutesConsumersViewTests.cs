@@ -13,19 +13,19 @@ namespace PulseStream.BrowserTests;
 [Collection(TrafficViewsCollection.Name)]
 public sealed class RoutesConsumersViewTests(TrafficViewsHost fixture)
 {
-    private const string Password = "a long password for the browser";
+    private const string Password = BrowserHost.Password;
     private LocalHostProcess Host => fixture.Host;
 
     [Fact]
     public async Task The_routes_table_sorts_and_opens_a_route_page_which_leads_to_a_consumer_page()
     {
-        var tenant = await Provisioning.For(Host).CreateTenantAsync("Routes Co", $"rt-{Guid.NewGuid():N}@example.com", Password, default);
+        var tenant = await fixture.TenantAsync("Routes Co");
         await OverviewViewTests.PostAsync(Host, tenant.ApiKey, OverviewViewTests.KnownMix());
         var owner = await Host.LoginAsync(tenant.OwnerEmail, Password);
         Assert.True(await LocalHostProcess.EventuallyAsync(async () =>
             (await Host.GetJsonAsync("api/v1/dashboard/overview?window=1h", owner)).GetProperty("totals").GetProperty("requests").GetInt64() == 300, TimeSpan.FromSeconds(30)));
 
-        var page = await HeadlessChromium.SignInAsync(fixture.Browser, Host.BaseUrl, tenant.OwnerEmail, Password, "#/routes?window=1h");
+        var page = await fixture.SignInAsync(tenant, "#/routes?window=1h");
         var rows = page.Locator("#routes-table tbody tr");
         await Assertions.Expect(rows).ToHaveCountAsync(2);
         await Assertions.Expect(rows.First).ToHaveAttributeAsync("data-key", "GET /v1/orders");

@@ -87,12 +87,14 @@ public static class DashboardScreenshots
             new("routes", "routes", "#/routes?window=24h", "Routes: every route with its rate, errors, latency percentiles, bytes and sparkline"),
             new("route", "routes", $"#/routes?route={route}&method={method}&window=24h", "A route's page: its series, status breakdown, top consumers and recent events"),
             new("consumers", "consumers", "#/consumers?window=24h", "Consumers: the tenant's own customers, their traffic and errors"),
-            new("consumer", "consumers", $"#/consumers?id={Uri.EscapeDataString(consumer)}&window=24h", "A consumer's page"),
+            new("consumer", "consumers", $"#/consumers?consumer={Uri.EscapeDataString(consumer)}&window=24h", "A consumer's page"),
             new("live", "live", "#/live?status=5xx", "The live tail filtered to 5xx"),
             new("alerts", "alerts", "#/alerts", "Alerts with their state, severity and timeline"),
             new("rule", "rules", $"#/rules?id={rule}", "The rule editor with its preview over past data"),
             new("keys", "keys", "#/keys", "API keys"),
+            new("members", "members", "#/members", "Members and their roles"),
             new("audit", "audit", "#/audit", "The audit log"),
+            new("connections", "connections", "#/connections", "Open live dashboards per member"),
             new("settings", "settings", "#/settings", "Settings: retention per tier, limits and the current rate"),
         ];
     }
