@@ -91,6 +91,27 @@ public sealed class AdminViewsTests(TrafficViewsHost fixture)
         await page.ClickAsync("#nav a[data-view=connections]");
         await Assertions.Expect(page.Locator("#connections-table tr[data-email]")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator("#connections-total")).ToContainTextAsync("1 open");
+        await Accessibility.AssertNoSeriousViolationsAsync(page, "connections");
+
+        // An admin manages keys and reads members, but only an owner acts on members or retention.
+        var adminEmail = $"admin-{Guid.NewGuid():N}@example.com";
+        await page.ClickAsync("#nav a[data-view=members]");
+        await page.FillAsync("#invite-email", adminEmail);
+        await page.SelectOptionAsync("#invite-role", "admin");
+        await page.ClickAsync("#invite-send");
+        await Assertions.Expect(page.Locator("#invite-created-value")).ToHaveValueAsync(new Regex("^psi_"));
+        using (var acceptAdmin = await Host.Http.PostAsync("api/v1/auth/accept-invite",
+            System.Net.Http.Json.JsonContent.Create(new { inviteToken = await page.Locator("#invite-created-value").InputValueAsync(), password = Password })))
+            Assert.Equal(HttpStatusCode.OK, acceptAdmin.StatusCode);
+        var admin = await HeadlessChromium.SignInAsync(fixture.Browser, Host.BaseUrl, adminEmail, Password, "#/members");
+        await Assertions.Expect(admin.Locator("#members-table tr[data-email]")).ToHaveCountAsync(3);
+        await Assertions.Expect(admin.Locator("#invite-form")).ToHaveCountAsync(0);
+        await Assertions.Expect(admin.Locator("#members-table button, #members-table select")).ToHaveCountAsync(0);
+        await admin.ClickAsync("#nav a[data-view=keys]");
+        await Assertions.Expect(admin.Locator("#key-create")).ToBeVisibleAsync();
+        await admin.ClickAsync("#nav a[data-view=settings]");
+        await Assertions.Expect(admin.Locator("#retention-save")).ToHaveCountAsync(0);
+        await Assertions.Expect(admin.Locator("#nav a[data-view=connections]")).ToHaveCountAsync(1);
 
         // The invited member accepts as a viewer: no admin tab, no acting button, settings read-only.
         using (var accept = await Host.Http.PostAsync("api/v1/auth/accept-invite",

@@ -38,6 +38,9 @@ public sealed class RoutesConsumersViewTests(TrafficViewsHost fixture)
         await Assertions.Expect(rows.First).ToHaveAttributeAsync("data-key", "POST /v1/checkout");
         await Assertions.Expect(rows.First.Locator("[data-figure=errorRate]")).ToHaveTextAsync("100.00 %");
         await Assertions.Expect(page.Locator("#routes-table th[aria-sort=descending]")).ToContainTextAsync("Errors");
+        await Accessibility.AssertNoSeriousViolationsAsync(page, "routes");
+        await Accessibility.AssertEveryInputIsLabelledAsync(page, "#view", "routes");
+        await Accessibility.AssertEveryControlIsReachableByTabAsync(page, "#view", "routes");
 
         // The route's page.
         await rows.Nth(1).Locator("a").ClickAsync();
@@ -59,6 +62,8 @@ public sealed class RoutesConsumersViewTests(TrafficViewsHost fixture)
         await Assertions.Expect(page.Locator("#kpi-requests")).ToHaveTextAsync("50");
         await Assertions.Expect(page.Locator("#top-routes tbody tr")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("#consumer-events tr").First).ToContainTextAsync("globex");
+        await Accessibility.AssertNoSeriousViolationsAsync(page, "consumer page");
+        await Accessibility.AssertEveryInputIsLabelledAsync(page, "#view", "consumer page");
         await page.ClickAsync("#consumer-back");
         await Assertions.Expect(page.Locator("#consumers-table tbody tr")).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("#consumers-table tbody tr").First).ToHaveAttributeAsync("data-key", "acme");

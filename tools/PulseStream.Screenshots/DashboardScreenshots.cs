@@ -31,6 +31,9 @@ public static class DashboardScreenshots
         await Task.Delay(TimeSpan.FromSeconds(40));
 
         var token = await host.LoginAsync();
+        // A key made and revoked, as the issue's walk-through does, so the audit log's picture shows both changes.
+        var (_, key) = await host.SendJsonAsync(HttpMethod.Post, "api/v1/api-keys", token, new { name = "ci pipeline" });
+        await host.SendJsonAsync(HttpMethod.Delete, $"api/v1/api-keys/{key.GetProperty("id").GetString()}", token);
         var shots = await ShotsAsync(host, token);
 
         var (playwright, browser) = await HeadlessChromium.LaunchAsync();
