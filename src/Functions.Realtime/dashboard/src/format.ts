@@ -30,9 +30,15 @@ export function formatRate(v: number | null | undefined): string {
   return Math.abs(v) < 100 ? oneDecimal.format(v) : intFormat.format(Math.round(v));
 }
 
-/** 12.34 → "12.3 ms". */
+/** 12.34 → "12.3 ms"; from a second up, whole milliseconds ("3,534 ms"), so tiles and columns stay narrow. */
 export function formatMs(v: number | null | undefined): string {
-  return isNum(v) ? `${oneDecimal.format(v)} ms` : DASH;
+  if (!isNum(v)) return DASH;
+  return Math.abs(v) >= 1000 ? `${intFormat.format(Math.round(v))} ms` : `${oneDecimal.format(v)} ms`;
+}
+
+/** Axis labels for milliseconds: "250 ms", "1.5 s". */
+export function formatMsAxis(v: number): string {
+  return v >= 1000 ? `${Number((v / 1000).toFixed(1))} s` : `${Math.round(v)} ms`;
 }
 
 /** A 0..1 ratio → "4.56 %". */

@@ -21,6 +21,8 @@ export interface SeriesChartProps {
   note: string;
   points: SeriesPoint[];
   format: (v: number | null) => string;
+  /** Axis labels, shorter than `format` ("1.5 s" for 1,500 ms); `format` when not given. */
+  axis?: (v: number) => string;
   color: string;
   bars?: boolean;
   /** The smallest top of the y range, so a flat zero line sits at the bottom. */
@@ -57,13 +59,14 @@ export function SeriesChart(props: SeriesChartProps) {
         height,
         padding: [10, 10, 0, 2],
         cursor: { drag: { x: false, y: false, setScale: false }, points: { size: 7 } },
-        legend: { show: true, live: true },
+        // The caption names the series and the text equivalent gives its values; uPlot's legend would only repeat it.
+        legend: { show: false },
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(minTop, (max ?? 0) * 1.15)] } },
         tzDate: (ts) => (isUtc() ? uPlot.tzDate(new Date(ts * 1000), "Etc/UTC") : new Date(ts * 1000)),
         axes: [
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID, width: 1 }, font: "11px system-ui, sans-serif" },
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { show: false }, size: 60, font: "11px system-ui, sans-serif",
-            values: (_u, vals) => vals.map((v) => props.format(v)) },
+            values: (_u, vals) => vals.map((v) => (props.axis ?? props.format)(v)) },
         ],
         series: [
           { value: (_u, v) => (v == null ? "—" : formatTime(new Date(v * 1000).toISOString())) },

@@ -37,7 +37,7 @@ export function AuditView({ params }: { params: Params }) {
   const set = (k: string) => (e: Event) => setParams({ [k]: (e.target as HTMLInputElement).value.trim() }, true);
   return html`<section id="view-audit">
     <div class="section-head"><h1>Audit log</h1></div>
-    <form class="filters" id="audit-filters" onSubmit=${(e: Event) => e.preventDefault()}>
+    <form class="card form-inline" id="audit-filters" onSubmit=${(e: Event) => e.preventDefault()}>
       <label for="audit-action">Action <input id="audit-action" placeholder="api_key.create" maxLength=${64} value=${action} onChange=${set("action")} /></label>
       <label for="audit-actor">Actor id <input id="audit-actor" maxLength=${64} value=${actor} onChange=${set("actor")} /></label>
     </form>

@@ -112,7 +112,7 @@ export function LiveView({ params }: { params: Params }) {
       </span>
       <button type="button" class="btn" id="live-pause" aria-pressed=${paused ? "true" : "false"} onClick=${() => setPaused(!paused)}>${paused ? "Resume" : "Pause"}</button>
     </div>
-    <form class="filters" id="live-filters" onSubmit=${(e: Event) => e.preventDefault()}>
+    <form class="card form-inline" id="live-filters" onSubmit=${(e: Event) => e.preventDefault()}>
       <label for="live-filter-route">Route <input id="live-filter-route" value=${f.route} placeholder="/v1/orders/{id}" maxLength=${2048} onChange=${set("route")} /></label>
       <label for="live-filter-method">Method <select id="live-filter-method" value=${f.method} onChange=${set("method")}>
         <option value="">Any</option>${METHODS.map((m) => html`<option value=${m}>${m}</option>`)}</select></label>

@@ -8,7 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import { onMetricsTick } from "../live-feed";
 import type { LiveEvent } from "../live";
 import { firingAlerts } from "../firing";
-import { formatClock, formatInt, formatMs, formatPercent, formatRate } from "../format";
+import { formatClock, formatCompact, formatInt, formatMs, formatMsAxis, formatPercent, formatRate } from "../format";
 import { setParams, type Params } from "../router";
 import { getOverview, stepWords, type Overview, type TrafficScope } from "../traffic-api";
 import { html } from "../ui/html";
@@ -84,12 +84,12 @@ export function OverviewView({ params }: { params: Params }) {
         <${Tiles} totals=${o.totals} />
         <section class="charts" aria-label="Charts">
           <${SeriesChart} id="chart-requests" title="Requests" note=${`per ${stepWords(step)}`} points=${snapshot!.series["request_count"]!.points}
-            format=${formatInt} color="#4da3ff" bars=${true} minTop=${5} />
+            format=${formatInt} axis=${formatCompact} color="#4da3ff" bars=${true} minTop=${5} />
           <${SeriesChart} id="chart-error-rate" title="Error rate" note="5xx share" color="#ff6b6b" minTop=${1}
             points=${snapshot!.series["error_rate"]!.points.map((p) => ({ ts: p.ts, value: p.value == null ? null : p.value * 100 }))}
-            format=${formatPercent} />
+            format=${formatPercent} axis=${(v: number) => `${Number(v.toFixed(2))} %`} />
           <${SeriesChart} id="chart-latency" title="Latency" note="p95" points=${snapshot!.series["latency_p95"]!.points}
-            format=${formatMs} color="#c58bff" minTop=${10} />
+            format=${formatMs} axis=${formatMsAxis} color="#c58bff" minTop=${10} />
         </section>`}
     <div class="columns">
       <section class="card events-card" aria-label="Live events">

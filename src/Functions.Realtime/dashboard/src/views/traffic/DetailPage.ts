@@ -2,7 +2,7 @@
 // (one snapshot, as on the overview), its top consumers or routes, and its
 // most recent stored events.
 
-import { formatInt, formatMs, formatPercent, formatRatio } from "../../format";
+import { formatCompact, formatInt, formatMs, formatMsAxis, formatPercent, formatRatio } from "../../format";
 import { hrefFor, setParams, type Params } from "../../router";
 import { getEvents, stepWords, type Detail, type EventFilters, type TopItem, type TrafficScope } from "../../traffic-api";
 import { useAsync } from "../../ui/async";
@@ -78,11 +78,11 @@ export function DetailPage(p: DetailPageProps) {
         <${Tiles} totals=${d.totals} />
         <section class="charts" aria-label="Charts">
           <${SeriesChart} id=${`${p.kind}-chart-requests`} title="Requests" note=${`per ${stepWords(snapshot!.step)}`} points=${series["request_count"]!.points}
-            format=${formatInt} color="#4da3ff" bars=${true} minTop=${5} />
+            format=${formatInt} axis=${formatCompact} color="#4da3ff" bars=${true} minTop=${5} />
           <${SeriesChart} id=${`${p.kind}-chart-error-rate`} title="Error rate" note="5xx share" color="#ff6b6b" minTop=${1}
-            points=${series["error_rate"]!.points.map((pt) => ({ ts: pt.ts, value: pt.value == null ? null : pt.value * 100 }))} format=${formatPercent} />
+            points=${series["error_rate"]!.points.map((pt) => ({ ts: pt.ts, value: pt.value == null ? null : pt.value * 100 }))} format=${formatPercent} axis=${(v: number) => `${Number(v.toFixed(2))} %`} />
           <${SeriesChart} id=${`${p.kind}-chart-latency`} title="Latency" note="p95" points=${series["latency_p95"]!.points}
-            format=${formatMs} color="#c58bff" minTop=${10} />
+            format=${formatMs} axis=${formatMsAxis} color="#c58bff" minTop=${10} />
         </section>
         <div class="columns columns-even">
           <${StatusClasses} counts=${d.statusClasses} id=${`${p.kind}-status`} />
