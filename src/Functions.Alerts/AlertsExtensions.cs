@@ -5,6 +5,7 @@ using PulseStream.Events;
 using PulseStream.Hosting;
 using PulseStream.Operations;
 using PulseStream.Retention;
+using PulseStream.Slos;
 
 namespace PulseStream.Functions.Alerts;
 
@@ -17,6 +18,7 @@ public static class AlertsExtensions
         services.AddPersonAuth();
         services.AddRealtimePublishing(builder.Configuration);
         services.AddAlerting();
+        services.AddSlos();
         services.AddEventStore();
         services.TryAddSingleton<IsolatingEventWriter>();
         services.TryAddSingleton<EventBatchPersister>();
