@@ -26,8 +26,10 @@ public sealed class AlertingAccessibilityTests(AlertingAccessibilityHost fixture
         var (status, rule) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", owner, new
         {
             name = "Axe errors", enabled = true, severity = "critical",
-            condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.1, window = "1m", minRequests = 1, filters = new { route = "/v1/axe" } },
-            @for = "0s", groupWait = "0s", groupInterval = "0s", channelIds = new[] { channel },
+            condition = new { type = "threshold", metric = "error_rate", @operator = ">", threshold = 0.1, window = "5m", minRequests = 1, filters = new { route = "/v1/axe" } },
+            // Five minutes and keepState: on a loaded machine the consumer can lag a minute behind, and the alert
+            // must stay firing until the keyboard part acknowledges it (a 1-minute window once emptied and resolved it).
+            @for = "0s", noData = "keepState", groupWait = "0s", groupInterval = "0s", channelIds = new[] { channel },
         });
         Assert.Equal(HttpStatusCode.Created, status);
         string? alertId = null;

@@ -48,6 +48,10 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["GET /api/v1/routes"] = "viewer",
         ["GET /api/v1/export"] = "viewer",
         ["GET /api/v1/consumers"] = "viewer",
+        ["GET /api/v1/routes/detail"] = "viewer",
+        ["GET /api/v1/consumers/detail"] = "viewer",
+        ["GET /api/v1/dashboard/connections"] = "admin",
+        ["GET /api/v1/settings/limits"] = "viewer",
         ["POST /api/v1/api-keys"] = "admin",
         ["GET /api/v1/api-keys"] = "admin",
         ["DELETE /api/v1/api-keys/{id}"] = "admin",
@@ -91,6 +95,14 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["POST /api/v1/maintenance-windows"] = "admin",
         ["PUT /api/v1/maintenance-windows/{id}"] = "admin",
         ["DELETE /api/v1/maintenance-windows/{id}"] = "admin",
+        ["GET /api/v1/slos"] = "viewer",
+        ["GET /api/v1/slos/{id}"] = "viewer",
+        ["GET /api/v1/slos/{id}/status"] = "viewer",
+        ["GET /api/v1/slos/{id}/series"] = "viewer",
+        ["GET /api/v1/slos/{id}/consumers"] = "viewer",
+        ["POST /api/v1/slos"] = "admin",
+        ["PUT /api/v1/slos/{id}"] = "admin",
+        ["DELETE /api/v1/slos/{id}"] = "admin",
     };
 
     private static readonly string[] RoleOrder = ["viewer", "admin", "owner"];
