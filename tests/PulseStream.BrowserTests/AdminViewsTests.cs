@@ -86,12 +86,14 @@ public sealed class AdminViewsTests(TrafficViewsHost fixture)
         await Assertions.Expect(page.Locator("#limit-rate")).ToContainTextAsync("10,000");
         await Accessibility.AssertNoSeriousViolationsAsync(page, "settings");
         await Accessibility.AssertEveryInputIsLabelledAsync(page, "#view", "settings");
+        await Accessibility.AssertEveryControlIsReachableByTabAsync(page, "#view", "settings");
 
         // Connections: this page's own dashboard is open.
         await page.ClickAsync("#nav a[data-view=connections]");
         await Assertions.Expect(page.Locator("#connections-table tr[data-email]")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
         await Assertions.Expect(page.Locator("#connections-total")).ToContainTextAsync("1 open");
         await Accessibility.AssertNoSeriousViolationsAsync(page, "connections");
+        await Accessibility.AssertEveryControlIsReachableByTabAsync(page, "#view", "connections");
 
         // An admin manages keys and reads members, but only an owner acts on members or retention.
         var adminEmail = $"admin-{Guid.NewGuid():N}@example.com";
