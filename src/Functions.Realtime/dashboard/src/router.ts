@@ -11,7 +11,7 @@ export interface Route {
   params: Params;
 }
 
-export const VIEWS = ["overview", "routes", "consumers", "live", "alerts", "rules", "channels", "escalation", "silences", "maintenance", "keys", "members", "audit", "connections", "settings"] as const;
+export const VIEWS = ["overview", "routes", "consumers", "live", "alerts", "rules", "slos", "channels", "escalation", "silences", "maintenance", "keys", "members", "audit", "connections", "settings"] as const;
 
 export function parseHash(hash: string): Route {
   const raw = hash.replace(/^#\/?/, "");

@@ -24,6 +24,7 @@ import { OverviewView } from "./views/OverviewView";
 import { RoutesView } from "./views/RoutesView";
 import { RulesView } from "./views/RulesView";
 import { SilencesView } from "./views/SilencesView";
+import { SlosView } from "./views/SlosView";
 
 interface Tab {
   view: string;
@@ -39,6 +40,7 @@ const TABS: Tab[] = [
   { view: "live", label: "Live" },
   { view: "alerts", label: "Alerts" },
   { view: "rules", label: "Rules" },
+  { view: "slos", label: "SLOs" },
   { view: "channels", label: "Channels", role: "admin" },
   { view: "escalation", label: "Escalation", role: "admin" },
   { view: "silences", label: "Silences", role: "admin" },
@@ -58,6 +60,8 @@ function View({ route }: { route: Route }) {
       return html`<${ConsumersView} params=${route.params} />`;
     case "live":
       return html`<${LiveView} params=${route.params} />`;
+    case "slos":
+      return html`<${SlosView} params=${route.params} />`;
     case "keys":
       return html`<${ApiKeysView} />`;
     case "members":
