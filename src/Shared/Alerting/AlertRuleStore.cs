@@ -67,16 +67,7 @@ public sealed class AlertRuleStore(Database database, TimeProvider time, Tenancy
         var limit = (await limits.GetAsync(tenantId, ct)).MaxRules;
         var rule = await database.ForTenantAsync<AlertRule?>(tenantId, async (connection, transaction) =>
         {
-            await using (var serialise = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('alert_rules:' || $1::text, 0))", connection, transaction))
-            {
-                serialise.Parameters.AddWithValue(tenantId.ToString());
-                await serialise.ExecuteNonQueryAsync(ct);
-            }
-            await using (var count = new NpgsqlCommand("SELECT count(*) FROM alert_rules WHERE tenant_id = $1", connection, transaction))
-            {
-                count.Parameters.AddWithValue(tenantId);
-                if ((long)(await count.ExecuteScalarAsync(ct))! >= limit) return null;
-            }
+            if (!await TenantCreateLimit.HasRoomAsync(connection, transaction, "alert_rules", tenantId, limit, ct)) return null;
             var now = time.GetUtcNow();
             var rule = new AlertRule(Guid.CreateVersion7(), body, now, now);
             await using var insert = new NpgsqlCommand("""

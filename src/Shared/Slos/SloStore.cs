@@ -32,16 +32,7 @@ public sealed class SloStore(Database database, TimeProvider time)
     public Task<SloWrite> CreateAsync(Caller caller, ValidSlo slo, string? clientAddress, CancellationToken ct) =>
         database.ForTenantAsync(caller.TenantId, async (connection, transaction) =>
         {
-            await using (var serialise = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('slos:' || $1::text, 0))", connection, transaction))
-            {
-                serialise.Parameters.AddWithValue(caller.TenantId.ToString());
-                await serialise.ExecuteNonQueryAsync(ct);
-            }
-            await using (var count = new NpgsqlCommand("SELECT count(*) FROM slos WHERE tenant_id = $1", connection, transaction))
-            {
-                count.Parameters.AddWithValue(caller.TenantId);
-                if ((long)(await count.ExecuteScalarAsync(ct))! >= MaxPerTenant) return new SloWrite(SloWriteOutcome.Limit);
-            }
+            if (!await TenantCreateLimit.HasRoomAsync(connection, transaction, "slos", caller.TenantId, MaxPerTenant, ct)) return new SloWrite(SloWriteOutcome.Limit);
             if (await NameTakenAsync(connection, transaction, caller.TenantId, slo.Name, null, ct)) return new SloWrite(SloWriteOutcome.NameTaken);
             var id = Guid.CreateVersion7();
             await using (var insert = new NpgsqlCommand("""

@@ -34,16 +34,7 @@ public sealed class EscalationPolicyStore(Database database, TimeProvider time)
         database.ForTenantAsync(tenantId, async (connection, transaction) =>
         {
             // Serialise creations per tenant, so two at once cannot both pass the count.
-            await using (var serialise = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('escalation_policies:' || $1::text, 0))", connection, transaction))
-            {
-                serialise.Parameters.AddWithValue(tenantId.ToString());
-                await serialise.ExecuteNonQueryAsync(ct);
-            }
-            await using (var count = new NpgsqlCommand("SELECT count(*) FROM escalation_policies WHERE tenant_id = $1", connection, transaction))
-            {
-                count.Parameters.AddWithValue(tenantId);
-                if ((long)(await count.ExecuteScalarAsync(ct))! >= MaxPolicies) return new PolicyWrite(PolicyWriteOutcome.Limit);
-            }
+            if (!await TenantCreateLimit.HasRoomAsync(connection, transaction, "escalation_policies", tenantId, MaxPolicies, ct)) return new PolicyWrite(PolicyWriteOutcome.Limit);
             if (await UnknownTargetsAsync(connection, transaction, tenantId, body, ct) is { Count: > 0 } unknown) return new PolicyWrite(PolicyWriteOutcome.UnknownTargets, Errors: unknown);
             if (await NameTakenAsync(connection, transaction, tenantId, body.Name!, null, ct)) return new PolicyWrite(PolicyWriteOutcome.NameTaken);
             var now = time.GetUtcNow();

@@ -60,16 +60,7 @@ public sealed class MaintenanceWindowStore(Database database, TimeProvider time)
     public Task<MaintenanceWrite> CreateAsync(Caller caller, ValidMaintenanceWindow window, string? clientAddress, CancellationToken ct) =>
         database.ForTenantAsync(caller.TenantId, async (connection, transaction) =>
         {
-            await using (var serialise = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('maintenance_windows:' || $1::text, 0))", connection, transaction))
-            {
-                serialise.Parameters.AddWithValue(caller.TenantId.ToString());
-                await serialise.ExecuteNonQueryAsync(ct);
-            }
-            await using (var count = new NpgsqlCommand("SELECT count(*) FROM maintenance_windows WHERE tenant_id = $1", connection, transaction))
-            {
-                count.Parameters.AddWithValue(caller.TenantId);
-                if ((long)(await count.ExecuteScalarAsync(ct))! >= MaxPerTenant) return new MaintenanceWrite(MaintenanceWriteOutcome.Limit);
-            }
+            if (!await TenantCreateLimit.HasRoomAsync(connection, transaction, "maintenance_windows", caller.TenantId, MaxPerTenant, ct)) return new MaintenanceWrite(MaintenanceWriteOutcome.Limit);
             if (await NameTakenAsync(connection, transaction, caller.TenantId, window.Name, null, ct)) return new MaintenanceWrite(MaintenanceWriteOutcome.NameTaken);
             var id = Guid.CreateVersion7();
             var now = time.GetUtcNow();
