@@ -35,10 +35,7 @@ public sealed class PipelineStagesLog(ILogger<PipelineStagesLog> logger) : Backg
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var line = new StringBuilder();
-                foreach (var (stage, (seconds, items)) in _totals.OrderBy(t => t.Key, StringComparer.Ordinal))
-                    line.Append(CultureInfo.InvariantCulture, $"{stage}={seconds:F6}s/{items}; ");
-                var text = line.ToString();
+                var text = Format(_totals);
                 if (text == last) continue;
                 logger.LogInformation("Pipeline stages: {Stages}", text);
                 last = text;
@@ -47,6 +44,19 @@ public sealed class PipelineStagesLog(ILogger<PipelineStagesLog> logger) : Backg
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// The totals as one line, stages in name order. Read through <see cref="ConcurrentDictionary{TKey, TValue}.ToArray"/>,
+    /// a snapshot: LINQ over the dictionary itself copies it by its count, which a measurement arriving meanwhile
+    /// outgrows (an ArgumentException that stopped the host).
+    /// </summary>
+    public static string Format(ConcurrentDictionary<string, (double Seconds, long Items)> totals)
+    {
+        var line = new StringBuilder();
+        foreach (var (stage, (seconds, items)) in totals.ToArray().OrderBy(t => t.Key, StringComparer.Ordinal))
+            line.Append(CultureInfo.InvariantCulture, $"{stage}={seconds:F6}s/{items}; ");
+        return line.ToString();
     }
 
     private static string Stage(ReadOnlySpan<KeyValuePair<string, object?>> tags)
