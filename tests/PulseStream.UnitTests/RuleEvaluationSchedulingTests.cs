@@ -57,7 +57,8 @@ public class RuleEvaluationSchedulingTests
     /// <summary>Evaluations that finish at once, except the tenants told to hang until their budget cancels them.</summary>
     private sealed class ScriptedEvaluator(FakeTimeProvider time) : ITenantRuleEvaluator
     {
-        public HashSet<Guid> Hanging { get; } = [];
+        // Read by the lanes while a cancellation callback removes from it: a concurrent set, not a HashSet.
+        public System.Collections.Concurrent.ConcurrentDictionary<Guid, bool> Hanging { get; } = new();
         public HashSet<Guid> TooManyRules { get; } = [];
         /// <summary>Called once an evaluation's work is done, before it returns (traffic arriving meanwhile).</summary>
         public Action<Guid>? AfterWork { get; init; }
@@ -67,9 +68,9 @@ public class RuleEvaluationSchedulingTests
         public async Task<TenantEvaluation> EvaluateTenantAsync(Guid tenantId, DateTimeOffset deadline, CancellationToken ct)
         {
             Calls.Enqueue((tenantId, deadline));
-            if (Hanging.Contains(tenantId))
+            if (Hanging.ContainsKey(tenantId))
             {
-                using var _ = ct.Register(() => Hanging.Remove(tenantId)); // once: its next turn goes through
+                using var _ = ct.Register(() => Hanging.TryRemove(tenantId, out var _)); // once: its next turn goes through
                 await Task.Delay(Timeout.InfiniteTimeSpan, ct);
             }
             if (WorkPerEvaluation > TimeSpan.Zero) time.Advance(WorkPerEvaluation);
@@ -97,7 +98,7 @@ public class RuleEvaluationSchedulingTests
         queue.MarkDue(stuck, Start.AddSeconds(-3));
         queue.MarkDue(second, Start.AddSeconds(-2));
         queue.MarkDue(third, Start.AddSeconds(-1));
-        evaluator.Hanging.Add(stuck);
+        evaluator.Hanging[stuck] = true;
 
         var run = Runner(queue, evaluator, time).RunAsync(CancellationToken.None);
 
@@ -111,7 +112,9 @@ public class RuleEvaluationSchedulingTests
         // Its budget ends: the lane is freed and the tenant stays due, from now rather than its old time (behind any
         // tenant due meanwhile), without a backoff and without counting an overrun; so it has its next turn at once.
         time.Advance(Options.TenantBudget);
-        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        // A cap, not a timing: the fake clock decides; 60 s of real time only guards against a hang. (10 s ran out
+        // once in a fresh-clone run with every test process busy on two cores.)
+        await run.WaitAsync(TimeSpan.FromSeconds(60));
         var cut = queue.Completed.First(c => c.TenantId == stuck);
         Assert.Equal(EvaluationOutcome.Partial, cut.Update.Outcome);
         Assert.Equal(0, cut.Update.Overruns);
