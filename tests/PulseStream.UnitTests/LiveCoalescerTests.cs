@@ -6,6 +6,12 @@ using PulseStream.Realtime;
 namespace PulseStream.UnitTests;
 
 /// <summary>The live feed's schedule per tenant: events at most every 250 ms, one tick per second across batches.</summary>
+/// <remarks>
+/// Not run beside <see cref="RuleEvaluationSchedulingTests"/>: run together, that class's stuck-tenant test hung
+/// (its lane never resumed after the fake clock's advance) in every full run of this project, and not alone; why is
+/// still open (the two share no state this project knows of).
+/// </remarks>
+[Collection(SchedulingCollection.Name)]
 public sealed class LiveCoalescerTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
@@ -177,4 +183,11 @@ public sealed class LiveCoalescerTests
         await Task.WhenAll(round);
         Assert.Contains((slow, RealtimeTargets.Events), publisher.Sent);
     }
+}
+
+/// <summary>Test classes that must not run at the same time as each other (see <see cref="LiveCoalescerTests"/>).</summary>
+[CollectionDefinition(Name)]
+public sealed class SchedulingCollection
+{
+    public const string Name = "scheduling";
 }

@@ -6,6 +6,7 @@ using PulseStream.Alerting;
 namespace PulseStream.UnitTests;
 
 /// <summary>The due-tenant lanes, the per-tenant budget and the backoff, on a fake clock.</summary>
+[Collection(SchedulingCollection.Name)]
 public class RuleEvaluationSchedulingTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
