@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Serialization;
 using PulseStream.Http;
 using PulseStream.Metrics;
+using PulseStream.Slos;
 
 namespace PulseStream.Alerting;
 
@@ -10,12 +11,19 @@ public sealed record RuleFilters(string? Route = null, string? Method = null, st
 /// <summary>
 /// A rule's condition. <paramref name="RecoveryThreshold"/> (optional, hysteresis): a firing alert resolves only once the
 /// value is past it on the recovering side (below it for <c>&gt;</c> and <c>&gt;=</c> rules, above it for <c>&lt;</c> and
-/// <c>&lt;=</c>); null: once the condition no longer holds.
+/// <c>&lt;=</c>); null: once the condition no longer holds. A <c>burn_rate</c> condition names an SLO
+/// (<paramref name="SloId"/>) and a <paramref name="Level"/> (<c>page</c> or <c>ticket</c>); its metric, operator,
+/// threshold and window are derived (<see cref="Slos.BurnRate"/>).
 /// </summary>
 public sealed record RuleCondition(
     string Type, string Metric, string Operator, double Threshold, string Window,
     RuleFilters? Filters = null, IReadOnlyList<string>? GroupBy = null, int? MinRequests = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? RecoveryThreshold = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? RecoveryThreshold = null,
+    Guid? SloId = null, string? Level = null)
+{
+    /// <summary>A burn-rate condition: evaluated from its SLO (<see cref="Slos.BurnRateReads"/>), not from a metric of its own.</summary>
+    [JsonIgnore] public bool IsBurnRate => Type == Slos.BurnRate.Type;
+}
 
 /// <summary>
 /// An alert rule as the API reads and writes it (CONTRACT.md, "Alert rule"). <paramref name="KeepFiringFor"/>: how long a
@@ -98,20 +106,14 @@ public static class AlertRuleValidator
         if (rule.ChannelIds is { Count: > 20 }) errors.Add(new("channelIds", "At most 20 channels."));
         var c = rule.Condition;
         if (c is null) { errors.Add(new("condition", "Required.")); return errors; }
-        if (c.Type != "threshold") errors.Add(new("condition.type", "Must be threshold."));
-        if (!Metrics.Contains(c.Metric)) errors.Add(new("condition.metric", $"Must be one of {string.Join(", ", Metrics)}."));
-        if (!Operators.Contains(c.Operator)) errors.Add(new("condition.operator", "Must be one of > >= < <=."));
-        if (!double.IsFinite(c.Threshold)) errors.Add(new("condition.threshold", "Must be a finite number."));
-        // Whole minutes: windows are read from minute rollups.
-        if (!Durations.TryParse(c.Window, out var w) || w < TimeSpan.FromMinutes(1) || w > TimeSpan.FromDays(1) || w.Ticks % TimeSpan.TicksPerMinute != 0)
-            errors.Add(new("condition.window", "Must be a whole number of minutes from 1m to 24h, like 5m or 1h."));
-        if (c.GroupBy is { } groupBy && (groupBy.Count > 4 || groupBy.Any(g => !GroupByFields.Contains(g)))) errors.Add(new("condition.groupBy", "Must be a subset of route, method, environment, consumerId."));
         if (c.MinRequests is < 0 or > 1_000_000) errors.Add(new("condition.minRequests", "Must be from 0 to 1,000,000."));
-        if (c.RecoveryThreshold is { } recovery && Operators.Contains(c.Operator) && double.IsFinite(c.Threshold)
-            && (!double.IsFinite(recovery) || (c.Operator is ">" or ">=" ? recovery > c.Threshold : recovery < c.Threshold)))
-            errors.Add(new("condition.recoveryThreshold", c.Operator is ">" or ">="
-                ? $"Must be a number at most the threshold ({c.Threshold.ToString(CultureInfo.InvariantCulture)}): a {c.Operator} rule recovers below it."
-                : $"Must be a number at least the threshold ({c.Threshold.ToString(CultureInfo.InvariantCulture)}): a {c.Operator} rule recovers above it."));
+        if (c.IsBurnRate) BurnRateRules.Validate(rule, errors);
+        else
+        {
+            // An unknown type is also checked as a threshold condition, the contract's first type, so every broken field is named at once.
+            if (c.Type != "threshold") errors.Add(new("condition.type", "Must be threshold or burn_rate."));
+            ValidateThreshold(c, errors);
+        }
         if (rule.KeepFiringFor is not null && (!Durations.TryParse(rule.KeepFiringFor, out var keep) || keep > TimeSpan.FromDays(1)))
             errors.Add(new("keepFiringFor", "Must be a duration like 30s, 5m or 1h, at most 24h."));
         if (rule.NoData is not null && !NoDataPolicies.Contains(rule.NoData)) errors.Add(new("noData", "Must be ok, alerting or keepState."));
@@ -130,4 +132,25 @@ public static class AlertRuleValidator
             errors.Add(new("condition.filters", "Filter values must be at most 2,048 characters."));
         return errors;
     }
+
+    private static void ValidateThreshold(RuleCondition c, List<FieldError> errors)
+    {
+        if (!Metrics.Contains(c.Metric)) errors.Add(new("condition.metric", $"Must be one of {string.Join(", ", Metrics)}."));
+        if (!Operators.Contains(c.Operator)) errors.Add(new("condition.operator", "Must be one of > >= < <=."));
+        if (!double.IsFinite(c.Threshold)) errors.Add(new("condition.threshold", "Must be a finite number."));
+        // Whole minutes: windows are read from minute rollups.
+        if (!Durations.TryParse(c.Window, out var w) || w < TimeSpan.FromMinutes(1) || w > TimeSpan.FromDays(1) || w.Ticks % TimeSpan.TicksPerMinute != 0)
+            errors.Add(new("condition.window", "Must be a whole number of minutes from 1m to 24h, like 5m or 1h."));
+        if (c.GroupBy is { } groupBy && (groupBy.Count > 4 || groupBy.Any(g => !GroupByFields.Contains(g)))) errors.Add(new("condition.groupBy", "Must be a subset of route, method, environment, consumerId."));
+        if (c.RecoveryThreshold is { } recovery && Operators.Contains(c.Operator) && double.IsFinite(c.Threshold)
+            && (!double.IsFinite(recovery) || (c.Operator is ">" or ">=" ? recovery > c.Threshold : recovery < c.Threshold)))
+            errors.Add(new("condition.recoveryThreshold", c.Operator is ">" or ">="
+                ? $"Must be a number at most the threshold ({c.Threshold.ToString(CultureInfo.InvariantCulture)}): a {c.Operator} rule recovers below it."
+                : $"Must be a number at least the threshold ({c.Threshold.ToString(CultureInfo.InvariantCulture)}): a {c.Operator} rule recovers above it."));
+        if (c.SloId is not null || c.Level is not null) errors.Add(new("condition.sloId", "Only a burn_rate condition names an SLO and a level."));
+    }
+
+    /// <summary>The body as it is stored: a burn-rate condition with its derived metric, operator, threshold, window and level.</summary>
+    public static AlertRuleBody Normalize(AlertRuleBody rule) =>
+        rule.Condition.IsBurnRate ? rule with { Condition = BurnRateRules.Normalize(rule.Condition) } : rule;
 }

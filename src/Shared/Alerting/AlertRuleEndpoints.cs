@@ -13,7 +13,8 @@ namespace PulseStream.Alerting;
 /// The alert-rule routes' application logic: list, read, create, replace, delete, enable and disable, scoped to the
 /// caller's tenant. Alerts that a disable or delete resolves are pushed to the tenant's live dashboards once committed.
 /// </summary>
-public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges changes, EscalationPolicyStore policies, IRealtimePublisher realtime, ILogger<AlertRuleEndpoints> logger)
+public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges changes, EscalationPolicyStore policies, Slos.SloStore slos, IRealtimePublisher realtime,
+    ILogger<AlertRuleEndpoints> logger)
 {
     public async Task<IActionResult> ListAsync(Caller caller, CancellationToken ct)
     {
@@ -46,6 +47,10 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         {
             return PolicyGone();
         }
+        catch (PostgresException e) when (SloDeletedMeanwhile(e))
+        {
+            return SloGone();
+        }
         return rule is null
             ? ApiResults.Problem(StatusCodes.Status409Conflict, "rule-limit", "Too many rules.",
                 $"The tenant has reached its rule limit (maxRules: {limit}); rules count whether enabled or not. Delete a rule, or ask an operator to raise the limit.")
@@ -72,6 +77,10 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         {
             return PolicyGone();
         }
+        catch (PostgresException e) when (SloDeletedMeanwhile(e))
+        {
+            return SloGone();
+        }
         return await RespondAsync(caller, change, ct);
     }
 
@@ -82,6 +91,13 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
     // The escalation policy the body names was deleted between the check below and the write (migration 0022's trigger refused it).
     private static bool PolicyDeletedMeanwhile(PostgresException e) =>
         e.SqlState == PostgresErrorCodes.ForeignKeyViolation && e.ConstraintName == "alert_rules_escalation_policy_exists";
+
+    // The SLO a burn-rate rule names was deleted between the check below and the write (migration 0033's trigger refused it).
+    private static bool SloDeletedMeanwhile(PostgresException e) =>
+        e.SqlState == PostgresErrorCodes.ForeignKeyViolation && e.ConstraintName == "alert_rules_slo_exists";
+
+    private static IActionResult SloGone() => ApiResults.BadRequest("invalid-rule", "The SLO does not exist.",
+        [new FieldError("condition.sloId", "The SLO the rule names was deleted meanwhile.")]);
 
     private static IActionResult PolicyGone() => ApiResults.BadRequest("invalid-rule", "The escalation policy does not exist.",
         [new FieldError("escalationPolicyId", "The escalation policy the rule names was deleted meanwhile.")]);
@@ -112,7 +128,10 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
         return ApiResults.Ok(ToView(after));
     }
 
-    /// <summary>Reads a rule body and checks it as every write does: the contract's fields, then the tenant's channels and escalation policy.</summary>
+    /// <summary>
+    /// Reads a rule body and checks it as every write does: the contract's fields, then the tenant's channels, escalation
+    /// policy and SLO; answers it as stored (<see cref="AlertRuleValidator.Normalize"/>).
+    /// </summary>
     internal async Task<(AlertRuleBody? Body, IActionResult? Failure)> ReadValidAsync(Caller caller, HttpRequest request, CancellationToken ct)
     {
         var (body, failure) = await JsonBodyReader.ReadAsAsync<AlertRuleBody>(request, ct);
@@ -123,7 +142,9 @@ public sealed class AlertRuleEndpoints(AlertRuleStore rules, AlertRuleChanges ch
             return (null, ApiResults.BadRequest("invalid-rule", "Some channels do not exist.", unknown.Select(id => new FieldError("channelIds", $"No channel {id}.")).ToList()));
         if (body.EscalationPolicyId is { } policyId && await policies.FindAsync(caller.TenantId, policyId, ct) is null)
             return (null, ApiResults.BadRequest("invalid-rule", "The escalation policy does not exist.", [new FieldError("escalationPolicyId", $"No escalation policy {policyId}.")]));
-        return (body, null);
+        if (body.Condition.SloId is { } sloId && await slos.FindAsync(caller.TenantId, sloId, ct) is null)
+            return (null, ApiResults.BadRequest("invalid-rule", "The SLO does not exist.", [new FieldError("condition.sloId", $"No SLO {sloId}.")]));
+        return (AlertRuleValidator.Normalize(body), null);
     }
 
     private async Task PushAsync(Guid tenantId, IReadOnlyList<AlertView> resolved, CancellationToken ct)

@@ -35,6 +35,23 @@ public sealed class AlertRuleStore(Database database, TimeProvider time, Tenancy
         return rules;
     }
 
+    /// <summary>
+    /// The names of the tenant's rules (at most 20, by name) whose definition has <paramref name="value"/> at
+    /// <paramref name="field"/> (a constant jsonb path expression of the caller, like <c>definition -&gt;&gt; 'escalationPolicyId'</c>),
+    /// in the caller's transaction: what a delete that rules depend on looks for.
+    /// </summary>
+    internal static async Task<List<string>> NamingAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, string field, string value,
+        CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"SELECT name FROM alert_rules WHERE tenant_id = $1 AND {field} = $2 ORDER BY name LIMIT 20", connection, transaction);
+        command.Parameters.AddWithValue(tenantId);
+        command.Parameters.AddWithValue(value);
+        var names = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) names.Add(reader.GetString(0));
+        return names;
+    }
+
     /// <summary>One rule of the tenant, or null.</summary>
     public async Task<AlertRule?> FindAsync(Guid tenantId, Guid ruleId, CancellationToken ct) =>
         (await database.ForTenantAsync(tenantId, (c, t) => ListAsync(c, t, tenantId, enabledOnly: false, ct, ruleId), ct)).SingleOrDefault();

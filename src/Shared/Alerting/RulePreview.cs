@@ -13,6 +13,9 @@ public sealed record PreviewPoint(DateTimeOffset Ts, [property: JsonIgnore(Condi
 /// </summary>
 public sealed record PreviewInterval(string State, DateTimeOffset From, DateTimeOffset To, bool Ongoing);
 
+/// <summary>A group's value at one evaluation time, with its requests and the last minute it had any (null: none read).</summary>
+public readonly record struct PreviewReading(DateTimeOffset Ts, double? Value, long Requests, DateTimeOffset? LastTraffic);
+
 public sealed record PreviewGroup(string Group, IReadOnlyList<PreviewPoint> Points, IReadOnlyList<PreviewInterval> Intervals);
 
 /// <summary>The preview's answer (<c>POST /api/v1/alert-rules/preview</c>).</summary>
@@ -44,20 +47,14 @@ public static class RulePreview
     /// <param name="minutes">The group's cells per minute from <paramref name="readFrom"/> (missing minutes: no traffic).</param>
     /// <param name="times">The evaluation times, ascending, each at least <paramref name="readFrom"/> + the window.</param>
     public static PreviewGroup Evaluate(string group, AlertRule rule, DateTimeOffset readFrom, IReadOnlyDictionary<DateTimeOffset, RollupCell> minutes,
+        IReadOnlyList<DateTimeOffset> times) => Replay(group, rule, Readings(rule, readFrom, minutes, times), times);
+
+    /// <summary>The rule's metric over its window at each evaluation time, the window sliding one minute at a time.</summary>
+    private static IEnumerable<PreviewReading> Readings(AlertRule rule, DateTimeOffset readFrom, IReadOnlyDictionary<DateTimeOffset, RollupCell> minutes,
         IReadOnlyList<DateTimeOffset> times)
     {
         var condition = rule.Body.Condition;
-        var sketches = MetricValue.NeedsSketch(condition.Metric);
-        var window = new SlidingWindow(sketches);
-        var points = new List<PreviewPoint>(times.Count);
-        var intervals = new List<PreviewInterval>();
-        var timing = rule.Timing;
-        var silenceCanAlert = GroupReadings.SilenceCanAlert(rule);
-        OpenAlert? open = null;
-        var flaps = FlapHistory.Empty;
-        // The interval of the open alert's state, and its flapping interval, while there is one.
-        var stateAt = -1;
-        var flappingAt = -1;
+        var window = new SlidingWindow(MetricValue.NeedsSketch(condition.Metric));
         DateTimeOffset? lastTraffic = null;
         var enteredUpTo = readFrom;
         var leftUpTo = readFrom;
@@ -71,15 +68,35 @@ public static class RulePreview
                 }
             for (; leftUpTo < ts - rule.Window; leftUpTo = leftUpTo.AddMinutes(1))
                 if (minutes.TryGetValue(leftUpTo, out var cell)) window.Add(cell, -1);
-
             var current = window.Cell();
-            var value = current.Requests == 0 ? null : MetricValue.Of(condition.Metric, current);
+            yield return new PreviewReading(ts, current.Requests == 0 ? null : MetricValue.Of(condition.Metric, current), current.Requests, lastTraffic);
+        }
+    }
+
+    /// <summary>
+    /// The evaluator's decisions (<see cref="GroupReadings"/>, <see cref="AlertFlapping"/>) over one group's readings,
+    /// in order: the points, and the intervals in which the group would have had a pending, firing or flapping alert.
+    /// </summary>
+    public static PreviewGroup Replay(string group, AlertRule rule, IEnumerable<PreviewReading> readings, IReadOnlyList<DateTimeOffset> times)
+    {
+        var condition = rule.Body.Condition;
+        var points = new List<PreviewPoint>(times.Count);
+        var intervals = new List<PreviewInterval>();
+        var timing = rule.Timing;
+        var silenceCanAlert = GroupReadings.SilenceCanAlert(rule);
+        OpenAlert? open = null;
+        var flaps = FlapHistory.Empty;
+        // The interval of the open alert's state, and its flapping interval, while there is one.
+        var stateAt = -1;
+        var flappingAt = -1;
+        foreach (var (ts, value, requests, lastTraffic) in readings)
+        {
             points.Add(new PreviewPoint(ts, value));
             // As evaluation decides: a group without requests in the window is decided on only while it is known (an
             // open alert, or recent traffic for a rule that silence can make fire; AlertEvaluator, RuleGroupSelection).
-            if (current.Requests == 0 && open is null && !(silenceCanAlert && lastTraffic >= ts - rule.KnownFor)) continue;
+            if (requests == 0 && open is null && !(silenceCanAlert && lastTraffic >= ts - rule.KnownFor)) continue;
             var silent = lastTraffic is not { } last || last < ts - rule.NoDataFor;
-            var reading = GroupReadings.Of(condition, value, current.Requests, silent);
+            var reading = GroupReadings.Of(condition, value, requests, silent);
             var step = AlertFlapping.Next(open, flaps, reading, ts, timing, rule.Flap);
             flaps = step.History;
             switch (step.Transition)

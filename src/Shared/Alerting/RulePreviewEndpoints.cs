@@ -16,7 +16,7 @@ namespace PulseStream.Alerting;
 /// Two reads under the query budget: first the groups (counts only, at most <see cref="MaxGroups"/> + 1 of them), so an
 /// oversized preview is refused before its series are read, then the series of the groups per minute.
 /// </summary>
-public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, RawEventRollup rawEvents, QueryBudget budget, TimeProvider time)
+public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, RawEventRollup rawEvents, Slos.SloStore slos, QueryBudget budget, TimeProvider time)
 {
     public const int MaxGroups = 50;
     public const int MaxValues = 100_000;
@@ -53,6 +53,7 @@ public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, RawEventRollu
         var count = (int)(range / step);
         var times = Enumerable.Range(0, count).Select(k => to - step * (count - 1 - k)).ToList();
         var readFrom = times[0] - RulePreview.Lookback(rule);
+        if (condition.IsBurnRate) return await PreviewBurnRateAsync(caller, rule, times, stepText, range, ct);
 
         return await budget.RunAsync(caller.TenantId, async (connection, transaction, within) =>
         {
@@ -82,6 +83,24 @@ public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, RawEventRollu
                 .ToList();
             return ApiResults.Ok(new RulePreviewResult(condition.Metric, condition.Operator, condition.Threshold, condition.Window, stepText,
                 to - range, to, groups));
+        }, ct);
+    }
+
+    /// <summary>A burn-rate rule's preview: its score at each evaluation time (<see cref="Slos.BurnRatePreview"/>).</summary>
+    private async Task<IActionResult> PreviewBurnRateAsync(Caller caller, AlertRule rule, List<DateTimeOffset> times, string stepText, TimeSpan range, CancellationToken ct)
+    {
+        var condition = rule.Body.Condition;
+        // Checked by ReadValidAsync; gone only if deleted since.
+        if (await slos.FindAsync(caller.TenantId, condition.SloId!.Value, ct) is not { } slo)
+            return ApiResults.BadRequest("invalid-rule", "The SLO does not exist.", [new FieldError("condition.sloId", $"No SLO {condition.SloId}.")]);
+        if ((long)Math.Min(slo.Spec.PerConsumerTop ?? 1, MaxGroups) * times.Count > MaxValues)
+            return ApiResults.BadRequest("preview-too-large",
+                $"Up to {MaxGroups} consumers × {times.Count} evaluations is more than the {MaxValues} points a preview returns. Use a shorter range or a longer step.");
+        return await budget.RunAsync(caller.TenantId, async (connection, transaction, within) =>
+        {
+            var groups = await Slos.BurnRatePreview.EvaluateAsync(connection, transaction, caller.TenantId, rule, slo.Spec, times, MaxGroups, within);
+            return ApiResults.Ok(new RulePreviewResult(condition.Metric, condition.Operator, condition.Threshold, condition.Window, stepText,
+                times[^1] - range, times[^1], groups));
         }, ct);
     }
 }

@@ -22,10 +22,11 @@ public static class RuleReadBatch
         ["route"] = "route", ["method"] = "method", ["environment"] = "environment", ["consumerId"] = "consumer_id",
     };
 
-    /// <summary>What a rule reads; null when no rollup set answers it (a route or method with a consumer: raw events).</summary>
+    /// <summary>What a rule reads; null when no rollup set answers it (a route or method with a consumer: raw events) or it reads its SLO (burn rate).</summary>
     public static RuleReadKey? KeyOf(AlertRule rule)
     {
         var condition = rule.Body.Condition;
+        if (condition.IsBurnRate) return null;
         var set = FilterOf(condition).SetFor(ColumnsOf(condition));
         return set is null ? null : new RuleReadKey(set, rule.Window, MetricValue.NeedsSketch(condition.Metric));
     }

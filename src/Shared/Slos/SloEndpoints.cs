@@ -97,8 +97,19 @@ public sealed class SloEndpoints(SloStore store, QueryBudget budget, TimeProvide
         return Answer(await WriteAsync(() => store.ReplaceAsync(caller, sloId, slo!, AuditLog.ClientAddress(request), ct)), created: false);
     }
 
-    public async Task<IActionResult> DeleteAsync(Caller caller, string id, HttpRequest request, CancellationToken ct) =>
-        Guid.TryParse(id, out var sloId) && await store.DeleteAsync(caller, sloId, AuditLog.ClientAddress(request), ct) ? ApiResults.NoContent() : NotFound();
+    /// <summary><c>DELETE .../{id}</c>: 204, or 409 naming the burn-rate rules that still read the SLO.</summary>
+    public async Task<IActionResult> DeleteAsync(Caller caller, string id, HttpRequest request, CancellationToken ct)
+    {
+        if (!Guid.TryParse(id, out var sloId)) return NotFound();
+        var deleted = await store.DeleteAsync(caller, sloId, AuditLog.ClientAddress(request), ct);
+        return deleted.Outcome switch
+        {
+            SloWriteOutcome.Written => ApiResults.NoContent(),
+            SloWriteOutcome.InUse => ApiResults.Problem(StatusCodes.Status409Conflict, "slo-in-use", "The SLO is in use.",
+                $"Burn-rate rules still read this SLO: {string.Join(", ", deleted.UsedBy!)}. Delete them, or point them at another SLO, first."),
+            _ => NotFound(),
+        };
+    }
 
     private async Task<SloStatus> StatusAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, ValidSlo slo, CancellationToken ct)
     {

@@ -10,7 +10,7 @@ namespace PulseStream.Slos;
 /// </summary>
 public static class SloReads
 {
-    private static RollupSet SetOf(RollupFilter filter) => filter.SetFor([]) ?? RollupSet.Totals;
+    internal static RollupSet SetOf(RollupFilter filter) => filter.SetFor([]) ?? RollupSet.Totals;
 
     public static SloCounts CountsOf(ValidSlo slo, RollupCell cell) => slo.Sli == "latency"
         ? new SloCounts(cell.Requests, cell.Requests - Math.Min(cell.Requests, cell.Histogram.CountAtMost(slo.ThresholdMs!.Value)))
@@ -41,14 +41,25 @@ public static class SloReads
     public static async Task<List<(string ConsumerId, SloCounts Counts)>> ConsumersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
         ValidSlo slo, DateTimeOffset from, DateTimeOffset to, int top, CancellationToken ct)
     {
-        var ranked = (await RollupReader.ReadAsync(connection, transaction, tenantId,
-                new RollupRead(RollupSet.Consumers, from, to, slo.Filters, ["consumer_id"], RankOnly: true), ct))
-            .OrderByDescending(g => g.Cell.Requests).ThenBy(g => g.Key[0], StringComparer.Ordinal).Take(top).ToList();
-        if (ranked.Count == 0) return [];
-        var cells = (await RollupReader.ReadAsync(connection, transaction, tenantId,
-                new RollupRead(RollupSet.Consumers, from, to, slo.Filters, ["consumer_id"], Sketches: slo.Sli == "latency",
-                    OnlyFirst: ranked.Select(g => g.Key[0]).ToList()), ct))
+        var ranked = (await RankConsumersAsync(connection, transaction, tenantId, slo, from, to, ct)).Take(top).ToList();
+        var cells = await ConsumerCountsAsync(connection, transaction, tenantId, slo, from, to, ranked, ct);
+        return ranked.Select(c => (c, cells.GetValueOrDefault(c))).ToList();
+    }
+
+    /// <summary>The consumers with requests over [from, to) in the SLO's environment, the busiest first (ties by id); counts only.</summary>
+    public static async Task<List<string>> RankConsumersAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        ValidSlo slo, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>
+        (await RollupReader.ReadAsync(connection, transaction, tenantId,
+            new RollupRead(RollupSet.Consumers, from, to, slo.Filters, ["consumer_id"], RankOnly: true), ct))
+        .OrderByDescending(g => g.Cell.Requests).ThenBy(g => g.Key[0], StringComparer.Ordinal).Select(g => g.Key[0]).ToList();
+
+    /// <summary>The counts of <paramref name="consumers"/> over [from, to) (a consumer without requests is left out).</summary>
+    public static async Task<Dictionary<string, SloCounts>> ConsumerCountsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
+        ValidSlo slo, DateTimeOffset from, DateTimeOffset to, IReadOnlyCollection<string> consumers, CancellationToken ct)
+    {
+        if (consumers.Count == 0) return [];
+        return (await RollupReader.ReadAsync(connection, transaction, tenantId,
+                new RollupRead(RollupSet.Consumers, from, to, slo.Filters, ["consumer_id"], Sketches: slo.Sli == "latency", OnlyFirst: consumers), ct))
             .ToDictionary(g => g.Key[0], g => CountsOf(slo, g.Cell), StringComparer.Ordinal);
-        return ranked.Select(g => (g.Key[0], cells.GetValueOrDefault(g.Key[0]))).ToList();
     }
 }

@@ -9,9 +9,10 @@ using PulseStream.Storage;
 
 namespace PulseStream.Slos;
 
-public enum SloWriteOutcome { Written, NotFound, NameTaken, Limit }
+public enum SloWriteOutcome { Written, NotFound, NameTaken, Limit, InUse }
 
-public sealed record SloWrite(SloWriteOutcome Outcome, Slo? Slo = null);
+/// <summary>What a write did; <paramref name="UsedBy"/>: the rules that keep an SLO from being deleted.</summary>
+public sealed record SloWrite(SloWriteOutcome Outcome, Slo? Slo = null, IReadOnlyList<string>? UsedBy = null);
 
 /// <summary>
 /// A tenant's SLOs in Postgres (table <c>slos</c>, row-level security by tenant); every change audited with the SLO
@@ -27,6 +28,10 @@ public sealed class SloStore(Database database, TimeProvider time)
 
     public async Task<Slo?> FindAsync(Guid tenantId, Guid id, CancellationToken ct) =>
         (await database.ForTenantAsync(tenantId, (connection, transaction) => ReadAsync(connection, transaction, tenantId, id, false, ct), ct)).SingleOrDefault();
+
+    /// <summary>One SLO of the tenant, or null, in the caller's transaction (a burn-rate rule's evaluation).</summary>
+    internal static async Task<Slo?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, Guid id, CancellationToken ct) =>
+        (await ReadAsync(connection, transaction, tenantId, id, false, ct)).SingleOrDefault();
 
     /// <summary>Creates an SLO unless the tenant has <see cref="MaxPerTenant"/> or the name is taken; a tenant's creates are serialised.</summary>
     public Task<SloWrite> CreateAsync(Caller caller, ValidSlo slo, string? clientAddress, CancellationToken ct) =>
@@ -75,10 +80,16 @@ public sealed class SloStore(Database database, TimeProvider time)
             return new SloWrite(SloWriteOutcome.Written, after);
         }, ct);
 
-    public Task<bool> DeleteAsync(Caller caller, Guid id, string? clientAddress, CancellationToken ct) =>
+    /// <summary>
+    /// Deletes an SLO no burn-rate rule names. The SLO is locked first, so a rule naming it at the same moment either
+    /// commits first and is found here, or waits and then fails on migration 0033's trigger.
+    /// </summary>
+    public Task<SloWrite> DeleteAsync(Caller caller, Guid id, string? clientAddress, CancellationToken ct) =>
         database.ForTenantAsync(caller.TenantId, async (connection, transaction) =>
         {
-            if ((await ReadAsync(connection, transaction, caller.TenantId, id, true, ct)).SingleOrDefault() is not { } before) return false;
+            if ((await ReadAsync(connection, transaction, caller.TenantId, id, true, ct)).SingleOrDefault() is not { } before) return new SloWrite(SloWriteOutcome.NotFound);
+            var usedBy = await AlertRuleStore.NamingAsync(connection, transaction, caller.TenantId, "definition -> 'condition' ->> 'sloId'", id.ToString(), ct);
+            if (usedBy.Count > 0) return new SloWrite(SloWriteOutcome.InUse, before, usedBy);
             await using (var delete = new NpgsqlCommand("DELETE FROM slos WHERE tenant_id = $1 AND id = $2", connection, transaction))
             {
                 delete.Parameters.AddWithValue(caller.TenantId);
@@ -87,7 +98,7 @@ public sealed class SloStore(Database database, TimeProvider time)
             }
             await AuditLog.AppendAsync(connection, transaction, new AuditEntry(caller.TenantId, Actor.User(caller.UserId), "slo.delete", "slo", id.ToString(),
                 new { before = before.Spec.Body, after = (object?)null }, clientAddress), ct);
-            return true;
+            return new SloWrite(SloWriteOutcome.Written);
         }, ct);
 
     // Parameters $3..$9, in the order the INSERT and UPDATE name them.

@@ -96,15 +96,7 @@ public sealed class EscalationPolicyStore(Database database, TimeProvider time)
         {
             if ((await ReadAsync(connection, transaction, tenantId, id, forUpdate: true, ct)).SingleOrDefault() is not { } before)
                 return (DeleteResult.NotFound, new List<string>());
-            var usedBy = new List<string>();
-            await using (var rules = new NpgsqlCommand(
-                "SELECT name FROM alert_rules WHERE tenant_id = $1 AND definition ->> 'escalationPolicyId' = $2 ORDER BY name LIMIT 20", connection, transaction))
-            {
-                rules.Parameters.AddWithValue(tenantId);
-                rules.Parameters.AddWithValue(id.ToString());
-                await using var reader = await rules.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct)) usedBy.Add(reader.GetString(0));
-            }
+            var usedBy = await AlertRuleStore.NamingAsync(connection, transaction, tenantId, "definition ->> 'escalationPolicyId'", id.ToString(), ct);
             if (usedBy.Count > 0) return (DeleteResult.InUse, usedBy);
             await using (var delete = new NpgsqlCommand("DELETE FROM escalation_policies WHERE tenant_id = $1 AND id = $2", connection, transaction))
             {
