@@ -62,4 +62,42 @@ public sealed class SlosViewTests(TrafficViewsHost fixture)
         await Assertions.Expect(viewer.Locator("#slo-new")).ToHaveCountAsync(0);
         await Assertions.Expect(viewer.Locator("#slos-table button")).ToHaveCountAsync(0);
     }
+
+    [Fact]
+    public async Task An_owner_makes_an_slos_burn_rate_alerts_and_previews_the_page_in_the_rule_editor()
+    {
+        var tenant = await fixture.TenantAsync("Burn View Co");
+        // 10 % of 200 requests failed against a 99 % objective: a burn of 10, which the page's 6-hour pair (6) catches.
+        await OverviewViewTests.PostAsync(Host, tenant.ApiKey,
+            Enumerable.Range(0, 180).Select(_ => OverviewViewTests.Event("GET", "/v1/orders", 200, 20))
+                .Concat(Enumerable.Range(0, 20).Select(_ => OverviewViewTests.Event("GET", "/v1/orders", 503, 20))));
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await Host.StoredEventCountAsync(tenant.TenantId) == 200, TimeSpan.FromSeconds(30)));
+        var owner = await Host.LoginAsync(tenant.OwnerEmail, BrowserHost.Password);
+        var (created, slo) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/slos", owner,
+            new { name = "Orders", sli = new { type = "availability" }, objective = 0.99, window = "30d" });
+        Assert.Equal(HttpStatusCode.Created, created);
+
+        var page = await fixture.SignInAsync(tenant, $"#/slos?id={slo.GetProperty("id").GetString()}");
+        await page.ClickAsync("#slo-make-alerts");
+        var links = page.Locator("#slo-burn-alerts li a");
+        await Assertions.Expect(links).ToHaveCountAsync(2);
+        await Assertions.Expect(links.First).ToHaveTextAsync("Orders: fast burn");
+        await Assertions.Expect(page.Locator("#slo-make-alerts")).ToHaveCountAsync(0);
+
+        await links.First.ClickAsync();
+        await Assertions.Expect(page.Locator("#rule-type")).ToHaveValueAsync("burn_rate");
+        await Assertions.Expect(page.Locator("#rule-sloId")).ToHaveValueAsync(slo.GetProperty("id").GetString()!);
+        await Assertions.Expect(page.Locator("#rule-level")).ToHaveValueAsync("page");
+        await Assertions.Expect(page.Locator("#rule-burn-note")).ToContainTextAsync("14.4× the sustainable burn over 1 h and 5 min");
+        // Threshold fields have no meaning for a burn rate and are not offered.
+        await Assertions.Expect(page.Locator("#rule-metric")).ToHaveCountAsync(0);
+        await Accessibility.AssertNoSeriousViolationsAsync(page, "burn-rate rule editor");
+        await Accessibility.AssertEveryInputIsLabelledAsync(page, "#view", "burn-rate rule editor");
+
+        await page.ClickAsync("#rule-preview");
+        var firing = page.Locator("#rule-preview-result li[data-state=firing]");
+        await Assertions.Expect(firing).ToHaveCountAsync(1);
+        await Assertions.Expect(firing).ToContainTextAsync("still");
+        await Assertions.Expect(page.Locator("#rule-preview-result")).ToContainTextAsync("last 1.67");
+    }
 }

@@ -98,12 +98,31 @@ export const getAlertSummary = (window: string) => get<AlertSummary>(`/api/v1/al
 
 // ---- rules -------------------------------------------------------------------
 
+export const CONDITION_TYPES = [
+  ["threshold", "threshold"],
+  ["burn_rate", "SLO burn rate"],
+] as const;
+export const BURN_LEVELS = ["page", "ticket"] as const;
+
+/**
+ * The workbook's window pairs per burn-rate level: long and short window in hours and the share of the budget the
+ * long window spends at the pair's factor (factor = share × SLO window / long window).
+ */
+export const BURN_PAIRS: Record<string, { long: number; short: number; share: number }[]> = {
+  page: [{ long: 1, short: 5 / 60, share: 0.02 }, { long: 6, short: 0.5, share: 0.05 }],
+  ticket: [{ long: 72, short: 6, share: 0.1 }],
+};
+
 export interface RuleCondition {
-  type: "threshold";
-  metric: string;
-  operator: string;
-  threshold: number;
-  window: string;
+  type: "threshold" | "burn_rate";
+  /** Derived for a burn-rate condition (`burn_rate >= 1` over its shortest window); sent back as read or left out. */
+  metric?: string;
+  operator?: string;
+  threshold?: number;
+  window?: string;
+  /** A burn-rate condition's SLO and level. */
+  sloId?: string | null;
+  level?: string | null;
   filters?: { route?: string | null; method?: string | null; environment?: string | null; consumerId?: string | null } | null;
   groupBy?: string[] | null;
   minRequests?: number | null;

@@ -3,6 +3,9 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
+  BURN_LEVELS,
+  BURN_PAIRS,
+  CONDITION_TYPES,
   createRule,
   deleteRule,
   getRule,
@@ -22,6 +25,7 @@ import {
   type RulePreview,
 } from "../alerting-api";
 import { ApiError, describeError } from "../api";
+import { listSlos, type Slo } from "../slo-api";
 import { hrefFor, setParams } from "../router";
 import { useAsync } from "../ui/async";
 import { FieldError, fieldErrorsOf, OtherErrors, type FieldErrors } from "../ui/field-errors";
@@ -34,6 +38,10 @@ interface Form {
   name: string;
   enabled: boolean;
   severity: string;
+  type: string;
+  // A burn-rate condition's SLO and level.
+  sloId: string;
+  level: string;
   metric: string;
   operator: string;
   threshold: string;
@@ -67,6 +75,9 @@ const BLANK: Form = {
   name: "",
   enabled: true,
   severity: "warning",
+  type: "threshold",
+  sloId: "",
+  level: "page",
   metric: "error_rate",
   operator: ">",
   threshold: "0.05",
@@ -102,10 +113,13 @@ function toForm(r: Rule): Form {
     name: r.name,
     enabled: r.enabled,
     severity: r.severity,
-    metric: c.metric,
-    operator: c.operator,
-    threshold: String(c.threshold),
-    window: c.window,
+    type: c.type,
+    sloId: c.sloId ?? "",
+    level: c.level ?? "page",
+    metric: c.metric ?? BLANK.metric,
+    operator: c.operator ?? BLANK.operator,
+    threshold: String(c.threshold ?? BLANK.threshold),
+    window: c.window ?? BLANK.window,
     for: r.for ?? "",
     route: f.route ?? "",
     method: f.method ?? "",
@@ -118,7 +132,7 @@ function toForm(r: Rule): Form {
     recoveryThreshold: c.recoveryThreshold == null ? "" : String(c.recoveryThreshold),
     keepFiringFor: unlessDefault(r.keepFiringFor, RULE_DEFAULTS.keepFiringFor),
     noData: r.noData ?? "ok",
-    noDataFor: unlessDefault(r.noDataFor, c.window), // read back as the window when the rule leaves it out
+    noDataFor: unlessDefault(r.noDataFor, c.window ?? ""), // read back as the window when the rule leaves it out
     groupWait: unlessDefault(r.groupWait, RULE_DEFAULTS.groupWait),
     groupInterval: unlessDefault(r.groupInterval, RULE_DEFAULTS.groupInterval),
     repeatInterval: unlessDefault(r.repeatInterval, RULE_DEFAULTS.repeatInterval),
@@ -151,6 +165,21 @@ export function toBody(f: Form, hadFlapDetection = false): RuleBody {
     optional.flapDetection = { changes: Number.isFinite(changes) ? changes : (f.flapChanges as unknown as number), within: f.flapWithin.trim() };
   else if (hadFlapDetection) optional.flapDetection = null;
   const filters = { route: orNull(f.route), method: orNull(f.method), environment: orNull(f.environment), consumerId: orNull(f.consumerId) };
+  if (f.type === "burn_rate") {
+    // Its metric, windows, filters and groups come from the SLO and the level; no data cannot alert (nothing burns).
+    delete optional.noDataFor;
+    if (optional.noData === "alerting") delete optional.noData;
+    return {
+      name: f.name.trim(),
+      enabled: f.enabled,
+      severity: f.severity,
+      condition: { type: "burn_rate", sloId: orNull(f.sloId), level: f.level, minRequests: Number.isFinite(min) ? min : null },
+      for: orNull(f.for),
+      channelIds: f.channelIds,
+      escalationPolicyId: orNull(f.escalationPolicyId),
+      ...optional,
+    };
+  }
   return {
     name: f.name.trim(),
     enabled: f.enabled,
@@ -176,18 +205,56 @@ export function toBody(f: Form, hadFlapDetection = false): RuleBody {
 /** Checks what the browser can check before asking the API (which checks everything again). */
 function localErrors(f: Form): FieldErrors {
   const e: FieldErrors = {};
-  if (f.threshold.trim() === "" || !Number.isFinite(Number(f.threshold))) e["condition.threshold"] = "Must be a number.";
+  if (f.type === "burn_rate" && !f.sloId) e["condition.sloId"] = "Choose the SLO whose budget the rule watches.";
+  if (f.type === "threshold" && (f.threshold.trim() === "" || !Number.isFinite(Number(f.threshold)))) e["condition.threshold"] = "Must be a number.";
   if (f.minRequests.trim() !== "" && !Number.isInteger(Number(f.minRequests))) e["condition.minRequests"] = "Must be a whole number.";
   if (f.recoveryThreshold.trim() !== "" && !Number.isFinite(Number(f.recoveryThreshold))) e["condition.recoveryThreshold"] = "Must be a number.";
   if (f.flap && !(Number.isInteger(Number(f.flapChanges)) && Number(f.flapChanges) >= 1)) e["flapDetection.changes"] = "Must be a whole number, at least 1.";
   return e;
 }
 
-const FIELDS = ["name", "severity", "for", "channelIds", "condition", "condition.type", "condition.metric", "condition.operator", "condition.threshold",
+const FIELDS = ["name", "severity", "for", "channelIds", "condition", "condition.type", "condition.sloId", "condition.level", "condition.metric", "condition.operator", "condition.threshold",
   "condition.window", "condition.filters", "condition.groupBy", "condition.minRequests", "condition.recoveryThreshold", "escalationPolicyId",
   "keepFiringFor", "noData", "noDataFor", "groupWait", "groupInterval", "repeatInterval", "flapDetection", "flapDetection.changes", "flapDetection.within"];
 
 export const PREVIEW_RANGES = ["1h", "6h", "24h", "7d"];
+
+const WINDOW_DAYS: Record<string, number> = { "7d": 7, "28d": 28, "30d": 30 };
+const hours = (h: number) => (h < 1 ? `${Math.round(h * 60)} min` : h >= 24 ? `${h / 24} days` : `${h} h`);
+
+/** What a burn-rate level alerts at for an SLO: "14.4× over 1 h and 5 min, or 6× over 6 h and 30 min". */
+export function describeBurnLevel(level: string, slo: Slo | undefined): string {
+  const days = slo ? WINDOW_DAYS[slo.window] ?? 30 : 30;
+  return BURN_PAIRS[level === "ticket" ? "ticket" : "page"]!
+    .map((p) => `${+(p.share * days * 24 / p.long).toFixed(2)}× the sustainable burn over ${hours(p.long)} and ${hours(p.short)} (${p.share * 100} % of the budget)`)
+    .join(", or ");
+}
+
+function BurnRateFields({ form, slos, readOnly, errors, onChange }: {
+  form: Form; slos: Slo[] | undefined; readOnly: boolean; errors: FieldErrors; onChange: (patch: Partial<Form>) => void;
+}) {
+  const slo = slos?.find((s) => s.id === form.sloId);
+  const value = (e: Event) => (e.target as HTMLSelectElement).value;
+  return html`<div class="form-row">
+      <label class="field"><span>SLO</span>
+        <select id="rule-sloId" name="sloId" value=${form.sloId} disabled=${readOnly} onChange=${(e: Event) => onChange({ sloId: value(e) })}
+          aria-invalid=${errors["condition.sloId"] ? "true" : "false"}>
+          <option value="">choose an SLO</option>
+          ${(slos ?? []).map((s) => html`<option value=${s.id}>${s.name}</option>`)}
+          ${form.sloId && slos && !slo ? html`<option value=${form.sloId}>${form.sloId.slice(0, 8)}…</option>` : null}
+        </select>
+        <${FieldError} errors=${errors} field="condition.sloId" />
+      </label>
+      <label class="field"><span>Level</span>
+        <select id="rule-level" name="level" value=${form.level} disabled=${readOnly} onChange=${(e: Event) => onChange({ level: value(e) })}>
+          ${BURN_LEVELS.map((l) => html`<option value=${l}>${l === "page" ? "page (fast burn)" : "ticket (slow burn)"}</option>`)}
+        </select>
+        <${FieldError} errors=${errors} field="condition.level" />
+      </label>
+    </div>
+    <p class="muted" id="rule-burn-note">Fires at ${describeBurnLevel(form.level, slo)}${slo ? ` of “${slo.name}” (${(slo.objective * 100).toFixed(3).replace(/\.?0+$/, "")} % over ${slo.window})` : ""}.
+      The value is the burn over the pair's factor: 1 and above fires.</p>`;
+}
 
 export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; range: string; onSaved: (id: string) => void; onDeleted: () => void }) {
   const { isAdmin } = useRole();
@@ -195,6 +262,7 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
   const loaded = useAsync(() => (isNew ? Promise.resolve(null) : getRule(id)), [id]);
   const channels = useAsync(() => (isAdmin ? listChannels() : Promise.resolve({ items: [] as Channel[] })), [isAdmin]);
   const policies = useAsync(() => (isAdmin ? listEscalationPolicies() : Promise.resolve({ items: [] as EscalationPolicy[] })), [isAdmin]);
+  const slos = useAsync(() => listSlos(), []);
   const [form, setFormState] = useState<Form>(BLANK);
   // The latest form, updated as the person types (a submit right after an input reads it, not a stale render's copy).
   const latest = useRef<Form>(BLANK);
@@ -299,7 +367,14 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
       </div>
       <fieldset>
         <legend>Condition</legend>
-        <div class="form-row">
+        ${select("Type", "type", "condition.type", CONDITION_TYPES.map(([v, label]): [string, string] => [v, label]))}
+        ${form.type === "burn_rate"
+          ? html`<${BurnRateFields} form=${form} slos=${slos.data?.items} readOnly=${readOnly} errors=${errors} onChange=${set} />
+            <div class="form-row">
+              ${field("For", "for", "for", { placeholder: "0s" })}
+              ${field("Min requests (longest window)", "minRequests", "condition.minRequests", { inputMode: "numeric" })}
+            </div>`
+          : html`<div class="form-row">
           ${select("Metric", "metric", "condition.metric", METRICS)}
           ${select("Operator", "operator", "condition.operator", OPERATORS)}
           ${field("Threshold", "threshold", "condition.threshold", { inputMode: "decimal" })}
@@ -322,17 +397,20 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
               onChange=${() => toggleIn("groupBy", g)} /> ${g}</label>`)}
           </div>
           <${FieldError} errors=${errors} field="condition.groupBy" />
-        </div>
+        </div>`}
       </fieldset>
       <fieldset id="rule-flap-control">
         <legend>Flap control and no data</legend>
         <div class="form-row">
-          ${field("Recovery threshold (resolves only past it)", "recoveryThreshold", "condition.recoveryThreshold", { inputMode: "decimal", placeholder: "the threshold" })}
+          ${form.type === "threshold"
+            ? field("Recovery threshold (resolves only past it)", "recoveryThreshold", "condition.recoveryThreshold", { inputMode: "decimal", placeholder: "the threshold" })
+            : null}
           ${field("Keep firing for", "keepFiringFor", "keepFiringFor", { placeholder: RULE_DEFAULTS.keepFiringFor })}
         </div>
         <div class="form-row">
-          ${select("With no data", "noData", "noData", NO_DATA.map((v): [string, string] => [v, v === "ok" ? "ok (resolves)" : v === "alerting" ? "alerting (fires)" : "keepState (no change)"]))}
-          ${field("No data for", "noDataFor", "noDataFor", { placeholder: form.window.trim() || "the window" })}
+          ${select("With no data", "noData", "noData", NO_DATA.filter((v) => form.type === "threshold" || v !== "alerting")
+            .map((v): [string, string] => [v, v === "ok" ? "ok (resolves)" : v === "alerting" ? "alerting (fires)" : "keepState (no change)"]))}
+          ${form.type === "threshold" ? field("No data for", "noDataFor", "noDataFor", { placeholder: form.window.trim() || "the window" }) : null}
         </div>
         <div class="form-row">
           <label class="field checkbox"><input type="checkbox" id="rule-flap" checked=${form.flap} disabled=${readOnly}
@@ -395,7 +473,7 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
       ${preview.error !== undefined && !(preview.error instanceof ApiError && Object.keys(fieldErrorsOf(preview.error)).length > 0)
         ? html`<${ErrorState} error=${preview.error} />`
         : null}
-      ${preview.data ? html`<${PreviewChart} preview=${preview.data} metric=${form.metric} />` : null}
+      ${preview.data ? html`<${PreviewChart} preview=${preview.data} metric=${form.type === "burn_rate" ? "burn_rate" : form.metric} />` : null}
     </div>
   </section>`;
 }

@@ -17,6 +17,7 @@ import { RuleEditor } from "./RuleEditor";
 export function describeCondition(r: Rule): string {
   const c = r.condition;
   if (!c) return "—";
+  if (c.type === "burn_rate") return `SLO burn rate, ${c.level ?? "page"}${r.for && r.for !== "0s" ? ` for ${r.for}` : ""}`;
   return `${c.metric} ${c.operator} ${c.threshold} over ${c.window}${r.for && r.for !== "0s" ? ` for ${r.for}` : ""}`;
 }
 

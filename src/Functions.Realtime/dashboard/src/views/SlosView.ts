@@ -4,6 +4,7 @@
 // an Admin creates and deletes them. Formulas: docs/ALERTING.md.
 
 import { useState } from "preact/hooks";
+import { createRule, listRules, type Rule } from "../alerting-api";
 import { formatInt, formatRatio } from "../format";
 import { hrefFor, setParams, type Params } from "../router";
 import { createSlo, deleteSlo, getSloConsumers, getSloSeries, listSlos, type Slo, type SloBody, type SloConsumer, type SloStatus } from "../slo-api";
@@ -36,6 +37,29 @@ function BudgetBar({ status }: { status: SloStatus | null | undefined }) {
     <meter min="0" max="1" value=${Math.max(0, Math.min(1, ratio))} aria-label=${`Error budget left: ${percent(ratio, 1)}`}></meter>
     <span class="budget-text">${ratio <= 0 ? "exhausted" : percent(ratio, 1)}</span>
   </span>`;
+}
+
+/**
+ * The burn-rate rules that read the SLO, and for an Admin, when it has none, one click that makes the workbook's
+ * pair: a page (critical) and a ticket (warning), with no channel yet (the rule editor adds them).
+ */
+function BurnRateAlerts({ slo }: { slo: Slo }) {
+  const { isAdmin } = useRole();
+  const rules = useAsync(() => listRules(), [slo.id]);
+  const reading = (rules.data?.items ?? []).filter((r: Rule) => r.condition.type === "burn_rate" && r.condition.sloId === slo.id);
+  const make = async () => {
+    for (const [level, severity, what] of [["page", "critical", "fast burn"], ["ticket", "warning", "slow burn"]] as const)
+      await createRule({ name: `${slo.name}: ${what}`, enabled: true, severity, condition: { type: "burn_rate", sloId: slo.id, level }, for: null, channelIds: [] });
+  };
+  return html`<div id="slo-burn-alerts"><h3>Burn-rate alerts</h3>
+    ${rules.data === undefined
+      ? null
+      : reading.length
+        ? html`<ul class="plain">${reading.map((r: Rule) => html`<li><a href=${hrefFor("rules", { id: r.id })}>${r.name}</a>
+            <span class="muted">${r.condition.level ?? "page"}${r.enabled ? "" : ", disabled"}</span></li>`)}</ul>`
+        : html`<p class="muted">None yet.${isAdmin ? " A page fires when 2 % of the budget goes in an hour or 5 % in six; a ticket when 10 % goes in three days." : ""}</p>
+            ${isAdmin ? html`<${ActionButton} id="slo-make-alerts" label="Create page and ticket alerts" run=${make} done=${rules.reload} />` : null}`}
+  </div>`;
 }
 
 function SloDetail({ slo }: { slo: Slo }) {
@@ -72,6 +96,7 @@ function SloDetail({ slo }: { slo: Slo }) {
             </table></div>`}
         <//>`
       : null}
+    <${BurnRateAlerts} slo=${slo} />
   </section>`;
 }
 
