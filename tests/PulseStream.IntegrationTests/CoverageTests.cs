@@ -24,12 +24,15 @@ public class CoverageTests(HostFixture fixture) : IClassFixture<HostFixture>
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);
 
         // A 7-day window starts with minutes 7 days old, which the minute tier no longer keeps: complete from the next hour.
-        var overview = await Host.GetJsonAsync("api/v1/dashboard/overview?window=7d", token);
+        // Its end is pinned to half past an hour: a window starting on the hour reads no minutes and is complete (CI ran one at 22:00).
+        var now = DateTimeOffset.UtcNow;
+        var to = Uri.EscapeDataString(new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddMinutes(-30).ToString("O"));
+        var overview = await Host.GetJsonAsync($"api/v1/dashboard/overview?window=7d&to={to}", token);
         var from = overview.GetProperty("from").GetDateTimeOffset();
         var covered = overview.GetProperty("coveredFrom").GetDateTimeOffset();
         Assert.True(covered > from && covered <= from.AddHours(1), $"{from:O} → {covered:O}");
         Assert.Equal(1, overview.GetProperty("retention").GetProperty("minuteDays").GetInt32());
-        var routes = await Host.GetJsonAsync("api/v1/routes?window=7d", token);
+        var routes = await Host.GetJsonAsync($"api/v1/routes?window=7d&to={to}", token);
         Assert.Equal(covered, routes.GetProperty("coveredFrom").GetDateTimeOffset());
 
         // A series for a route and a consumer together reads raw events: it covers the raw retention only.
