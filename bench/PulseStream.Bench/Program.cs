@@ -11,6 +11,8 @@ var seconds = args.SkipWhile(a => a != "--seconds").Skip(1).Select(int.Parse).Fi
 // --only batched|single|edge|noisy: one part of the load run, for iterating on one figure.
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
 var warmup = args.SkipWhile(a => a != "--warmup").Skip(1).Select(int.Parse).FirstOrDefault(30);
+// --only anomaly: precision and recall of anomaly rules on generated seasonal traffic (AnomalyAccuracy), in memory; --events N sets how many series.
+if (only == "anomaly") return AnomalyAccuracy.Run(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(12));
 // --only store: the raw-event layouts side by side (StoreLayouts), without the HTTP loads; --events N sets how many.
 if (only == "store") return await StoreLayouts.RunAsync(args.SkipWhile(a => a != "--events").Skip(1).Select(int.Parse).FirstOrDefault(1_020_000));
 // --only stored: 30 tenants stored end to end, and InfluxDB on the same events (StoredEndToEnd), for twice --seconds.
