@@ -7,7 +7,7 @@ using PulseStream.Identity;
 namespace PulseStream.Functions.Alerts;
 
 /// <summary>Alert rules over HTTP: Viewer reads and previews, Admin writes; the tenant comes from the token.</summary>
-public sealed class AlertRuleHttpFunctions(CallerAuthenticator auth, AlertRuleEndpoints rules, RulePreviewEndpoints preview)
+public sealed class AlertRuleHttpFunctions(CallerAuthenticator auth, AlertRuleEndpoints rules, RulePreviewEndpoints preview, Anomalies.AnomalyBaselineEndpoints baselines)
 {
     [Function(nameof(ListAlertRules))]
     public Task<IActionResult> ListAlertRules([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alert-rules")] HttpRequest request) =>
@@ -16,6 +16,10 @@ public sealed class AlertRuleHttpFunctions(CallerAuthenticator auth, AlertRuleEn
     [Function(nameof(GetAlertRule))]
     public Task<IActionResult> GetAlertRule([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alert-rules/{id}")] HttpRequest request, string id) =>
         auth.RunAsync(request, Role.Viewer, caller => rules.GetAsync(caller, id, request.HttpContext.RequestAborted));
+
+    [Function(nameof(GetAlertRuleBaselines))]
+    public Task<IActionResult> GetAlertRuleBaselines([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v1/alert-rules/{id}/baselines")] HttpRequest request, string id) =>
+        auth.RunAsync(request, Role.Viewer, caller => baselines.GetAsync(caller, id, request.HttpContext.RequestAborted));
 
     [Function(nameof(CreateAlertRule))]
     public Task<IActionResult> CreateAlertRule([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v1/alert-rules")] HttpRequest request) =>

@@ -37,7 +37,8 @@ public sealed record AlertActor(Guid UserId, string? Email);
 /// with <c>statement_timeout</c> set to what is left of the budget, that reads the unit's open alerts with one
 /// statement, the rollups with one, writes each rule's transitions and all of the unit's evaluation figures with one;
 /// a rule that no rollup set answers (raw events) is a unit of its own (<see cref="RuleMetricQuery"/>), and so is a
-/// burn-rate rule, which reads its SLO's windows (<see cref="Slos.BurnRateReads"/>). A unit that
+/// burn-rate rule, which reads its SLO's windows (<see cref="Slos.BurnRateReads"/>), and an anomaly rule, which judges
+/// its groups against their baselines (<see cref="Anomalies.AnomalyReads"/>). A unit that
 /// runs out of budget or fails costs only its own rules; units take turns (the unit holding the least recently
 /// attempted rule first, <see cref="InTurn"/>), so a tenant whose units do not all fit in one budget has each
 /// evaluated in turn, the next turn starting where the last one stopped (<see cref="EvaluationOutcome.Partial"/>). A rule evaluates at most <see cref="RuleEvaluationOptions.MaxGroupsPerRule"/>
@@ -190,9 +191,12 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
                 ? await RuleReadBatch.ComputeAsync(connection, transaction, tenantId, key, unit.Rules, now, openGroups, bound + 1, ct)
                 : new Dictionary<Guid, List<GroupValue>>
                 {
-                    [unit.Rules[0].Id] = unit.Rules[0].Body.Condition.IsBurnRate
-                        ? await Slos.BurnRateReads.ComputeAsync(connection, transaction, tenantId, unit.Rules[0], now, openGroups[unit.Rules[0].Id], bound + 1, ct)
-                        : await metrics.ComputeAsync(connection, transaction, tenantId, unit.Rules[0], now, openGroups[unit.Rules[0].Id], bound + 1, ct),
+                    [unit.Rules[0].Id] = unit.Rules[0].Body.Condition switch
+                    {
+                        { IsBurnRate: true } => await Slos.BurnRateReads.ComputeAsync(connection, transaction, tenantId, unit.Rules[0], now, openGroups[unit.Rules[0].Id], bound + 1, ct),
+                        { IsAnomaly: true } => await Anomalies.AnomalyReads.ComputeAsync(connection, transaction, tenantId, unit.Rules[0], metrics, now, openGroups[unit.Rules[0].Id], bound + 1, ct),
+                        _ => await metrics.ComputeAsync(connection, transaction, tenantId, unit.Rules[0], now, openGroups[unit.Rules[0].Id], bound + 1, ct),
+                    },
                 };
             var changed = new List<AlertView>();
             var statuses = new List<(Guid RuleId, RuleEvaluationStatus Status)>(unit.Rules.Count);

@@ -13,17 +13,26 @@ public sealed record RuleFilters(string? Route = null, string? Method = null, st
 /// value is past it on the recovering side (below it for <c>&gt;</c> and <c>&gt;=</c> rules, above it for <c>&lt;</c> and
 /// <c>&lt;=</c>); null: once the condition no longer holds. A <c>burn_rate</c> condition names an SLO
 /// (<paramref name="SloId"/>) and a <paramref name="Level"/> (<c>page</c> or <c>ticket</c>); its metric, operator,
-/// threshold and window are derived (<see cref="Slos.BurnRate"/>).
+/// threshold and window are derived (<see cref="Slos.BurnRate"/>). An <c>anomaly</c> condition watches its metric against
+/// each group's seasonal baseline with a <paramref name="Sensitivity"/> and a <paramref name="Direction"/>, and while a
+/// group warms up, against its <paramref name="Fallback"/> threshold if it has one (<see cref="Anomalies.AnomalyRules"/>).
 /// </summary>
 public sealed record RuleCondition(
     string Type, string Metric, string Operator, double Threshold, string Window,
     RuleFilters? Filters = null, IReadOnlyList<string>? GroupBy = null, int? MinRequests = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? RecoveryThreshold = null,
-    Guid? SloId = null, string? Level = null)
+    Guid? SloId = null, string? Level = null,
+    string? Sensitivity = null, string? Direction = null, AnomalyFallback? Fallback = null)
 {
     /// <summary>A burn-rate condition: evaluated from its SLO (<see cref="Slos.BurnRateReads"/>), not from a metric of its own.</summary>
     [JsonIgnore] public bool IsBurnRate => Type == Slos.BurnRate.Type;
+
+    /// <summary>An anomaly condition: its metric judged against each group's baseline (<see cref="Anomalies.AnomalyReads"/>).</summary>
+    [JsonIgnore] public bool IsAnomaly => Type == Anomalies.AnomalyRules.Type;
 }
+
+/// <summary>The static threshold an anomaly rule applies to a group that is still warming up: the metric, compared as a threshold rule compares it.</summary>
+public sealed record AnomalyFallback(string Operator, double Threshold);
 
 /// <summary>
 /// An alert rule as the API reads and writes it (CONTRACT.md, "Alert rule"). <paramref name="KeepFiringFor"/>: how long a
@@ -108,10 +117,11 @@ public static class AlertRuleValidator
         if (c is null) { errors.Add(new("condition", "Required.")); return errors; }
         if (c.MinRequests is < 0 or > 1_000_000) errors.Add(new("condition.minRequests", "Must be from 0 to 1,000,000."));
         if (c.IsBurnRate) BurnRateRules.Validate(rule, errors);
+        else if (c.IsAnomaly) Anomalies.AnomalyRules.Validate(rule, errors);
         else
         {
             // An unknown type is also checked as a threshold condition, the contract's first type, so every broken field is named at once.
-            if (c.Type != "threshold") errors.Add(new("condition.type", "Must be threshold or burn_rate."));
+            if (c.Type != "threshold") errors.Add(new("condition.type", "Must be threshold, burn_rate or anomaly."));
             ValidateThreshold(c, errors);
         }
         if (rule.KeepFiringFor is not null && (!Durations.TryParse(rule.KeepFiringFor, out var keep) || keep > TimeSpan.FromDays(1)))
@@ -141,16 +151,26 @@ public static class AlertRuleValidator
         // Whole minutes: windows are read from minute rollups.
         if (!Durations.TryParse(c.Window, out var w) || w < TimeSpan.FromMinutes(1) || w > TimeSpan.FromDays(1) || w.Ticks % TimeSpan.TicksPerMinute != 0)
             errors.Add(new("condition.window", "Must be a whole number of minutes from 1m to 24h, like 5m or 1h."));
-        if (c.GroupBy is { } groupBy && (groupBy.Count > 4 || groupBy.Any(g => !GroupByFields.Contains(g)))) errors.Add(new("condition.groupBy", "Must be a subset of route, method, environment, consumerId."));
+        ValidateGroupBy(c, errors);
         if (c.RecoveryThreshold is { } recovery && Operators.Contains(c.Operator) && double.IsFinite(c.Threshold)
             && (!double.IsFinite(recovery) || (c.Operator is ">" or ">=" ? recovery > c.Threshold : recovery < c.Threshold)))
             errors.Add(new("condition.recoveryThreshold", c.Operator is ">" or ">="
                 ? $"Must be a number at most the threshold ({c.Threshold.ToString(CultureInfo.InvariantCulture)}): a {c.Operator} rule recovers below it."
                 : $"Must be a number at least the threshold ({c.Threshold.ToString(CultureInfo.InvariantCulture)}): a {c.Operator} rule recovers above it."));
         if (c.SloId is not null || c.Level is not null) errors.Add(new("condition.sloId", "Only a burn_rate condition names an SLO and a level."));
+        if (c.Sensitivity is not null || c.Direction is not null || c.Fallback is not null)
+            errors.Add(new("condition.sensitivity", "Only an anomaly condition has a sensitivity, a direction and a fallback."));
+    }
+
+    /// <summary>The grouping check a threshold and an anomaly condition share.</summary>
+    internal static void ValidateGroupBy(RuleCondition c, List<FieldError> errors)
+    {
+        if (c.GroupBy is { } groupBy && (groupBy.Count > 4 || groupBy.Any(g => !GroupByFields.Contains(g)))) errors.Add(new("condition.groupBy", "Must be a subset of route, method, environment, consumerId."));
     }
 
     /// <summary>The body as it is stored: a burn-rate condition with its derived metric, operator, threshold, window and level.</summary>
     public static AlertRuleBody Normalize(AlertRuleBody rule) =>
-        rule.Condition.IsBurnRate ? rule with { Condition = BurnRateRules.Normalize(rule.Condition) } : rule;
+        rule.Condition.IsBurnRate ? rule with { Condition = BurnRateRules.Normalize(rule.Condition) }
+        : rule.Condition.IsAnomaly ? rule with { Condition = Anomalies.AnomalyRules.Normalize(rule.Condition) }
+        : rule;
 }

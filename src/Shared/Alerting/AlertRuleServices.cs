@@ -14,6 +14,7 @@ public static class AlertRuleServices
         services.TryAddSingleton<AlertRuleChanges>();
         services.TryAddSingleton<AlertRuleEndpoints>();
         services.TryAddSingleton<RulePreviewEndpoints>();
+        services.TryAddSingleton<Anomalies.AnomalyBaselineEndpoints>();
         // A rule names its escalation policy; the policy routes live beside the rule routes.
         services.AddEscalationPolicies();
         // The preview reads under the query API's budget, as the dashboard's reads do.

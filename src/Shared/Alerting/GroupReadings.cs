@@ -18,7 +18,8 @@ public static class GroupReadings
     {
         if (requests <= 0)
         {
-            if (condition.Metric == RequestCount) return OfValue(condition, 0, 0);
+            // An anomaly rule's value is its score, which judged the silence already (Anomalies.AnomalyReads).
+            if (condition.Metric == RequestCount) return OfValue(condition, condition.IsAnomaly ? value : 0, 0);
             return silent ? GroupReading.NoData : GroupReading.Waiting;
         }
         return OfValue(condition, value, requests);
@@ -26,7 +27,7 @@ public static class GroupReadings
 
     /// <summary>The value an alert shows for a group read from <paramref name="value"/> (a silent group's request count is 0).</summary>
     public static double? ValueOf(RuleCondition condition, double? value, long requests) =>
-        requests <= 0 && condition.Metric == RequestCount ? 0 : value;
+        requests <= 0 && condition.Metric == RequestCount && !condition.IsAnomaly ? 0 : value;
 
     /// <summary>
     /// Whether a group without requests in the window could meet the condition: a <c>request_count</c> rule that zero

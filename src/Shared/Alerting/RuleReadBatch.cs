@@ -22,11 +22,11 @@ public static class RuleReadBatch
         ["route"] = "route", ["method"] = "method", ["environment"] = "environment", ["consumerId"] = "consumer_id",
     };
 
-    /// <summary>What a rule reads; null when no rollup set answers it (a route or method with a consumer: raw events) or it reads its SLO (burn rate).</summary>
+    /// <summary>What a rule reads; null when no rollup set answers it (a route or method with a consumer: raw events) or it reads its SLO (burn rate) or its baselines (anomaly).</summary>
     public static RuleReadKey? KeyOf(AlertRule rule)
     {
         var condition = rule.Body.Condition;
-        if (condition.IsBurnRate) return null;
+        if (condition.IsBurnRate || condition.IsAnomaly) return null;
         var set = FilterOf(condition).SetFor(ColumnsOf(condition));
         return set is null ? null : new RuleReadKey(set, rule.Window, MetricValue.NeedsSketch(condition.Metric));
     }

@@ -106,6 +106,7 @@ public static class PulseStreamDefaults
         services.TryAddSingleton<Metrics.RawEventRollup>();
         services.TryAddSingleton<RuleMetricQuery>();
         services.TryAddSingleton<AlertEvaluator>();
+        services.TryAddSingleton<Anomalies.AnomalyBaselineRefresh>();
         services.TryAddSingleton<ITenantRuleEvaluator>(sp => sp.GetRequiredService<AlertEvaluator>());
         services.TryAddSingleton<RuleEvaluationSchedule>();
         services.TryAddSingleton<IDueTenantQueue>(sp => sp.GetRequiredService<RuleEvaluationSchedule>());

@@ -1,0 +1,47 @@
+using Npgsql;
+using PulseStream.Alerting;
+
+namespace PulseStream.Anomalies;
+
+/// <summary>
+/// An anomaly rule's groups and their scores at one evaluation: the metric over the rule's window per group, as a
+/// threshold rule reads it (<see cref="RuleMetricQuery"/>), judged against the group's stored baseline at the window's
+/// middle (<see cref="AnomalyModel.Judge"/>). A group still warming up (or new since the last refresh) scores by the
+/// rule's fallback threshold, or is left out without one. For request counts, a group with a baseline and no requests in
+/// the window is read as 0 requests: silence is the deepest drop. The first evaluation of a rule that has no
+/// baselines yet computes them (<see cref="AnomalyBaselineRefresh"/>); after that only the hourly timer does.
+/// </summary>
+public static class AnomalyReads
+{
+    public static async Task<List<GroupValue>> ComputeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule,
+        RuleMetricQuery metrics, DateTimeOffset now, IReadOnlyCollection<string> openGroups, int limit, CancellationToken ct)
+    {
+        var condition = rule.Body.Condition;
+        var baselines = await AnomalyBaselineStore.ReadAsync(connection, transaction, tenantId, rule.Id, ct);
+        if (baselines.Count == 0)
+        {
+            baselines = await AnomalyBaselineRefresh.BuildAsync(connection, transaction, tenantId, rule, now, ct);
+            await AnomalyBaselineStore.ReplaceAsync(connection, transaction, tenantId, rule.Id, baselines, ct);
+        }
+        var current = await metrics.ComputeAsync(connection, transaction, tenantId, rule, now, openGroups, limit, ct);
+        if (AnomalyScale.IsRate(condition.Metric))
+        {
+            var heard = current.Select(g => g.GroupKey).ToHashSet(StringComparer.Ordinal);
+            current.AddRange(baselines.Keys.Where(k => !heard.Contains(k)).Order(StringComparer.Ordinal).Take(Math.Max(0, limit - current.Count))
+                .Select(k => new GroupValue(k, 0, 0)));
+        }
+        var minutes = rule.Window.TotalMinutes;
+        var middle = now - rule.Window / 2;
+        var scored = new List<GroupValue>(current.Count);
+        foreach (var group in current)
+        {
+            if (group.Value is not { } value) continue;
+            var reading = baselines.TryGetValue(group.GroupKey, out var baseline)
+                ? AnomalyModel.Judge(baseline, middle, minutes, group.Requests, value, condition.Sensitivity, condition.Direction)
+                : null;
+            var score = reading?.Score ?? AnomalyRules.FallbackScore(condition, value);
+            if (score is not null) scored.Add(group with { Value = score });
+        }
+        return scored;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Net;
+using System.Text.Json;
+using PulseStream.Testing;
+
+namespace PulseStream.IntegrationTests;
+
+/// <summary>
+/// Anomaly rules against the real host, on four days of flat traffic (one request a minute per route): enough for a
+/// daily baseline, not for a weekly one. In the last ten minutes <c>/spiky</c> takes fifteen a minute, <c>/quiet</c>
+/// none, <c>/steady</c> carries on, and <c>/young</c> (seen for a day only, still warming up) takes fifteen a minute
+/// too. A rule per route must fire on <c>/spiky</c> and <c>/quiet</c> only, say which groups warm up, and a rule on
+/// <c>/young</c> with a static fallback fires by its fallback.
+/// </summary>
+public class AnomalyRuleTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private const string Password = "a long password for anomalies";
+    private LocalHostProcess Host => fixture.Host;
+
+    private static IEnumerable<object> Traffic(DateTimeOffset now)
+    {
+        object Event(DateTimeOffset at, string route) => new { timestamp = at.ToString("O"), method = "GET", path = route, route, statusCode = 200, latencyMs = 20 };
+        for (var ago = 11; ago <= 4 * 24 * 60; ago++)
+            foreach (var route in new[] { "/steady", "/spiky", "/quiet" }.Concat(ago <= 24 * 60 ? ["/young"] : Array.Empty<string>()))
+                yield return Event(now.AddMinutes(-ago), route);
+        for (var ago = 1; ago <= 10; ago++)
+        {
+            yield return Event(now.AddMinutes(-ago), "/steady");
+            if (ago is < 2 or > 9) continue;
+            for (var i = 0; i < 15; i++)
+            {
+                yield return Event(now.AddMinutes(-ago).AddSeconds(i), "/spiky");
+                yield return Event(now.AddMinutes(-ago).AddSeconds(i), "/young");
+            }
+        }
+    }
+
+    private static object Rule(string name, object condition) => new { name, enabled = true, severity = "warning", condition };
+
+    [Fact]
+    public async Task A_spike_and_a_silence_fire_against_the_daily_baseline_and_a_warming_up_group_waits_or_uses_its_fallback()
+    {
+        var tenant = await Provisioning.For(Host).CreateTenantAsync("Anomaly Co", $"anomaly-{Guid.NewGuid():N}@example.com", Password, default);
+        var owner = await Host.LoginAsync(tenant.OwnerEmail, Password);
+        var events = Traffic(DateTimeOffset.UtcNow).ToList();
+        foreach (var batch in events.Chunk(1000))
+            using (var post = await Host.Http.SendAsync(Host.Ingest("api/v1/events/batch", Payloads.Batch(batch), tenant.ApiKey)))
+                Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await Host.StoredEventCountAsync(tenant.TenantId) == events.Count, TimeSpan.FromSeconds(90)));
+
+        var (status, perRoute) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", owner,
+            Rule("Traffic per route", new { type = "anomaly", metric = "request_count", groupBy = new[] { "route" } }));
+        Assert.True(status == HttpStatusCode.Created, perRoute.ToString());
+        var condition = perRoute.GetProperty("condition");
+        Assert.Equal(("medium", "both", "10m", ">=", 1.0), (condition.GetProperty("sensitivity").GetString(), condition.GetProperty("direction").GetString(),
+            condition.GetProperty("window").GetString(), condition.GetProperty("operator").GetString(), condition.GetProperty("threshold").GetDouble()));
+        var (youngStatus, young) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", owner,
+            Rule("Young route", new { type = "anomaly", metric = "request_count", direction = "above", filters = new { route = "/young" }, fallback = new { @operator = ">", threshold = 100 } }));
+        Assert.True(youngStatus == HttpStatusCode.Created, young.ToString());
+        var ids = new Dictionary<string, string> { [perRoute.GetProperty("id").GetString()!] = "per route", [young.GetProperty("id").GetString()!] = "young" };
+
+        string[] firing = [];
+        var settled = await LocalHostProcess.EventuallyAsync(async () =>
+        {
+            firing = (await Host.GetJsonAsync("api/v1/alerts?state=firing&limit=100", owner)).GetProperty("items").EnumerateArray()
+                .Select(a => $"{ids[a.GetProperty("ruleId").GetString()!]}:{a.GetProperty("group").GetString()}").Order().ToArray();
+            return firing.SequenceEqual(["per route:route=/quiet", "per route:route=/spiky", "young:"]);
+        }, TimeSpan.FromSeconds(60));
+        if (!settled)
+        {
+            var states = (await Host.GetJsonAsync("api/v1/alert-rules", owner)).GetProperty("items").EnumerateArray().Select(r => r.GetProperty("evaluation").ToString());
+            var all = await Host.GetJsonAsync("api/v1/alerts?limit=100", owner);
+            var baselineDump = await Host.GetJsonAsync($"api/v1/alert-rules/{perRoute.GetProperty("id").GetString()}/baselines", owner);
+            Assert.Fail($"firing: {string.Join(", ", firing)}; evaluations: {string.Join(" ", states)}; alerts: {all}; baselines: {baselineDump}; host: {string.Join("\n", Host.Output.Split('\n').Where(l => l.Contains("fail") || l.Contains("Exception") || l.Contains("   at ")).TakeLast(40))}");
+        }
+        var rules = (await Host.GetJsonAsync("api/v1/alert-rules", owner)).GetProperty("items").EnumerateArray().ToList();
+        Assert.All(rules, r => Assert.Equal(JsonValueKind.Null, r.GetProperty("evaluation").GetProperty("lastError").ValueKind));
+
+        // The baselines say who is judged how: three routes by the hour of the day (four days of history: the weekly
+        // baseline comes at three weeks), /young warming up until its third day.
+        var baselines = await Host.GetJsonAsync($"api/v1/alert-rules/{perRoute.GetProperty("id").GetString()}/baselines", owner);
+        Assert.Equal(("3d", "21d"), (baselines.GetProperty("dailyWarmUp").GetString(), baselines.GetProperty("weeklyWarmUp").GetString()));
+        var groups = baselines.GetProperty("groups").EnumerateArray().ToDictionary(g => g.GetProperty("group").GetString()!, g => g);
+        Assert.Equal(["route=/quiet", "route=/spiky", "route=/steady", "route=/young"], groups.Keys.Order().ToArray());
+        Assert.All(new[] { "route=/quiet", "route=/spiky", "route=/steady" }, g => Assert.Equal("daily", groups[g].GetProperty("status").GetString()));
+        var youngGroup = groups["route=/young"];
+        Assert.Equal("warming-up", youngGroup.GetProperty("status").GetString());
+        Assert.Equal(youngGroup.GetProperty("historyFrom").GetDateTimeOffset().AddDays(3), youngGroup.GetProperty("dailyFrom").GetDateTimeOffset());
+        Assert.Equal(youngGroup.GetProperty("historyFrom").GetDateTimeOffset().AddDays(21), youngGroup.GetProperty("weeklyFrom").GetDateTimeOffset());
+
+        // Another tenant sees neither the rule nor its baselines.
+        var other = await Provisioning.For(Host).CreateTenantAsync("Anomaly Other", $"anomaly-o-{Guid.NewGuid():N}@example.com", Password, default);
+        var otherToken = await Host.LoginAsync(other.OwnerEmail, Password);
+        using var foreign = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, $"api/v1/alert-rules/{perRoute.GetProperty("id").GetString()}/baselines", otherToken));
+        Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"anomaly","metric":"request_count","sensitivity":"extreme"}""", "condition.sensitivity")]
+    [InlineData("""{"type":"anomaly","metric":"request_count","direction":"sideways"}""", "condition.direction")]
+    [InlineData("""{"type":"anomaly","metric":"bytes"}""", "condition.metric")]
+    [InlineData("""{"type":"anomaly","metric":"error_rate","threshold":0.05}""", "condition.threshold")]
+    [InlineData("""{"type":"anomaly","metric":"error_rate","window":"2m"}""", "condition.window")]
+    [InlineData("""{"type":"anomaly","metric":"error_rate","filters":{"route":"/a"},"groupBy":["consumerId"]}""", "condition.filters")]
+    [InlineData("""{"type":"anomaly","metric":"error_rate","fallback":{"operator":"=","threshold":1}}""", "condition.fallback.operator")]
+    [InlineData("""{"type":"anomaly","metric":"error_rate","recoveryThreshold":0.01}""", "condition.recoveryThreshold")]
+    [InlineData("""{"type":"threshold","metric":"error_rate","operator":">","threshold":0.1,"window":"5m","sensitivity":"high"}""", "condition.sensitivity")]
+    public async Task A_broken_anomaly_condition_is_refused_naming_its_field(string condition, string field)
+    {
+        var tenant = await Provisioning.For(Host).CreateTenantAsync("Anomaly Bad", $"anomaly-b-{Guid.NewGuid():N}@example.com", Password, default);
+        var owner = await Host.LoginAsync(tenant.OwnerEmail, Password);
+        var body = JsonSerializer.Deserialize<JsonElement>($$"""{"name":"bad","enabled":true,"severity":"info","condition":{{condition}}}""");
+        var (status, problem) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", owner, body);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(problem.GetProperty("errors").EnumerateArray(), e => e.GetProperty("field").GetString() == field);
+    }
+}
