@@ -50,8 +50,8 @@ public class FunctionMetadataTests
     {
         var timers = Functions("Alerts").Select(Trigger).Where(t => t.GetProperty("type").GetString() == "timerTrigger").ToList();
         // Notifications, due rules, the 15-second sweep, retention, the release of held notifications, escalation, notification groups,
-        // maintenance summaries.
-        Assert.Equal(8, timers.Count);
+        // maintenance summaries, anomaly baselines.
+        Assert.Equal(9, timers.Count);
         Assert.All(timers, t => Assert.Equal(6, t.GetProperty("schedule").GetString()!.Split(' ').Length));
     }
 

@@ -66,6 +66,7 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["POST /api/v1/alert-rules/{id}/enable"] = "admin",
         ["POST /api/v1/alert-rules/{id}/disable"] = "admin",
         ["POST /api/v1/alert-rules/preview"] = "viewer",
+        ["GET /api/v1/alert-rules/{id}/baselines"] = "viewer",
         ["GET /api/v1/alerts/{id}"] = "viewer",
         ["POST /api/v1/alerts/{id}/resolve"] = "admin",
         ["GET /api/v1/alerts/summary"] = "viewer",
