@@ -87,6 +87,24 @@ public class AnomalyRuleTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal(youngGroup.GetProperty("historyFrom").GetDateTimeOffset().AddDays(3), youngGroup.GetProperty("dailyFrom").GetDateTimeOffset());
         Assert.Equal(youngGroup.GetProperty("historyFrom").GetDateTimeOffset().AddDays(21), youngGroup.GetProperty("weeklyFrom").GetDateTimeOffset());
 
+        // The preview over the last hour: the band, the observed values and the would-be alerts, point by point.
+        var (previewStatus, preview) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules/preview?range=1h&step=5m", owner,
+            Rule("Traffic per route", new { type = "anomaly", metric = "request_count", groupBy = new[] { "route" } }));
+        Assert.True(previewStatus == HttpStatusCode.OK, preview.ToString());
+        var previewed = preview.GetProperty("groups").EnumerateArray().ToDictionary(g => g.GetProperty("group").GetString()!, g => g);
+        var spiky = previewed["route=/spiky"].GetProperty("points").EnumerateArray().Last();
+        var spikyBand = spiky.GetProperty("band");
+        Assert.Equal("daily", spikyBand.GetProperty("status").GetString());
+        Assert.InRange(spikyBand.GetProperty("expected").GetDouble(), 8, 12);
+        Assert.True(spikyBand.GetProperty("observed").GetDouble() > spikyBand.GetProperty("upper").GetDouble(), spiky.ToString());
+        Assert.True(spiky.GetProperty("value").GetDouble() >= 1, spiky.ToString());
+        Assert.Contains(previewed["route=/spiky"].GetProperty("intervals").EnumerateArray(), i => i.GetProperty("state").GetString() == "firing" && i.GetProperty("ongoing").GetBoolean());
+        var steady = previewed["route=/steady"];
+        Assert.Empty(steady.GetProperty("intervals").EnumerateArray());
+        Assert.All(steady.GetProperty("points").EnumerateArray(), p => Assert.True(p.GetProperty("value").GetDouble() < 1, p.ToString()));
+        var youngPoint = previewed["route=/young"].GetProperty("points").EnumerateArray().Last();
+        Assert.Equal(("warming-up", JsonValueKind.Null), (youngPoint.GetProperty("band").GetProperty("status").GetString(), youngPoint.GetProperty("value").ValueKind));
+
         // Another tenant sees neither the rule nor its baselines.
         var other = await Provisioning.For(Host).CreateTenantAsync("Anomaly Other", $"anomaly-o-{Guid.NewGuid():N}@example.com", Password, default);
         var otherToken = await Host.LoginAsync(other.OwnerEmail, Password);

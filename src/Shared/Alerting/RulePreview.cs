@@ -3,8 +3,15 @@ using PulseStream.Metrics;
 
 namespace PulseStream.Alerting;
 
-/// <summary>One evaluation of a previewed rule: the window ending at <paramref name="Ts"/>, its value (null: no requests).</summary>
-public sealed record PreviewPoint(DateTimeOffset Ts, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Value);
+/// <summary>
+/// One evaluation of a previewed rule: the window ending at <paramref name="Ts"/>, its value (null: no requests); for an
+/// anomaly rule, whose value is its score, also the band and the metric observed (<see cref="Anomalies.AnomalyPreview"/>).
+/// </summary>
+public sealed record PreviewPoint(DateTimeOffset Ts, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Value,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] PreviewBand? Band = null);
+
+/// <summary>An anomaly rule's band at one evaluation, in the metric's units over the rule's window, and what was observed; <c>status</c> <c>warming-up</c> has no band.</summary>
+public sealed record PreviewBand(string Status, double? Expected, double? Lower, double? Upper, double? Observed);
 
 /// <summary>
 /// A span in which the rule would have had a <c>pending</c> or <c>firing</c> alert for the group. <paramref name="To"/>
@@ -50,7 +57,7 @@ public static class RulePreview
         IReadOnlyList<DateTimeOffset> times) => Replay(group, rule, Readings(rule, readFrom, minutes, times), times);
 
     /// <summary>The rule's metric over its window at each evaluation time, the window sliding one minute at a time.</summary>
-    private static IEnumerable<PreviewReading> Readings(AlertRule rule, DateTimeOffset readFrom, IReadOnlyDictionary<DateTimeOffset, RollupCell> minutes,
+    internal static IEnumerable<PreviewReading> Readings(AlertRule rule, DateTimeOffset readFrom, IReadOnlyDictionary<DateTimeOffset, RollupCell> minutes,
         IReadOnlyList<DateTimeOffset> times)
     {
         var condition = rule.Body.Condition;

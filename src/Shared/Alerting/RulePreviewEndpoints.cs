@@ -54,9 +54,6 @@ public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, RawEventRollu
         var times = Enumerable.Range(0, count).Select(k => to - step * (count - 1 - k)).ToList();
         var readFrom = times[0] - RulePreview.Lookback(rule);
         if (condition.IsBurnRate) return await PreviewBurnRateAsync(caller, rule, times, stepText, range, ct);
-        // Its band is not drawn yet: a threshold preview of the score would mislead, so it is refused by name.
-        if (condition.IsAnomaly)
-            return ApiResults.BadRequest("preview-unsupported", "Anomaly rules cannot be previewed yet; their groups' baselines are at GET /api/v1/alert-rules/{id}/baselines.");
 
         return await budget.RunAsync(caller.TenantId, async (connection, transaction, within) =>
         {
@@ -78,12 +75,16 @@ public sealed class RulePreviewEndpoints(AlertRuleEndpoints rules, RawEventRollu
             rows ??= await RollupReader.ReadAsync(connection, transaction, caller.TenantId,
                 new RollupRead(set!, readFrom, to, filter, columns, Step: RollupTier.Minute.Width, Sketches: MetricValue.NeedsSketch(condition.Metric)), within);
             string KeyOf(IReadOnlyList<string> key) => string.Join(",", groupBy.Select((name, i) => $"{name}={key[i]}"));
-            var groups = rows.GroupBy(r => KeyOf(r.Key), StringComparer.Ordinal)
-                .Select(g => (Key: g.Key, Requests: g.Sum(r => r.Cell.Requests), Minutes: g.ToDictionary(r => r.Point!.Value, r => r.Cell)))
+            var series = rows.GroupBy(r => KeyOf(r.Key), StringComparer.Ordinal)
+                .Select(g => (Key: g.Key, First: g.First().Key, Requests: g.Sum(r => r.Cell.Requests), Minutes: g.ToDictionary(r => r.Point!.Value, r => r.Cell)))
                 // As evaluation orders them: the busiest first, ties by key.
                 .OrderByDescending(g => g.Requests).ThenBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => RulePreview.Evaluate(g.Key, rule, readFrom, g.Minutes, times))
                 .ToList();
+            // An anomaly rule is validated to read a rollup set: its baselines come from the hourly rollups.
+            var groups = condition.IsAnomaly
+                ? await Anomalies.AnomalyPreview.EvaluateAsync(connection, transaction, caller.TenantId, rule, set!, filter, columns, groupBy,
+                    series.Select(g => (g.Key, g.First, g.Minutes)).ToList(), readFrom, times, within)
+                : series.Select(g => RulePreview.Evaluate(g.Key, rule, readFrom, g.Minutes, times)).ToList();
             return ApiResults.Ok(new RulePreviewResult(condition.Metric, condition.Operator, condition.Threshold, condition.Window, stepText,
                 to - range, to, groups));
         }, ct);
