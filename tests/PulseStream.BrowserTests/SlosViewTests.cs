@@ -100,4 +100,45 @@ public sealed class SlosViewTests(TrafficViewsHost fixture)
         await Assertions.Expect(firing).ToContainTextAsync("still");
         await Assertions.Expect(page.Locator("#rule-preview-result")).ToContainTextAsync("last 1.67");
     }
+    [Fact]
+    public async Task An_owner_makes_an_anomaly_rule_sees_the_warm_up_stated_and_previews_its_band()
+    {
+        var tenant = await fixture.TenantAsync("Anomaly View Co");
+        // Four days of one request every two minutes on /v1/orders, until 16 minutes ago: a daily baseline (not yet a weekly one).
+        var now = DateTimeOffset.UtcNow;
+        var history = Enumerable.Range(8, 4 * 24 * 30).Select(k => new
+        {
+            timestamp = now.AddMinutes(-2 * k).ToString("O"), method = "GET", path = "/v1/orders", route = "/v1/orders", statusCode = 200, latencyMs = 20.0,
+        }).ToList();
+        foreach (var batch in history.Chunk(1000)) await OverviewViewTests.PostAsync(Host, tenant.ApiKey, batch);
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await Host.StoredEventCountAsync(tenant.TenantId) == history.Count, TimeSpan.FromSeconds(30)));
+
+        var page = await fixture.SignInAsync(tenant, "#/rules");
+        await page.ClickAsync("#rule-new");
+        await page.FillAsync("#rule-name", "Orders traffic");
+        await page.SelectOptionAsync("#rule-type", "anomaly");
+        await page.SelectOptionAsync("#rule-metric", "request_count");
+        await page.SelectOptionAsync("#rule-sensitivity", "high");
+        await page.SelectOptionAsync("#rule-direction", "below");
+        await page.FillAsync("#rule-route", "/v1/orders");
+        await page.FillAsync("#rule-window", "10m");
+        await page.FillAsync("#rule-for", "0s");
+        await Assertions.Expect(page.Locator("#rule-anomaly-note")).ToContainTextAsync("3 days of history");
+        await Assertions.Expect(page.Locator("#rule-anomaly-note")).ToContainTextAsync("after 3 weeks");
+        // A static threshold has no meaning here: only the fallback's.
+        await Assertions.Expect(page.Locator("#rule-threshold")).ToHaveCountAsync(0);
+        await Accessibility.AssertNoSeriousViolationsAsync(page, "anomaly rule editor");
+        await Accessibility.AssertEveryInputIsLabelledAsync(page, "#view", "anomaly rule editor");
+
+        // The last ten minutes had no requests: below the band, so the preview would fire now.
+        await page.ClickAsync("#rule-preview");
+        await Assertions.Expect(page.Locator("#preview-chart figcaption")).ToContainTextAsync("all traffic in its band", new() { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator("#preview-chart-text")).ToContainTextAsync("daily baseline");
+        await Assertions.Expect(page.Locator("#rule-preview-result li[data-state=firing]")).ToContainTextAsync("still");
+
+        await page.ClickAsync("#rule-save");
+        var row = page.Locator("#rules-table tbody tr");
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await Assertions.Expect(row).ToContainTextAsync("request_count anomaly (below, high) over 10m");
+    }
 }

@@ -90,7 +90,8 @@ public static class RulePreview
         var points = new List<PreviewPoint>(times.Count);
         var intervals = new List<PreviewInterval>();
         var timing = rule.Timing;
-        var silenceCanAlert = GroupReadings.SilenceCanAlert(rule);
+        // An anomaly rule judges a silent group itself (a request count with a baseline reads as 0, Anomalies.AnomalyPreview).
+        var silenceCanAlert = GroupReadings.SilenceCanAlert(rule) || condition.IsAnomaly;
         OpenAlert? open = null;
         var flaps = FlapHistory.Empty;
         // The interval of the open alert's state, and its flapping interval, while there is one.

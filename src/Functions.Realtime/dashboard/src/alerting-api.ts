@@ -101,7 +101,12 @@ export const getAlertSummary = (window: string) => get<AlertSummary>(`/api/v1/al
 export const CONDITION_TYPES = [
   ["threshold", "threshold"],
   ["burn_rate", "SLO burn rate"],
+  ["anomaly", "anomaly (seasonal baseline)"],
 ] as const;
+export const SENSITIVITIES = ["low", "medium", "high"] as const;
+export const DIRECTIONS = ["both", "above", "below"] as const;
+/** How much history a group needs before an anomaly rule judges it by the hour of the day, and by the hour of the week. */
+export const ANOMALY_WARM_UP = { daily: "3 days", weekly: "3 weeks" } as const;
 export const BURN_LEVELS = ["page", "ticket"] as const;
 
 /**
@@ -114,7 +119,7 @@ export const BURN_PAIRS: Record<string, { long: number; short: number; share: nu
 };
 
 export interface RuleCondition {
-  type: "threshold" | "burn_rate";
+  type: "threshold" | "burn_rate" | "anomaly";
   /** Derived for a burn-rate condition (`burn_rate >= 1` over its shortest window); sent back as read or left out. */
   metric?: string;
   operator?: string;
@@ -128,6 +133,10 @@ export interface RuleCondition {
   minRequests?: number | null;
   /** Hysteresis: a firing alert resolves only once the value is past this on the recovering side. */
   recoveryThreshold?: number | null;
+  /** An anomaly condition's band width and direction, and the static threshold for groups still warming up. */
+  sensitivity?: string | null;
+  direction?: string | null;
+  fallback?: { operator: string; threshold: number } | null;
 }
 
 export const NO_DATA = ["ok", "alerting", "keepState"] as const;
@@ -191,9 +200,18 @@ export interface PreviewInterval {
   ongoing?: boolean;
 }
 
+export interface PreviewBand {
+  status: "daily" | "weekly" | "warming-up";
+  expected: number | null;
+  lower: number | null;
+  upper: number | null;
+  observed: number | null;
+}
+
 export interface PreviewGroup {
   group: string | null;
-  points: { ts: string; value: number | null }[];
+  /** For an anomaly rule the value is the score, and the band is in the metric's units. */
+  points: { ts: string; value: number | null; band?: PreviewBand }[];
   intervals: PreviewInterval[];
 }
 

@@ -1,10 +1,12 @@
 // The rule preview drawn with uPlot: the metric per group, the threshold as
 // a dashed line, and the intervals in which the rule would have been pending
-// (amber) or firing (red) as bands behind the series.
+// (amber) or firing (red) as bands behind the series. An anomaly rule's
+// preview draws its first group's observed metric inside its band instead
+// (the other groups' scores are listed below the chart).
 
 import uPlot from "uplot";
 import { useEffect, useRef } from "preact/hooks";
-import type { PreviewInterval, RulePreview } from "../alerting-api";
+import type { PreviewGroup, PreviewInterval, RulePreview } from "../alerting-api";
 import { toEpochSeconds } from "../format";
 import { formatGroup, formatMetric, formatTime } from "../ui/format";
 import { html } from "../ui/html";
@@ -16,6 +18,16 @@ function describeSeries(metric: string, values: number[]): string {
   if (values.length === 0) return "no values";
   const last = values[values.length - 1]!;
   return `from ${formatMetric(metric, Math.min(...values))} to ${formatMetric(metric, Math.max(...values))}, last ${formatMetric(metric, last)} (${values.length} points)`;
+}
+
+/** An anomaly group in words: its last observation against its band, and its highest score. */
+function describeBand(metric: string, g: PreviewGroup): string {
+  const last = [...g.points].reverse().find((pt) => pt.band);
+  if (!last?.band) return "no values";
+  const b = last.band;
+  if (b.status === "warming-up") return `warming up, last ${formatMetric(metric, b.observed)}`;
+  const scores = g.points.map((pt) => pt.value).filter((v): v is number => typeof v === "number");
+  return `last ${formatMetric(metric, b.observed)} against ${formatMetric(metric, b.lower)} – ${formatMetric(metric, b.upper)} (expected ${formatMetric(metric, b.expected)}, ${b.status} baseline); highest score ${scores.length ? Math.max(...scores).toFixed(2) : "—"}`;
 }
 
 /** Groups drawn at most (the list below the chart names them all). */
@@ -31,7 +43,20 @@ interface Band {
   to: number;
 }
 
+/** Whether the preview is an anomaly rule's: its points carry the band. */
+export const isBanded = (p: RulePreview) => p.groups.some((g) => g.points.some((pt) => pt.band));
+
+/** The first group's observed value, expected value and band edges, in the metric's units. */
+function bandData(p: RulePreview): { data: uPlot.AlignedData; bands: Band[]; groups: string[] } {
+  const g = p.groups[0]!;
+  const xs = g.points.map((pt) => toEpochSeconds(pt.ts));
+  const pick = (k: "observed" | "expected" | "lower" | "upper") => g.points.map((pt) => pt.band?.[k] ?? null);
+  const bands = (g.intervals ?? []).map((iv) => ({ state: iv.state, from: toEpochSeconds(iv.from), to: toEpochSeconds(iv.to) }));
+  return { data: [xs, pick("observed"), pick("expected"), pick("lower"), pick("upper")] as uPlot.AlignedData, bands, groups: [formatGroup(g.group)] };
+}
+
 function chartData(p: RulePreview): { data: uPlot.AlignedData; bands: Band[]; groups: string[] } {
+  if (isBanded(p)) return bandData(p);
   const drawn = p.groups.slice(0, MAX_DRAWN);
   const xs = [...new Set(drawn.flatMap((g) => g.points.map((pt) => toEpochSeconds(pt.ts))).filter(Number.isFinite))].sort((a, b) => a - b);
   const index = new Map(xs.map((x, i) => [x, i]));
@@ -58,6 +83,7 @@ export function PreviewChart({ preview, metric }: { preview: RulePreview; metric
     const target = el.current;
     if (!target || !hasPoints) return;
     const { data, bands, groups } = chartData(preview);
+    const banded = isBanded(preview);
     const drawBands = (u: uPlot) => {
       const { ctx, bbox } = u;
       ctx.save();
@@ -87,8 +113,17 @@ export function PreviewChart({ preview, metric }: { preview: RulePreview; metric
         ],
         series: [
           { value: (_u, v) => (v == null ? "—" : formatTime(new Date(v * 1000).toISOString())) },
-          ...groups.map((g, i) => ({ label: g, stroke: COLORS[i % COLORS.length]!, width: 1.5, points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) })),
-          { label: "threshold", stroke: "#ff6b6b", width: 1, dash: [6, 4], points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) },
+          ...(banded
+            ? [
+                { label: `${groups[0]} observed`, stroke: COLORS[0]!, width: 1.5, points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) },
+                { label: "expected", stroke: AXIS, width: 1, points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) },
+                { label: "band low", stroke: "#ff6b6b", width: 1, dash: [6, 4], points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) },
+                { label: "band high", stroke: "#ff6b6b", width: 1, dash: [6, 4], points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) },
+              ]
+            : [
+                ...groups.map((g, i) => ({ label: g, stroke: COLORS[i % COLORS.length]!, width: 1.5, points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) })),
+                { label: "threshold", stroke: "#ff6b6b", width: 1, dash: [6, 4], points: { show: false }, value: (_u: uPlot, v: number | null) => fmt(v) },
+              ]),
         ],
         hooks: { drawClear: [drawBands] },
       },
@@ -106,15 +141,16 @@ export function PreviewChart({ preview, metric }: { preview: RulePreview; metric
     };
   }, [preview, metric, hasPoints]);
 
+  const banded = isBanded(preview);
   const intervals = preview.groups.flatMap((g) => (g.intervals ?? []).map((iv) => ({ ...iv, group: formatGroup(g.group) })));
   return html`<figure class="preview-chart" id="preview-chart" data-groups=${preview.groups.length} data-intervals=${intervals.length}>
     <figcaption>
-      Preview <span class="muted">threshold ${formatMetric(metric, preview.threshold)} · step ${preview.step} · ${preview.groups.length} group${preview.groups.length === 1 ? "" : "s"}${preview.groups.length > MAX_DRAWN ? ` (first ${MAX_DRAWN} drawn)` : ""}</span>
+      Preview <span class="muted">${banded ? `${formatGroup(preview.groups[0]?.group ?? null)} in its band` : `threshold ${formatMetric(metric, preview.threshold)}`} · step ${preview.step} · ${preview.groups.length} group${preview.groups.length === 1 ? "" : "s"}${preview.groups.length > MAX_DRAWN ? ` (first ${MAX_DRAWN} drawn)` : ""}</span>
     </figcaption>
     ${hasPoints
       ? html`<div class="chart" ref=${el} role="img" aria-label=${`${metric} per group over the window, threshold ${formatMetric(metric, preview.threshold)}; the values are listed below the chart`}></div>
           <ul class="sr-only" id="preview-chart-text">
-            ${preview.groups.map((g) => html`<li>${formatGroup(g.group)}: ${describeSeries(metric, g.points.map((pt) => pt.value).filter((v): v is number => typeof v === "number"))}</li>`)}
+            ${preview.groups.map((g) => html`<li>${formatGroup(g.group)}: ${banded ? describeBand(metric, g) : describeSeries(metric, g.points.map((pt) => pt.value).filter((v): v is number => typeof v === "number"))}</li>`)}
           </ul>`
       : html`<${Empty}>No traffic matched the rule in this window.<//>`}
     ${intervals.length

@@ -5,7 +5,10 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import {
   BURN_LEVELS,
   BURN_PAIRS,
+  ANOMALY_WARM_UP,
   CONDITION_TYPES,
+  DIRECTIONS,
+  SENSITIVITIES,
   createRule,
   deleteRule,
   getRule,
@@ -42,6 +45,11 @@ interface Form {
   // A burn-rate condition's SLO and level.
   sloId: string;
   level: string;
+  // An anomaly condition's band and its fallback threshold for groups still warming up (empty: none).
+  sensitivity: string;
+  direction: string;
+  fallbackOperator: string;
+  fallbackThreshold: string;
   metric: string;
   operator: string;
   threshold: string;
@@ -78,6 +86,10 @@ const BLANK: Form = {
   type: "threshold",
   sloId: "",
   level: "page",
+  sensitivity: "medium",
+  direction: "both",
+  fallbackOperator: ">",
+  fallbackThreshold: "",
   metric: "error_rate",
   operator: ">",
   threshold: "0.05",
@@ -116,6 +128,10 @@ function toForm(r: Rule): Form {
     type: c.type,
     sloId: c.sloId ?? "",
     level: c.level ?? "page",
+    sensitivity: c.sensitivity ?? BLANK.sensitivity,
+    direction: c.direction ?? BLANK.direction,
+    fallbackOperator: c.fallback?.operator ?? BLANK.fallbackOperator,
+    fallbackThreshold: c.fallback == null ? "" : String(c.fallback.threshold),
     metric: c.metric ?? BLANK.metric,
     operator: c.operator ?? BLANK.operator,
     threshold: String(c.threshold ?? BLANK.threshold),
@@ -180,6 +196,31 @@ export function toBody(f: Form, hadFlapDetection = false): RuleBody {
       ...optional,
     };
   }
+  if (f.type === "anomaly") {
+    const fallback = num(f.fallbackThreshold);
+    return {
+      name: f.name.trim(),
+      enabled: f.enabled,
+      severity: f.severity,
+      condition: {
+        type: "anomaly",
+        metric: f.metric,
+        sensitivity: f.sensitivity,
+        direction: f.direction,
+        window: orNull(f.window) ?? undefined,
+        filters: Object.values(filters).some((v) => v !== null) ? filters : null,
+        groupBy: f.groupBy.length ? f.groupBy : null,
+        minRequests: Number.isFinite(min) ? min : null,
+        fallback: f.fallbackThreshold.trim() === ""
+          ? null
+          : { operator: f.fallbackOperator, threshold: Number.isFinite(fallback) ? fallback : (f.fallbackThreshold as unknown as number) },
+      },
+      for: orNull(f.for),
+      channelIds: f.channelIds,
+      escalationPolicyId: orNull(f.escalationPolicyId),
+      ...optional,
+    };
+  }
   return {
     name: f.name.trim(),
     enabled: f.enabled,
@@ -209,12 +250,14 @@ function localErrors(f: Form): FieldErrors {
   if (f.type === "threshold" && (f.threshold.trim() === "" || !Number.isFinite(Number(f.threshold)))) e["condition.threshold"] = "Must be a number.";
   if (f.minRequests.trim() !== "" && !Number.isInteger(Number(f.minRequests))) e["condition.minRequests"] = "Must be a whole number.";
   if (f.recoveryThreshold.trim() !== "" && !Number.isFinite(Number(f.recoveryThreshold))) e["condition.recoveryThreshold"] = "Must be a number.";
+  if (f.type === "anomaly" && f.fallbackThreshold.trim() !== "" && !Number.isFinite(Number(f.fallbackThreshold)))
+    e["condition.fallback.threshold"] = "Must be a number, or empty for no fallback.";
   if (f.flap && !(Number.isInteger(Number(f.flapChanges)) && Number(f.flapChanges) >= 1)) e["flapDetection.changes"] = "Must be a whole number, at least 1.";
   return e;
 }
 
 const FIELDS = ["name", "severity", "for", "channelIds", "condition", "condition.type", "condition.sloId", "condition.level", "condition.metric", "condition.operator", "condition.threshold",
-  "condition.window", "condition.filters", "condition.groupBy", "condition.minRequests", "condition.recoveryThreshold", "escalationPolicyId",
+  "condition.window", "condition.sensitivity", "condition.direction", "condition.fallback.operator", "condition.fallback.threshold", "condition.filters", "condition.groupBy", "condition.minRequests", "condition.recoveryThreshold", "escalationPolicyId",
   "keepFiringFor", "noData", "noDataFor", "groupWait", "groupInterval", "repeatInterval", "flapDetection", "flapDetection.changes", "flapDetection.within"];
 
 export const PREVIEW_RANGES = ["1h", "6h", "24h", "7d"];
@@ -374,13 +417,26 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
               ${field("For", "for", "for", { placeholder: "0s" })}
               ${field("Min requests (longest window)", "minRequests", "condition.minRequests", { inputMode: "numeric" })}
             </div>`
-          : html`<div class="form-row">
+          : html`${form.type === "anomaly"
+            ? html`<div class="form-row">
+                ${select("Metric", "metric", "condition.metric", METRICS)}
+                ${select("Sensitivity", "sensitivity", "condition.sensitivity", SENSITIVITIES.map((v): [string, string] => [v, v]))}
+                ${select("Direction", "direction", "condition.direction", DIRECTIONS.map((v): [string, string] => [v, v === "both" ? "above or below" : v]))}
+              </div>
+              <div class="form-row">
+                ${select("While warming up, fire when the metric is", "fallbackOperator", "condition.fallback.operator", OPERATORS)}
+                ${field("Fallback threshold", "fallbackThreshold", "condition.fallback.threshold", { inputMode: "decimal", placeholder: "none: wait" })}
+              </div>
+              <p class="muted" id="rule-anomaly-note">Each group is judged against what is usual for it at that hour: by the hour of the day once it has
+                ${ANOMALY_WARM_UP.daily} of history, by the hour of the week after ${ANOMALY_WARM_UP.weekly}. Until then it is warming up and judged by the
+                fallback threshold, or not at all. The value is the distance outside the band: 1 and above fires.</p>`
+            : html`<div class="form-row">
           ${select("Metric", "metric", "condition.metric", METRICS)}
           ${select("Operator", "operator", "condition.operator", OPERATORS)}
           ${field("Threshold", "threshold", "condition.threshold", { inputMode: "decimal" })}
-        </div>
+        </div>`}
         <div class="form-row">
-          ${field("Window", "window", "condition.window", { placeholder: "5m" })}
+          ${field("Window", "window", "condition.window", { placeholder: form.type === "anomaly" ? "10m" : "5m" })}
           ${field("For", "for", "for", { placeholder: "1m" })}
           ${field("Min requests", "minRequests", "condition.minRequests", { inputMode: "numeric" })}
         </div>

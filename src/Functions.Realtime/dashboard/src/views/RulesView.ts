@@ -18,6 +18,8 @@ export function describeCondition(r: Rule): string {
   const c = r.condition;
   if (!c) return "—";
   if (c.type === "burn_rate") return `SLO burn rate, ${c.level ?? "page"}${r.for && r.for !== "0s" ? ` for ${r.for}` : ""}`;
+  if (c.type === "anomaly")
+    return `${c.metric} anomaly (${c.direction === "both" || !c.direction ? "above or below" : c.direction}, ${c.sensitivity ?? "medium"}) over ${c.window ?? "10m"}${r.for && r.for !== "0s" ? ` for ${r.for}` : ""}`;
   return `${c.metric} ${c.operator} ${c.threshold} over ${c.window}${r.for && r.for !== "0s" ? ` for ${r.for}` : ""}`;
 }
 
