@@ -105,6 +105,19 @@ public class AnomalyRuleTests(HostFixture fixture) : IClassFixture<HostFixture>
         var youngPoint = previewed["route=/young"].GetProperty("points").EnumerateArray().Last();
         Assert.Equal(("warming-up", JsonValueKind.Null), (youngPoint.GetProperty("band").GetProperty("status").GetString(), youngPoint.GetProperty("value").ValueKind));
 
+        // Changed to another metric, the rule is not judged against the old metric's baselines: its next evaluation makes new ones.
+        var ruleId = perRoute.GetProperty("id").GetString();
+        var (putStatus, changed) = await Host.SendJsonAsync(HttpMethod.Put, $"api/v1/alert-rules/{ruleId}", owner,
+            Rule("Traffic per route", new { type = "anomaly", metric = "latency_p95", direction = "above", groupBy = new[] { "route" } }));
+        Assert.True(putStatus == HttpStatusCode.OK, changed.ToString());
+        var changedAt = changed.GetProperty("updatedAt").GetDateTimeOffset();
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () =>
+        {
+            var remade = (await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}/baselines", owner)).GetProperty("groups").EnumerateArray().ToList();
+            return remade.Count == 4 && remade.All(g => g.GetProperty("computedAt").GetDateTimeOffset() >= changedAt);
+        }, TimeSpan.FromSeconds(30)), "the baselines were not remade for the changed rule");
+        Assert.Equal("latency_p95", (await Host.GetJsonAsync($"api/v1/alert-rules/{ruleId}/baselines", owner)).GetProperty("metric").GetString());
+
         // Another tenant sees neither the rule nor its baselines.
         var other = await Provisioning.For(Host).CreateTenantAsync("Anomaly Other", $"anomaly-o-{Guid.NewGuid():N}@example.com", Password, default);
         var otherToken = await Host.LoginAsync(other.OwnerEmail, Password);

@@ -54,7 +54,7 @@ public class AlertStateMachineTests
     [Fact]
     public void Rule_validation_names_each_broken_field()
     {
-        var rule = new AlertRuleBody("", true, "loud", new RuleCondition("anomaly", "cpu", "!=", double.NaN, "1s", GroupBy: ["host"], MinRequests: -1), "forever", null, null);
+        var rule = new AlertRuleBody("", true, "loud", new RuleCondition("forecast", "cpu", "!=", double.NaN, "1s", GroupBy: ["host"], MinRequests: -1), "forever", null, null);
         var fields = AlertRuleValidator.Validate(rule).Select(e => e.Field).ToHashSet();
         Assert.Superset(new HashSet<string> { "name", "severity", "for", "condition.type", "condition.metric", "condition.operator",
             "condition.threshold", "condition.window", "condition.groupBy", "condition.minRequests" }, fields);

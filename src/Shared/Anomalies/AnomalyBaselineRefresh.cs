@@ -44,8 +44,12 @@ public sealed class AnomalyBaselineRefresh(Database database, TimeProvider time,
     {
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(ct);
         budget.CancelAfter(TenantBudget);
-        var rules = (await database.ForTenantAsync(tenantId, (c, t) => AlertRuleStore.ListAsync(c, t, tenantId, enabledOnly: true, budget.Token), budget.Token))
-            .Where(r => r.Body.Condition.IsAnomaly).ToList();
+        var (rules, refreshedAt) = await database.ForTenantAsync(tenantId, async (c, t) =>
+            ((await AlertRuleStore.ListAsync(c, t, tenantId, enabledOnly: true, budget.Token)).Where(r => r.Body.Condition.IsAnomaly).ToList(),
+                await RefreshedAtAsync(c, t, tenantId, budget.Token)), budget.Token);
+        // The least recently refreshed first (never refreshed first of all): a tenant whose rules do not all fit in one
+        // budget has each refreshed in turn, instead of its last rules never.
+        rules = rules.OrderBy(r => refreshedAt.TryGetValue(r.Id, out var at) ? at : DateTimeOffset.MinValue).ThenBy(r => r.CreatedAt).ToList();
         var refreshed = 0;
         foreach (var rule in rules)
         {
@@ -59,6 +63,16 @@ public sealed class AnomalyBaselineRefresh(Database database, TimeProvider time,
             refreshed++;
         }
         return refreshed;
+    }
+
+    private static async Task<Dictionary<Guid, DateTimeOffset>> RefreshedAtAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT rule_id, min(computed_at) FROM anomaly_baselines WHERE tenant_id = $1 GROUP BY rule_id", connection, transaction);
+        command.Parameters.AddWithValue(tenantId);
+        var at = new Dictionary<Guid, DateTimeOffset>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) at[reader.GetGuid(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+        return at;
     }
 
     /// <summary>The rule's baselines at <paramref name="now"/>: its busiest groups of the last week, each from its last four weeks of hours.</summary>

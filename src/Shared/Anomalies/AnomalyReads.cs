@@ -9,7 +9,8 @@ namespace PulseStream.Anomalies;
 /// middle (<see cref="AnomalyModel.Judge"/>). A group still warming up (or new since the last refresh) scores by the
 /// rule's fallback threshold, or is left out without one. For request counts, a group with a baseline and no requests in
 /// the window is read as 0 requests: silence is the deepest drop. The first evaluation of a rule that has no
-/// baselines yet computes them (<see cref="AnomalyBaselineRefresh"/>); after that only the hourly timer does.
+/// baselines yet, or only ones made before its last change, computes them (<see cref="AnomalyBaselineRefresh"/>); after
+/// that only the hourly timer does.
 /// </summary>
 public static class AnomalyReads
 {
@@ -18,7 +19,8 @@ public static class AnomalyReads
     {
         var condition = rule.Body.Condition;
         var baselines = await AnomalyBaselineStore.ReadAsync(connection, transaction, tenantId, rule.Id, ct);
-        if (baselines.Count == 0)
+        // None yet, or made for the rule as it was before its last change (another metric, other filters): made now.
+        if (baselines.Count == 0 || baselines.Values.Any(b => b.Metric != condition.Metric || b.ComputedAt < rule.UpdatedAt))
         {
             baselines = await AnomalyBaselineRefresh.BuildAsync(connection, transaction, tenantId, rule, now, ct);
             await AnomalyBaselineStore.ReplaceAsync(connection, transaction, tenantId, rule.Id, baselines, ct);

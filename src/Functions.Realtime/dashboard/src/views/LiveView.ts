@@ -80,6 +80,11 @@ function EventDetail({ event, close }: { event: LiveEvent; close: () => void }) 
   </aside>`;
 }
 
+/** What makes two copies of an event the same one: its id, or without one, its fields. */
+export function sameEvent(e: LiveEvent): string {
+  return e.eventId ? `id:${e.eventId}` : [Date.parse(e.timestamp), e.method, e.path, e.statusCode, e.latencyMs, e.consumerId ?? "", e.environment ?? "production"].join("|");
+}
+
 export function LiveView({ params }: { params: Params }) {
   const f = filtersOf(params);
   const [paused, setPaused] = useState(false);
@@ -93,8 +98,10 @@ export function LiveView({ params }: { params: Params }) {
   // What was stored before the view opened, so it does not start empty.
   const stored = useAsync(() => getEvents(query, 50), [JSON.stringify(query)]);
   useEffect(() => live.clear(), [JSON.stringify(f)]);
-  const seen = new Set(live.events.map((e) => e.eventId).filter(Boolean));
-  const earlier = (stored.data?.items ?? []).filter((e) => !e.eventId || !seen.has(e.eventId)) as LiveEvent[];
+  // The stored read can finish after events that arrived live were stored too: each event is shown once, known by
+  // its id, or without one by what it says (when, what, how it went, for whom).
+  const seen = new Set(live.events.map(sameEvent));
+  const earlier = ((stored.data?.items ?? []) as LiveEvent[]).filter((e) => !seen.has(sameEvent(e)));
   const events = [...live.events, ...earlier].slice(0, MAX_ROWS);
   const chosen = events.find((e, i) => eventKey(e, i) === selected) ?? null;
   const delivered = live.rate.all;
