@@ -86,12 +86,14 @@ public static class RuleReadBatch
         return groups.Select(g => (g.Key, g.Value)).ToList();
     }
 
-    private static RollupFilter FilterOf(RuleCondition condition)
+    /// <summary>The rollup filter of a rule's filters (methods upper case, as stored).</summary>
+    internal static RollupFilter FilterOf(RuleCondition condition)
     {
         var f = condition.Filters ?? new RuleFilters();
         return new RollupFilter(f.Route, f.Method?.ToUpperInvariant(), f.ConsumerId, f.Environment);
     }
 
-    private static string[] ColumnsOf(RuleCondition condition) =>
+    /// <summary>The rollup columns of a rule's <c>groupBy</c>, in its order.</summary>
+    internal static string[] ColumnsOf(RuleCondition condition) =>
         (condition.GroupBy ?? []).Where(GroupColumns.ContainsKey).Distinct().Select(g => GroupColumns[g]).ToArray();
 }

@@ -81,13 +81,12 @@ public sealed class AnomalyBaselineRefresh(Database database, TimeProvider time,
     {
         var condition = rule.Body.Condition;
         var groupBy = (condition.GroupBy ?? []).Distinct().ToList();
-        var columns = groupBy.Select(ColumnOf).ToArray();
-        var f = condition.Filters ?? new RuleFilters();
-        var filter = new RollupFilter(f.Route, f.Method?.ToUpperInvariant(), f.ConsumerId, f.Environment);
+        var columns = RuleReadBatch.ColumnsOf(condition);
+        var filter = RuleReadBatch.FilterOf(condition);
         var set = filter.SetFor(columns) ?? throw new InvalidOperationException($"Anomaly rule {rule.Id} reads no rollup set.");
         string KeyOf(RollupGroup g) => string.Join(",", groupBy.Select((name, i) => $"{name}={g.Key[i]}"));
 
-        var lastHour = new DateTimeOffset(now.UtcDateTime.Date.AddHours(now.UtcDateTime.Hour), TimeSpan.Zero);
+        var lastHour = AnomalyModel.HourOf(now);
         var (rankFrom, rankTo) = RollupRange.Ending(now, Ranking);
         var busiest = (await RollupReader.ReadAsync(connection, transaction, tenantId, new RollupRead(set, rankFrom, rankTo, filter, columns, RankOnly: true), ct))
             .Where(g => g.Cell.Requests > 0)
@@ -104,6 +103,4 @@ public sealed class AnomalyBaselineRefresh(Database database, TimeProvider time,
             .Where(g => g.Baseline is not null)
             .ToDictionary(g => g.Key, g => g.Baseline!, StringComparer.Ordinal);
     }
-
-    internal static string ColumnOf(string groupBy) => groupBy == "consumerId" ? "consumer_id" : groupBy;
 }

@@ -42,7 +42,7 @@ public static class AnomalyModel
     /// </summary>
     public static AnomalyBaseline? Build(string metric, IEnumerable<HourSample> hours, DateTimeOffset now)
     {
-        var lastHour = new DateTimeOffset(now.UtcDateTime.Date.AddHours(now.UtcDateTime.Hour), TimeSpan.Zero);
+        var lastHour = HourOf(now);
         var samples = hours.Where(h => h.Hour < lastHour && h.Hour >= lastHour - History).OrderBy(h => h.Hour).ToList();
         var first = samples.FirstOrDefault(h => h.Requests > 0);
         if (first.Requests == 0) return null;
@@ -111,6 +111,9 @@ public static class AnomalyModel
             AnomalyScale.FromScale(metric, center, minutes), AnomalyScale.FromScale(metric, center - width, minutes),
             AnomalyScale.FromScale(metric, center + width, minutes), observed, Math.Round(sigmas, 3), Math.Round(Math.Max(0, outside) / WidthOf(sensitivity), 6));
     }
+
+    /// <summary>The start of the UTC hour <paramref name="at"/> falls in.</summary>
+    internal static DateTimeOffset HourOf(DateTimeOffset at) => new(at.UtcDateTime.Date.AddHours(at.UtcDateTime.Hour), TimeSpan.Zero);
 
     private static List<double>[] SlotValues(List<(DateTimeOffset Hour, double Scaled)> points, string seasonality, int count)
     {

@@ -20,8 +20,8 @@ public static class AnomalyPreview
     {
         if (groups.Count == 0) return [];
         var condition = rule.Body.Condition;
-        var firstHour = HourOf(times[0]) - AnomalyModel.History;
-        var hours = await RollupReader.ReadAsync(connection, transaction, tenantId, new RollupRead(set, firstHour, HourOf(times[^1]), filter, columns,
+        var firstHour = AnomalyModel.HourOf(times[0]) - AnomalyModel.History;
+        var hours = await RollupReader.ReadAsync(connection, transaction, tenantId, new RollupRead(set, firstHour, AnomalyModel.HourOf(times[^1]), filter, columns,
             Step: TimeSpan.FromHours(1), Sketches: MetricValue.NeedsSketch(condition.Metric),
             OnlyFirst: columns.Length == 0 ? null : groups.Select(g => g.FirstValues[0]).Distinct().ToList()), ct);
         string KeyOf(IReadOnlyList<string> key) => string.Join(",", groupBy.Select((name, i) => $"{name}={key[i]}"));
@@ -38,7 +38,7 @@ public static class AnomalyPreview
             var readings = new List<PreviewReading>(times.Count);
             foreach (var reading in RulePreview.Readings(rule, readFrom, cells, times))
             {
-                var hour = HourOf(reading.Ts);
+                var hour = AnomalyModel.HourOf(reading.Ts);
                 if (!baselines.TryGetValue(hour, out var baseline)) baselines[hour] = baseline = AnomalyModel.Build(condition.Metric, samples, reading.Ts);
                 var judged = baseline is not null && baseline.Slots.Length > 0;
                 var silentRate = judged && reading.Requests == 0 && AnomalyScale.IsRate(condition.Metric);
@@ -57,6 +57,4 @@ public static class AnomalyPreview
         }
         return result;
     }
-
-    private static DateTimeOffset HourOf(DateTimeOffset at) => new(at.UtcDateTime.Date.AddHours(at.UtcDateTime.Hour), TimeSpan.Zero);
 }

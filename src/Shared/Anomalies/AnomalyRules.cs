@@ -30,9 +30,7 @@ public static class AnomalyRules
         if (c.Window is not null && (!Durations.TryParse(c.Window, out var w) || w < TimeSpan.FromMinutes(5) || w > TimeSpan.FromHours(1) || w.Ticks % TimeSpan.TicksPerMinute != 0))
             errors.Add(new("condition.window", "Must be a whole number of minutes from 5m to 1h, like 10m."));
         AlertRuleValidator.ValidateGroupBy(c, errors);
-        var f = c.Filters ?? new RuleFilters();
-        var columns = (c.GroupBy ?? []).Select(g => g == "consumerId" ? "consumer_id" : g).ToArray();
-        if (new RollupFilter(f.Route, f.Method, f.ConsumerId, f.Environment).SetFor(columns) is null)
+        if (RuleReadBatch.FilterOf(c).SetFor(RuleReadBatch.ColumnsOf(c)) is null)
             errors.Add(new("condition.filters", "An anomaly rule's baselines are read from rollups: a route or method cannot be combined with a consumer in its filters and groupBy."));
         if (c.RecoveryThreshold is not null) errors.Add(new("condition.recoveryThreshold", "An anomaly condition recovers once the value is back inside its band."));
         if (c.SloId is not null || c.Level is not null) errors.Add(new("condition.sloId", "Only a burn_rate condition names an SLO and a level."));
