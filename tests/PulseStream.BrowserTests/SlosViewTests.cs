@@ -140,5 +140,21 @@ public sealed class SlosViewTests(TrafficViewsHost fixture)
         var row = page.Locator("#rules-table tbody tr");
         await Assertions.Expect(row).ToHaveCountAsync(1);
         await Assertions.Expect(row).ToContainTextAsync("request_count anomaly (below, high) over 10m");
+
+        // Saved, it fires on the silence, and its alert says why: below its band, against the same ten minutes on the
+        // three days before, all of the drop in requests without a consumer (read from raw events: one route's consumers).
+        await page.GotoAsync(new Uri(Host.BaseUrl, "dashboard/#/alerts").ToString());
+        var alert = page.Locator("#alerts-table tbody tr");
+        await Assertions.Expect(alert).ToHaveCountAsync(1, new() { Timeout = 60_000 });
+        await alert.Locator("a").First.ClickAsync();
+        var band = page.Locator("#alert-explanation-band");
+        await Assertions.Expect(band).ToContainTextAsync("observed 0, expected 5");
+        await Assertions.Expect(band).ToContainTextAsync("σ below, judged against its daily baseline");
+        await Assertions.Expect(page.Locator("#alert-explanation-comparison")).ToContainTextAsync("same 10 minutes on the 3 previous days: requests 5 → 0 (−5)");
+        var contributor = page.Locator("#alert-contributors tbody tr");
+        await Assertions.Expect(contributor).ToHaveCountAsync(1);
+        await Assertions.Expect(contributor).ToContainTextAsync("requests without a consumer");
+        await Assertions.Expect(contributor).ToContainTextAsync("100.00 %");
+        await Accessibility.AssertNoSeriousViolationsAsync(page, "anomaly alert detail");
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using PulseStream.Testing;
 
@@ -123,6 +124,94 @@ public class AnomalyRuleTests(HostFixture fixture) : IClassFixture<HostFixture>
         var otherToken = await Host.LoginAsync(other.OwnerEmail, Password);
         using var foreign = await Host.Http.SendAsync(Host.Authorized(HttpMethod.Get, $"api/v1/alert-rules/{perRoute.GetProperty("id").GetString()}/baselines", otherToken));
         Assert.Equal(HttpStatusCode.NotFound, foreign.StatusCode);
+    }
+
+    /// <summary>
+    /// Four days of clean traffic (each minute: /a from alice, /b from alice and from bob, /c from nobody), then ten
+    /// minutes in which bob's calls to /b fail: a quarter of the API's requests.
+    /// </summary>
+    private static IEnumerable<object> FailingConsumer(DateTimeOffset now)
+    {
+        object Event(DateTimeOffset at, string route, string? consumerId, int status) =>
+            new { timestamp = at.ToString("O"), method = "GET", path = route, route, statusCode = status, latencyMs = 20, consumerId };
+        for (var ago = 1; ago <= 4 * 24 * 60; ago++)
+        {
+            var at = now.AddMinutes(-ago);
+            yield return Event(at, "/a", "alice", 200);
+            yield return Event(at, "/b", "alice", 200);
+            yield return Event(at, "/b", "bob", ago <= 10 ? 500 : 200);
+            yield return Event(at, "/c", null, 200);
+        }
+    }
+
+    [Fact]
+    public async Task An_anomaly_alert_explains_itself_with_its_band_and_the_route_and_consumer_behind_the_change()
+    {
+        var tenant = await Provisioning.For(Host).CreateTenantAsync("Anomaly Why", $"anomaly-w-{Guid.NewGuid():N}@example.com", Password, default);
+        var owner = await Host.LoginAsync(tenant.OwnerEmail, Password);
+        var events = FailingConsumer(DateTimeOffset.UtcNow).ToList();
+        foreach (var batch in events.Chunk(1000))
+            using (var post = await Host.Http.SendAsync(Host.Ingest("api/v1/events/batch", Payloads.Batch(batch), tenant.ApiKey)))
+                Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await Host.StoredEventCountAsync(tenant.TenantId) == events.Count, TimeSpan.FromSeconds(90)));
+        var (channelStatus, slack) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/channels", owner,
+            new { type = "slack", name = "#api", url = new Uri(Host.BaseUrl, "local/format-sink/slack").ToString() });
+        Assert.True(channelStatus == HttpStatusCode.Created, slack.ToString());
+        var name = $"API errors {Guid.NewGuid():N}";
+        var (status, rule) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", owner, new
+        {
+            name, enabled = true, severity = "critical", groupWait = "0s",
+            condition = new { type = "anomaly", metric = "error_rate", direction = "above" },
+            channelIds = new[] { slack.GetProperty("id").GetString() },
+        });
+        Assert.True(status == HttpStatusCode.Created, rule.ToString());
+
+        JsonElement alert = default;
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () =>
+        {
+            var items = (await Host.GetJsonAsync("api/v1/alerts?state=firing", owner)).GetProperty("items").EnumerateArray().ToList();
+            if (items.Count == 1) alert = items[0];
+            return items.Count == 1;
+        }, TimeSpan.FromSeconds(60)), "the error-rate anomaly did not fire");
+        var explanation = (await Host.GetJsonAsync($"api/v1/alerts/{alert.GetProperty("id").GetString()}", owner)).GetProperty("explanation");
+
+        // The band: nothing failed in four days, so the expected rate is 0 and a quarter is far above the band.
+        Assert.Equal(("error_rate", "daily", "above"), (explanation.GetProperty("metric").GetString(), explanation.GetProperty("seasonality").GetString(),
+            explanation.GetProperty("direction").GetString()));
+        Assert.Equal(0.25, explanation.GetProperty("observed").GetDouble(), 6);
+        Assert.InRange(explanation.GetProperty("expected").GetDouble(), 0, 0.001);
+        Assert.True(explanation.GetProperty("upper").GetDouble() < 0.25, explanation.ToString());
+        Assert.True(explanation.GetProperty("sigmas").GetDouble() > 4.5, explanation.ToString());
+        Assert.Equal(TimeSpan.FromMinutes(10), explanation.GetProperty("to").GetDateTimeOffset() - explanation.GetProperty("from").GetDateTimeOffset());
+        Assert.Equal(JsonValueKind.Null, explanation.GetProperty("note").ValueKind);
+
+        // Compared with the same ten minutes on each of the three days before: all of the change is /b, all of it bob.
+        var comparison = explanation.GetProperty("comparison");
+        Assert.Equal(("error_rate", 3, 0.0, 0.25), (comparison.GetProperty("basis").GetString(), comparison.GetProperty("windows").GetArrayLength(),
+            comparison.GetProperty("before").GetDouble(), comparison.GetProperty("now").GetDouble()));
+        var contributors = explanation.GetProperty("contributors").EnumerateArray()
+            .Select(c => (c.GetProperty("dimension").GetString(), c.TryGetProperty("method", out var m) ? m.GetString() : null, c.GetProperty("value").GetString(),
+                c.GetProperty("contribution").GetDouble(), c.GetProperty("share").GetDouble()))
+            .ToList();
+        Assert.Equal([("route", "GET", "/b", 0.25, 1.0), ("consumerId", null, "bob", 0.25, 1.0)], contributors);
+        var bob = explanation.GetProperty("contributors")[1];
+        // Bob's own figures: all of his calls failed now, none before; the window's newest minute has no traffic yet.
+        Assert.Equal((1.0, 0.0, 10.0), (bob.GetProperty("now").GetDouble(), bob.GetProperty("before").GetDouble(), bob.GetProperty("requestsBefore").GetDouble()));
+        Assert.InRange(bob.GetProperty("requests").GetInt64(), 8, 9);
+
+        // The notification quotes the band and the route and consumer, not a threshold the rule does not have.
+        string? text = null;
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () =>
+        {
+            text = (await Host.Http.GetFromJsonAsync<JsonElement>("local/format-sink")).EnumerateArray()
+                .Where(m => m.GetProperty("service").GetString() == "slack")
+                .Select(m => m.GetProperty("body").GetProperty("text").GetString())
+                .FirstOrDefault(t => t is not null && t.Contains(name, StringComparison.Ordinal));
+            return text is not null;
+        }, TimeSpan.FromSeconds(30)), "no Slack message for the anomaly");
+        Assert.Contains("observed 25%, expected 0%", text);
+        Assert.Contains("σ above; most of the change: route GET /b +25% (100%), consumer bob +25% (100%)", text);
+        Assert.DoesNotContain("threshold", text);
     }
 
     [Theory]

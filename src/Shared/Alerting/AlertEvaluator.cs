@@ -12,7 +12,7 @@ namespace PulseStream.Alerting;
 /// An alert as the API, the live feed and notifications show it: the contract's fields, then when it fired, who
 /// acknowledged and resolved it and why it resolved, the silence or maintenance window muting it now (written as
 /// null when not, so every reader sees every field), and whether it flaps (<see cref="AlertFlapping"/>): an open alert
-/// marked flapping, since when. <see cref="FlappingStarted"/> is no field: it tells the notices that this change
+/// marked flapping, since when; an anomaly alert's explanation (null for other rules). <see cref="FlappingStarted"/> is no field: it tells the notices that this change
 /// started its flapping (<c>alert.flapping</c>).
 /// </summary>
 public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string State, string Severity, DateTimeOffset StartedAt, double? Value, string Group,
@@ -25,7 +25,8 @@ public sealed record AlertView(Guid Id, Guid RuleId, string RuleName, string Sta
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Routing.Muting? Silenced = null,
     bool Flapping = false,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] DateTimeOffset? FlappingSince = null,
-    [property: JsonIgnore] bool FlappingStarted = false);
+    [property: JsonIgnore] bool FlappingStarted = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] Anomalies.AnomalyExplanation? Explanation = null);
 
 /// <summary>A person who acted on an alert (the e-mail is null once they left the tenant).</summary>
 public sealed record AlertActor(Guid UserId, string? Email);
@@ -187,6 +188,7 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
             var now = time.GetUtcNow();
             var open = await OpenAlertsAsync(connection, transaction, tenantId, unit.Rules.Select(r => r.Id).ToArray(), ct);
             var openGroups = unit.Rules.ToDictionary(r => r.Id, r => (IReadOnlyCollection<string>)OpenOf(open, r.Id).Keys);
+            Anomalies.AnomalyScores? anomaly = null;
             var answers = unit.Key is { } key
                 ? await RuleReadBatch.ComputeAsync(connection, transaction, tenantId, key, unit.Rules, now, openGroups, bound + 1, ct)
                 : new Dictionary<Guid, List<GroupValue>>
@@ -194,7 +196,7 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
                     [unit.Rules[0].Id] = unit.Rules[0].Body.Condition switch
                     {
                         { IsBurnRate: true } => await Slos.BurnRateReads.ComputeAsync(connection, transaction, tenantId, unit.Rules[0], now, openGroups[unit.Rules[0].Id], bound + 1, ct),
-                        { IsAnomaly: true } => await Anomalies.AnomalyReads.ComputeAsync(connection, transaction, tenantId, unit.Rules[0], metrics, now, openGroups[unit.Rules[0].Id], bound + 1, ct),
+                        { IsAnomaly: true } => (anomaly = await Anomalies.AnomalyReads.ComputeAsync(connection, transaction, tenantId, unit.Rules[0], metrics, now, openGroups[unit.Rules[0].Id], bound + 1, ct)).Scores,
                         _ => await metrics.ComputeAsync(connection, transaction, tenantId, unit.Rules[0], now, openGroups[unit.Rules[0].Id], bound + 1, ct),
                     },
                 };
@@ -214,6 +216,7 @@ public sealed class AlertEvaluator(Database database, RuleMetricQuery metrics, T
                     .Concat(selection.WithoutData.Select(group => Decide(rule, group, null, ruleOpen, flaps, now, silent(group)))).ToList();
                 if (rule.Flap is not null) await AlertFlapStore.SaveAsync(connection, transaction, tenantId, rule, all, now, ct);
                 var decisions = all.Where(d => d.Transition != AlertTransition.None).ToList();
+                if (anomaly is not null) decisions = await Anomalies.AnomalyExplainer.AttachAsync(connection, transaction, tenantId, rule, anomaly, decisions, metrics, now, ct);
                 await AlertClearing.ApplyAsync(connection, transaction, tenantId, decisions, now, ct);
                 changed.AddRange(await AlertTransitions.ApplyAsync(connection, transaction, tenantId, rule,
                     decisions.Where(d => AlertClearing.ChangesState(d.Transition)).ToList(), now, ct));

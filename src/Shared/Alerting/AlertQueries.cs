@@ -98,7 +98,7 @@ public sealed class AlertQueries(Database database, TimeProvider time)
         await using var command = new NpgsqlCommand("""
             SELECT a.id, a.rule_id, a.rule_name, a.state, a.severity, a.started_at, a.value, a.group_key,
                    a.firing_at, a.acknowledged_at, a.acknowledged_by, ack.email, a.resolved_at, a.resolved_by, res.email, a.resolved_reason,
-                   r.definition::text, CASE WHEN a.state <> 'resolved' THEN a.flapping_since END
+                   r.definition::text, CASE WHEN a.state <> 'resolved' THEN a.flapping_since END, a.explanation::text
             FROM alerts a
             LEFT JOIN alert_rules r ON r.tenant_id = a.tenant_id AND r.id = a.rule_id
             LEFT JOIN users ack ON ack.tenant_id = a.tenant_id AND ack.id = a.acknowledged_by
@@ -132,7 +132,8 @@ public sealed class AlertQueries(Database database, TimeProvider time)
                 var alert = new AlertView(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                     reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetDouble(6), reader.GetString(7),
                     At(reader, 8), At(reader, 9), ActorOf(reader, 10), At(reader, 12), ActorOf(reader, 13), reader.IsDBNull(15) ? null : reader.GetString(15),
-                    Flapping: !reader.IsDBNull(17), FlappingSince: At(reader, 17));
+                    Flapping: !reader.IsDBNull(17), FlappingSince: At(reader, 17),
+                    Explanation: reader.IsDBNull(18) ? null : System.Text.Json.JsonSerializer.Deserialize<Anomalies.AnomalyExplanation>(reader.GetString(18), Http.Json.Options));
                 alerts.Add(alert);
                 if (alert.State != "resolved")
                     open.Add((alert.Id, rules.Of(alert.RuleId, reader.IsDBNull(16) ? null : reader.GetString(16), alert.RuleName, alert.Severity, alert.Group)));

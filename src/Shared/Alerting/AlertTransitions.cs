@@ -7,10 +7,10 @@ namespace PulseStream.Alerting;
 /// <summary>
 /// What evaluation decided for one group of a rule: its open alert, if any, the transition and the value; with flap
 /// detection, whether flapping starts or stops with it and the timeline's summary of that, and the group's flap state
-/// to store (null: unchanged).
+/// to store (null: unchanged); for an anomaly rule's group that fires, why (<see cref="Anomalies.AnomalyExplainer"/>).
 /// </summary>
 public sealed record AlertDecision(string Group, OpenAlert? Current, AlertTransition Transition, double? Value,
-    FlapMark Flap = FlapMark.None, string? FlapNote = null, FlapHistory? FlapHistory = null);
+    FlapMark Flap = FlapMark.None, string? FlapNote = null, FlapHistory? FlapHistory = null, Anomalies.AnomalyExplanation? Explanation = null);
 
 /// <summary>Writes alert transitions, their timeline and their notifications, in the evaluation's transaction.</summary>
 public static class AlertTransitions
@@ -51,9 +51,10 @@ public static class AlertTransitions
         if (created.Count > 0)
         {
             await using var insert = new NpgsqlCommand("""
-                INSERT INTO alerts (tenant_id, id, rule_id, group_key, state, severity, value, started_at, firing_at, updated_at, flapping_since)
-                SELECT $1, u.id, $2, u.group_key, u.state, $3, u.value, $4, CASE WHEN u.state = 'firing' THEN $4 END, $4, CASE WHEN u.flapping THEN $4 END
-                FROM unnest($5::uuid[], $6::text[], $7::text[], $8::float8[], $9::bool[]) AS u(id, group_key, state, value, flapping)
+                INSERT INTO alerts (tenant_id, id, rule_id, group_key, state, severity, value, started_at, firing_at, updated_at, flapping_since, explanation)
+                SELECT $1, u.id, $2, u.group_key, u.state, $3, u.value, $4, CASE WHEN u.state = 'firing' THEN $4 END, $4, CASE WHEN u.flapping THEN $4 END,
+                       u.explanation::jsonb
+                FROM unnest($5::uuid[], $6::text[], $7::text[], $8::float8[], $9::bool[], $10::text[]) AS u(id, group_key, state, value, flapping, explanation)
                 """, connection, transaction);
             insert.Parameters.AddWithValue(tenantId);
             insert.Parameters.AddWithValue(rule.Id);
@@ -64,6 +65,7 @@ public static class AlertTransitions
             insert.Parameters.AddWithValue(created.Select(r => r.State).ToArray());
             insert.Parameters.AddWithValue(created.Select(r => r.Decision.Value).ToArray());
             insert.Parameters.AddWithValue(created.Select(r => r.Decision.Flap == FlapMark.Start).ToArray());
+            insert.Parameters.AddWithValue(created.Select(r => ExplanationOf(r.Decision)).ToArray());
             await insert.ExecuteNonQueryAsync(ct);
         }
         var updated = rows.Where(r => r.Decision.Current is not null && r.State != Dropped).ToList();
@@ -76,8 +78,9 @@ public static class AlertTransitions
                     resolved_reason = CASE WHEN u.state = 'resolved' THEN $6 ELSE a.resolved_reason END,
                     flapping_since = CASE u.flap WHEN 'start' THEN $2 WHEN 'stop' THEN NULL ELSE a.flapping_since END,
                     -- A flapping alert's keepFiringFor clock runs underneath it (AlertFlapping): it starts afresh.
-                    cleared_at = CASE WHEN u.flap = 'start' THEN NULL ELSE a.cleared_at END
-                FROM unnest($3::uuid[], $4::text[], $5::float8[], $7::text[]) AS u(id, state, value, flap)
+                    cleared_at = CASE WHEN u.flap = 'start' THEN NULL ELSE a.cleared_at END,
+                    explanation = coalesce(u.explanation::jsonb, a.explanation)
+                FROM unnest($3::uuid[], $4::text[], $5::float8[], $7::text[], $8::text[]) AS u(id, state, value, flap, explanation)
                 WHERE a.tenant_id = $1 AND a.id = u.id
                 """, connection, transaction);
             update.Parameters.AddWithValue(tenantId);
@@ -87,6 +90,7 @@ public static class AlertTransitions
             update.Parameters.AddWithValue(updated.Select(r => r.Decision.Value).ToArray());
             update.Parameters.AddWithValue(ConditionCleared);
             update.Parameters.AddWithValue(updated.Select(r => r.Decision.Flap switch { FlapMark.Start => "start", FlapMark.Stop => "stop", _ => "" }).ToArray());
+            update.Parameters.AddWithValue(updated.Select(r => ExplanationOf(r.Decision)).ToArray());
             await update.ExecuteNonQueryAsync(ct);
         }
         var dropped = rows.Where(r => r.State == Dropped).ToList();
@@ -138,6 +142,9 @@ public static class AlertTransitions
             views.Where(v => v.FlappingStarted || (!flapOnly.Contains(v.Id) && v.State is "firing" or "resolved")).ToList(), now, ct);
         return views;
     }
+
+    private static string? ExplanationOf(AlertDecision decision) =>
+        decision.Explanation is null ? null : System.Text.Json.JsonSerializer.Serialize(decision.Explanation, Http.Json.Options);
 
     /// <summary>Transitions that change no state, only whether the alert flaps.</summary>
     private static bool IsFlapOnly(AlertTransition transition) => transition is AlertTransition.StartFlapping or AlertTransition.StopFlapping;

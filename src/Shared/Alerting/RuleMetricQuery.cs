@@ -32,13 +32,8 @@ public sealed class RuleMetricQuery(RawEventRollup rawEvents)
         var set = filter.SetFor(columns);
         var sketches = MetricValue.NeedsSketch(condition.Metric);
 
-        async Task<List<RollupGroup>> ReadAsync(bool withSketches, IReadOnlyCollection<string>? onlyFirst)
-        {
-            var read = new RollupRead(set ?? RollupSet.Totals, from, to, filter, columns, Sketches: withSketches, OnlyFirst: onlyFirst);
-            return set is null
-                ? await rawEvents.ReadAsync(connection, transaction, tenantId, read, ct)
-                : await RollupReader.ReadAsync(connection, transaction, tenantId, read, ct);
-        }
+        Task<List<RollupGroup>> ReadAsync(bool withSketches, IReadOnlyCollection<string>? onlyFirst) =>
+            ReadCellsAsync(connection, transaction, tenantId, new RollupRead(set ?? RollupSet.Totals, from, to, filter, columns, Sketches: withSketches, OnlyFirst: onlyFirst), ct);
 
         string KeyOf(RollupGroup g) => string.Join(",", groupBy.Select((name, i) => $"{name}={g.Key[i]}"));
         var open = openGroups.ToHashSet(StringComparer.Ordinal);
@@ -54,4 +49,13 @@ public sealed class RuleMetricQuery(RawEventRollup rawEvents)
         }
         return chosen.Select(g => new GroupValue(g.Key, g.Group.Cell.Requests == 0 ? null : MetricValue.Of(condition.Metric, g.Group.Cell), g.Group.Cell.Requests)).ToList();
     }
+
+    /// <summary>
+    /// Reads <paramref name="read"/> from the set that answers its filter and columns, or from raw events when none
+    /// does (its <see cref="RollupRead.Set"/> is then ignored).
+    /// </summary>
+    internal async Task<List<RollupGroup>> ReadCellsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, RollupRead read, CancellationToken ct) =>
+        read.Filter.SetFor(read.GroupBy) is { } set
+            ? await RollupReader.ReadAsync(connection, transaction, tenantId, read with { Set = set }, ct)
+            : await rawEvents.ReadAsync(connection, transaction, tenantId, read, ct);
 }

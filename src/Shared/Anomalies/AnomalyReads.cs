@@ -3,6 +3,12 @@ using PulseStream.Alerting;
 
 namespace PulseStream.Anomalies;
 
+/// <summary>A group's observed value and how it was judged: against its baseline, or (no reading) by the fallback threshold.</summary>
+public sealed record AnomalyJudgement(double Observed, AnomalyReading? Reading, AnomalyBaseline? Baseline);
+
+/// <summary>An anomaly rule's scored groups (the alert values) and how each was judged, which explains an alert that fires.</summary>
+public sealed record AnomalyScores(List<GroupValue> Scores, IReadOnlyDictionary<string, AnomalyJudgement> Judged);
+
 /// <summary>
 /// An anomaly rule's groups and their scores at one evaluation: the metric over the rule's window per group, as a
 /// threshold rule reads it (<see cref="RuleMetricQuery"/>), judged against the group's stored baseline at the window's
@@ -14,7 +20,7 @@ namespace PulseStream.Anomalies;
 /// </summary>
 public static class AnomalyReads
 {
-    public static async Task<List<GroupValue>> ComputeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule,
+    public static async Task<AnomalyScores> ComputeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId, AlertRule rule,
         RuleMetricQuery metrics, DateTimeOffset now, IReadOnlyCollection<string> openGroups, int limit, CancellationToken ct)
     {
         var condition = rule.Body.Condition;
@@ -35,6 +41,7 @@ public static class AnomalyReads
         var minutes = rule.Window.TotalMinutes;
         var middle = now - rule.Window / 2;
         var scored = new List<GroupValue>(current.Count);
+        var judged = new Dictionary<string, AnomalyJudgement>(StringComparer.Ordinal);
         foreach (var group in current)
         {
             if (group.Value is not { } value) continue;
@@ -42,8 +49,10 @@ public static class AnomalyReads
                 ? AnomalyModel.Judge(baseline, middle, minutes, group.Requests, value, condition.Sensitivity, condition.Direction)
                 : null;
             var score = reading?.Score ?? AnomalyRules.FallbackScore(condition, value);
-            if (score is not null) scored.Add(group with { Value = score });
+            if (score is null) continue;
+            scored.Add(group with { Value = score });
+            judged[group.GroupKey] = new AnomalyJudgement(value, reading, baselines.GetValueOrDefault(group.GroupKey));
         }
-        return scored;
+        return new AnomalyScores(scored, judged);
     }
 }

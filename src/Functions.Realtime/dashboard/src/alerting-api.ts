@@ -44,6 +44,38 @@ export interface AlertItem extends Alert {
   resolvedAt?: string | null;
   resolvedBy?: Person | null;
   resolvedReason?: string | null;
+  /** An anomaly alert's reasons, written when it fired; null for other rules. */
+  explanation?: AnomalyExplanation | null;
+}
+
+/** A route (with its method) or consumer and its part in an anomaly's change; a null value: requests without a consumer. */
+export interface AnomalyContributor {
+  dimension: "route" | "consumerId" | string;
+  value: string | null;
+  method?: string;
+  before: number | null;
+  now: number | null;
+  contribution: number;
+  share: number | null;
+  requests: number;
+  requestsBefore: number;
+}
+
+/** Why an anomaly alert fired: its band, how far outside, and what moved most against the same window in earlier seasons. */
+export interface AnomalyExplanation {
+  metric: string;
+  seasonality: "daily" | "weekly" | "none" | string;
+  from: string;
+  to: string;
+  expected: number | null;
+  lower: number | null;
+  upper: number | null;
+  observed: number;
+  sigmas: number | null;
+  direction: "above" | "below" | string;
+  comparison: { basis: string; windows: string[]; before: number; now: number; change: number } | null;
+  contributors: AnomalyContributor[];
+  note: string | null;
 }
 
 export interface TimelineEntry {

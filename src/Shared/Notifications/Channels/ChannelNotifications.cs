@@ -6,10 +6,11 @@ namespace PulseStream.Notifications.Channels;
 /// <summary>
 /// The facts every channel renders, read from a notification: which alert, what happened to it, its value against
 /// the rule's threshold, its group, and the link to it in the dashboard. A rule group's notification carries the
-/// listing too (<paramref name="Grouped"/>); the single alert's facts are its lead's.
+/// listing too (<paramref name="Grouped"/>); the single alert's facts are its lead's. An anomaly alert carries its
+/// explanation (<paramref name="Anomaly"/>), which messages quote instead of a threshold the rule does not have.
 /// </summary>
 public sealed record AlertFacts(string EventType, Guid? AlertId, string RuleName, string State, string Severity, double? Value, string? Group,
-    DateTimeOffset? StartedAt, string? Metric, string? Operator, double? Threshold, string? Link, GroupFacts? Grouped = null)
+    DateTimeOffset? StartedAt, string? Metric, string? Operator, double? Threshold, string? Link, GroupFacts? Grouped = null, AnomalyFacts? Anomaly = null)
 {
     public bool IsTest => EventType == ChannelNotifications.TestEvent;
 
@@ -31,9 +32,24 @@ public sealed record AlertFacts(string EventType, Guid? AlertId, string RuleName
     public string Line(GroupMember member) =>
         $"{member.State} · {member.Group ?? "all requests"} · {(member.Value is null ? "n/a" : Threshold is null ? Format(member.Value.Value) : $"{Format(member.Value.Value)} (threshold {Operator ?? ">"} {Format(Threshold.Value)})")}";
 
-    /// <summary>"12.5% (threshold > 5%)", in the metric's unit.</summary>
+    /// <summary>
+    /// "12.5% (threshold > 5%)", in the metric's unit; for an anomaly, "observed 150, expected 10 (band 2–25), 14.2σ
+    /// above; most of the change: route /v1/a +140 (100%)".
+    /// </summary>
     public string ValueAgainstThreshold =>
-        Value is null ? "n/a" : Threshold is null ? Format(Value.Value) : $"{Format(Value.Value)} (threshold {Operator ?? ">"} {Format(Threshold.Value)})";
+        Anomaly is { } anomaly ? Explained(anomaly)
+        : Value is null ? "n/a" : Threshold is null ? Format(Value.Value) : $"{Format(Value.Value)} (threshold {Operator ?? ">"} {Format(Threshold.Value)})";
+
+    private string Explained(AnomalyFacts a)
+    {
+        var band = a is { Expected: { } expected, Lower: { } lower, Upper: { } upper, Sigmas: { } sigmas }
+            ? $"observed {Format(a.Observed)}, expected {Format(expected)} (band {Format(Math.Max(0, lower))}–{Format(upper)}), {Math.Abs(sigmas).ToString("0.#", CultureInfo.InvariantCulture)}σ {a.Direction}"
+            : $"observed {Format(a.Observed)}, fired by its fallback threshold while the group warms up";
+        if (a.Drivers.Count == 0) return band;
+        var basis = this with { Metric = a.Basis ?? Metric };
+        return $"{band}; most of the change: " + string.Join(", ", a.Drivers.Select(d =>
+            $"{(d.Dimension == "consumerId" ? "consumer" : d.Dimension)} {(d.Method is null ? "" : d.Method + " ")}{d.Value ?? "(none)"} {(d.Contribution >= 0 ? "+" : "−")}{basis.Format(Math.Abs(d.Contribution))}{(d.Share is { } share ? $" ({(share * 100).ToString("0", CultureInfo.InvariantCulture)}%)" : "")}"));
+    }
 
     public string Format(double value) => Metric switch
     {
@@ -72,10 +88,11 @@ public static class ChannelNotifications
         var link = dashboardUrl is null ? null
             : alertId is null || notification.EventType == TestEvent ? dashboardUrl
             : $"{dashboardUrl.TrimEnd('/')}/#/alerts?id={alertId}";
+        var anomaly = alert.ValueKind == JsonValueKind.Object && alert.TryGetProperty("explanation", out var e) && e.ValueKind == JsonValueKind.Object ? AnomalyFacts.Of(e) : null;
         return new AlertFacts(notification.EventType, alertId, Text("ruleName") ?? "Alert", Text("state") ?? "firing", Text("severity") ?? "warning",
             Number("value"), Text("group") is { Length: > 0 } g ? g : null, DateTimeOffset.TryParse(Text("startedAt"), CultureInfo.InvariantCulture, DateTimeStyles.None, out var s) ? s : null,
-            Text("metric") ?? condition?.Metric, Text("operator") ?? condition?.Operator, Number("threshold") ?? condition?.Threshold, link,
-            notification.Group is { } listing ? GroupFacts.Of(listing) : null);
+            anomaly?.Metric ?? Text("metric") ?? condition?.Metric, Text("operator") ?? condition?.Operator, Number("threshold") ?? condition?.Threshold, link,
+            notification.Group is { } listing ? GroupFacts.Of(listing) : null, anomaly);
     }
 }
 
@@ -111,6 +128,32 @@ public sealed record GroupFacts(Guid? RuleId, string? DedupKey, int Firing, int 
         return new GroupFacts(ruleId, key, Count("firing"), Count("acknowledged"), Count("resolved"), Count("open"), listed, shown);
     }
 }
+
+/// <summary>
+/// The part of an anomaly alert's explanation (<see cref="Anomalies.AnomalyExplanation"/>) messages quote: the band and
+/// the observed value, and the route and the consumer that moved the metric most (in the explanation's basis).
+/// </summary>
+public sealed record AnomalyFacts(string? Metric, string? Basis, double Observed, double? Expected, double? Lower, double? Upper, double? Sigmas, string Direction,
+    IReadOnlyList<AnomalyDriver> Drivers)
+{
+    public static AnomalyFacts? Of(JsonElement explanation)
+    {
+        double? Number(JsonElement on, string name) => on.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+        string? Text(JsonElement on, string name) => on.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        if (Number(explanation, "observed") is not { } observed) return null;
+        var drivers = explanation.TryGetProperty("contributors", out var list) && list.ValueKind == JsonValueKind.Array
+            ? list.EnumerateArray().Where(c => c.ValueKind == JsonValueKind.Object && Number(c, "contribution") is not null)
+                .GroupBy(c => Text(c, "dimension") ?? "").Select(d => d.First())
+                .Select(c => new AnomalyDriver(Text(c, "dimension") ?? "", Text(c, "value"), Text(c, "method"), Number(c, "contribution")!.Value, Number(c, "share"))).ToList()
+            : [];
+        var basis = explanation.TryGetProperty("comparison", out var comparison) && comparison.ValueKind == JsonValueKind.Object ? Text(comparison, "basis") : null;
+        return new AnomalyFacts(Text(explanation, "metric"), basis, observed, Number(explanation, "expected"), Number(explanation, "lower"), Number(explanation, "upper"),
+            Number(explanation, "sigmas"), Text(explanation, "direction") ?? "outside its band", drivers);
+    }
+}
+
+/// <summary>A route or consumer that moved an anomaly's metric most: by how much (in the basis' units) and which share of the change.</summary>
+public sealed record AnomalyDriver(string Dimension, string? Value, string? Method, double Contribution, double? Share);
 
 /// <summary>One alert of a group notification: its state, group and value.</summary>
 public sealed record GroupMember(string State, string? Group, double? Value);

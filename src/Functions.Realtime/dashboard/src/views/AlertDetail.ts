@@ -12,6 +12,7 @@ import { html } from "../ui/html";
 import { useRole } from "../ui/role";
 import { Async, Empty, ErrorState } from "../ui/states";
 import { FlappingBadge, SeverityBadge, SilencedBadge, StateBadge } from "./AlertsView";
+import { AnomalyExplanationPanel } from "./AnomalyExplanation";
 import { matchersParam } from "./SilenceForm";
 
 /** The matchers that silence this alert and no other: its rule and, when it has one, its group. */
@@ -112,6 +113,7 @@ export function AlertDetailPanel({ id, tick, onChanged }: { id: string; tick: nu
             : null}
         </div>
         ${actionError !== undefined ? html`<p class="form-error" role="alert" id="alert-action-error">${describeError(actionError)}</p>` : null}
+        ${a.explanation ? html`<${AnomalyExplanationPanel} explanation=${a.explanation} />` : null}
         <h3>Timeline</h3>
         ${a.timeline?.length
           ? html`<ol class="timeline" id="alert-timeline">
