@@ -44,10 +44,20 @@ pulse_test() {
         note "no test projects (tests/*/*Tests.csproj) yet"
     fi
     mkdir -p "$TEST_RESULTS_DIR"
-    local proj
+    # The browser tests run beside the others: they spend Chromium's CPU, the
+    # integration tests mostly wait on the hosts' timers, so together they take
+    # about as long as the longer of the two instead of their sum.
+    local proj beside=""
     for proj in "${projects[@]}"; do
-        test_run_project "$proj" "$filter"
+        if [[ -z $beside && $(basename "$proj" .csproj) == *BrowserTests ]]; then
+            beside=$proj
+            test_start_beside "$proj" "$filter"
+        fi
     done
+    for proj in "${projects[@]}"; do
+        [[ $proj == "$beside" ]] || test_run_project "$proj" "$filter"
+    done
+    [[ -z $beside ]] || test_finish_beside "$beside" "$filter"
 
     # Stop the services before the summary, which must be the last line.
     run_cleanups
@@ -91,21 +101,59 @@ test_start_services() {
     export PULSE_CHROMIUM="${PULSE_CHROMIUM:-/usr/bin/chromium}"
 }
 
-# test_run_project CSPROJ FILTER: dotnet test with a .trx report, whose
-# counters are added to the totals. A project that fails without reporting a
-# failed test (did not build, host crashed, no report) counts as one failure.
+# test_args CSPROJ FILTER: the `dotnet test` arguments of a project, in
+# TEST_ARGS, with a .trx report named after it.
+test_args() {
+    local proj=$1 filter=$2 name
+    name=$(basename "$proj" .csproj)
+    rm -f "$TEST_RESULTS_DIR/$name.trx"
+    TEST_ARGS=(test "$proj" -c Release --no-build --nologo
+        --logger "trx;LogFileName=$name.trx" --results-directory "$TEST_RESULTS_DIR")
+    [[ -z $filter ]] || TEST_ARGS+=(--filter "$filter")
+}
+
+# test_run_project CSPROJ FILTER: dotnet test in the foreground, its counters
+# added to the totals.
 test_run_project() {
+    local proj=$1 filter=$2 rc=0
+    say "Testing $(basename "$proj" .csproj)"
+    test_args "$proj" "$filter"
+    run_child dotnet "${TEST_ARGS[@]}" || rc=$?
+    test_count "$proj" "$filter" "$rc"
+}
+
+# test_start_beside CSPROJ FILTER: dotnet test in the background, its output
+# in a log shown when it is done (test_finish_beside).
+PULSE_BESIDE=""
+test_start_beside() {
+    local proj=$1 filter=$2 name
+    name=$(basename "$proj" .csproj)
+    say "Testing $name beside the other projects (log: .pulse/logs/test-$name.log)"
+    test_args "$proj" "$filter"
+    : >"$PULSE_LOGS/test-$name.log"
+    start_group "$PULSE_LOGS/test-$name.log" dotnet "${TEST_ARGS[@]}"
+    PULSE_BESIDE=$STARTED_PID
+}
+# shellcheck disable=SC2016 # expanded when the clean-up runs
+on_exit 'stop_group "$PULSE_BESIDE" 10'
+
+test_finish_beside() {
     local proj=$1 filter=$2 name rc=0
     name=$(basename "$proj" .csproj)
+    say "Waiting for $name"
+    wait "$PULSE_BESIDE" || rc=$?
+    PULSE_BESIDE=""
+    cat "$PULSE_LOGS/test-$name.log" >&2
+    test_count "$proj" "$filter" "$rc"
+}
+
+# test_count CSPROJ FILTER RC: the project's .trx counters added to the
+# totals. A project that fails without reporting a failed test (did not
+# build, host crashed, no report) counts as one failure.
+test_count() {
+    local proj=$1 filter=$2 rc=$3 name
+    name=$(basename "$proj" .csproj)
     local trx="$TEST_RESULTS_DIR/$name.trx"
-    rm -f "$trx"
-
-    say "Testing $name"
-    local -a args=(test "$proj" -c Release --no-build --nologo
-        --logger "trx;LogFileName=$name.trx" --results-directory "$TEST_RESULTS_DIR")
-    [[ -z $filter ]] || args+=(--filter "$filter")
-    run_child dotnet "${args[@]}" || rc=$?
-
     if [[ ! -f $trx ]]; then
         if ((rc == 0)) && [[ -n $filter ]]; then
             note "$name: no test matched the filter"
