@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using PulseStream.Tenancy;
 using PulseStream.Testing;
 
 namespace PulseStream.IntegrationTests;
@@ -35,6 +36,15 @@ public class AnomalyRuleTests(HostFixture fixture) : IClassFixture<HostFixture>
         }
     }
 
+    /// <summary>Posts the events and waits until every one is stored.</summary>
+    private async Task StoreAsync(ProvisionedTenant tenant, List<object> events)
+    {
+        foreach (var batch in events.Chunk(1000))
+            using (var post = await Host.Http.SendAsync(Host.Ingest("api/v1/events/batch", Payloads.Batch(batch), tenant.ApiKey)))
+                Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
+        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await Host.StoredEventCountAsync(tenant.TenantId) == events.Count, TimeSpan.FromSeconds(90)));
+    }
+
     private static object Rule(string name, object condition) => new { name, enabled = true, severity = "warning", condition };
 
     [Fact]
@@ -42,11 +52,7 @@ public class AnomalyRuleTests(HostFixture fixture) : IClassFixture<HostFixture>
     {
         var tenant = await Provisioning.For(Host).CreateTenantAsync("Anomaly Co", $"anomaly-{Guid.NewGuid():N}@example.com", Password, default);
         var owner = await Host.LoginAsync(tenant.OwnerEmail, Password);
-        var events = Traffic(DateTimeOffset.UtcNow).ToList();
-        foreach (var batch in events.Chunk(1000))
-            using (var post = await Host.Http.SendAsync(Host.Ingest("api/v1/events/batch", Payloads.Batch(batch), tenant.ApiKey)))
-                Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
-        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await Host.StoredEventCountAsync(tenant.TenantId) == events.Count, TimeSpan.FromSeconds(90)));
+        await StoreAsync(tenant, Traffic(DateTimeOffset.UtcNow).ToList());
 
         var (status, perRoute) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/alert-rules", owner,
             Rule("Traffic per route", new { type = "anomaly", metric = "request_count", groupBy = new[] { "route" } }));
@@ -149,11 +155,7 @@ public class AnomalyRuleTests(HostFixture fixture) : IClassFixture<HostFixture>
     {
         var tenant = await Provisioning.For(Host).CreateTenantAsync("Anomaly Why", $"anomaly-w-{Guid.NewGuid():N}@example.com", Password, default);
         var owner = await Host.LoginAsync(tenant.OwnerEmail, Password);
-        var events = FailingConsumer(DateTimeOffset.UtcNow).ToList();
-        foreach (var batch in events.Chunk(1000))
-            using (var post = await Host.Http.SendAsync(Host.Ingest("api/v1/events/batch", Payloads.Batch(batch), tenant.ApiKey)))
-                Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
-        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await Host.StoredEventCountAsync(tenant.TenantId) == events.Count, TimeSpan.FromSeconds(90)));
+        await StoreAsync(tenant, FailingConsumer(DateTimeOffset.UtcNow).ToList());
         var (channelStatus, slack) = await Host.SendJsonAsync(HttpMethod.Post, "api/v1/channels", owner,
             new { type = "slack", name = "#api", url = new Uri(Host.BaseUrl, "local/format-sink/slack").ToString() });
         Assert.True(channelStatus == HttpStatusCode.Created, slack.ToString());

@@ -150,12 +150,18 @@ public static class AnomalyExplainer
             await transaction.ReleaseAsync(Savepoint, ct);
             return band with { Comparison = comparison, Contributors = contributors.Select(WithMethod).ToList() };
         }
-        catch (Exception e) when (e is TimeoutException or PostgresException { SqlState: PostgresErrorCodes.QueryCanceled }
-                                      or NpgsqlException { InnerException: PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } })
+        catch (Exception e) when (e is TimeoutException or PostgresException or NpgsqlException { InnerException: PostgresException })
         {
-            // The savepoint undoes the shorter statement timeout too.
+            // The savepoint undoes the shorter statement timeout too. A broken connection is no such failure: the
+            // evaluation's own error handling takes it.
             await transaction.RollbackAsync(Savepoint, ct);
-            return band with { Note = $"The routes and consumers behind it could not be read within {ReadBudget.TotalSeconds:0} s." };
+            var timedOut = e is TimeoutException || (e as PostgresException ?? e.InnerException as PostgresException)?.SqlState == PostgresErrorCodes.QueryCanceled;
+            return band with
+            {
+                Note = timedOut
+                    ? $"The routes and consumers behind it could not be read within {ReadBudget.TotalSeconds:0} s."
+                    : "The routes and consumers behind it could not be read: the read failed.",
+            };
         }
     }
 
