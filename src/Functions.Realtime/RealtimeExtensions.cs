@@ -26,6 +26,7 @@ public static class RealtimeExtensions
         services.TryAddSingleton<LiveFanout>();
         services.AddHostedService<LiveFlushService>();
         services.TryAddSingleton<DashboardQueries>();
+        services.TryAddSingleton<PulseStream.Insights.InsightQueries>();
         services.TryAddSingleton<BreakdownQueries>();
         services.TryAddSingleton<DetailQueries>();
         services.TryAddSingleton<LimitsUsage>();

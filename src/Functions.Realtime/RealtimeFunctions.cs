@@ -18,7 +18,8 @@ namespace PulseStream.Functions.Realtime;
 /// </summary>
 public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sessions, NegotiateService negotiate, DashboardQueries dashboard, BreakdownQueries breakdowns, DetailQueries details,
     RecentEventsQuery recentEvents, LiveFanout fanout, DashboardFiles files, Tenancy.ApiKeyService apiKeys, AuditQueries audit, MemberService members, Health health,
-    ConnectionUpstream upstream, LiveConnections liveConnections, LimitsUsage limitsUsage, RetentionSettingsEndpoints retention, MetricsExport export)
+    ConnectionUpstream upstream, LiveConnections liveConnections, LimitsUsage limitsUsage, RetentionSettingsEndpoints retention, MetricsExport export,
+    PulseStream.Insights.InsightQueries insights)
 {
     [Function(nameof(FanOutEvents))]
     public Task FanOutEvents(
@@ -54,6 +55,10 @@ public sealed class RealtimeFunctions(CallerAuthenticator auth, AuthService sess
     [Function(nameof(DashboardOverview))]
     public Task<IActionResult> DashboardOverview([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/dashboard/overview")] HttpRequest request) =>
         auth.RunAsync(request, Role.Viewer, caller => dashboard.OverviewAsync(caller, request, request.HttpContext.RequestAborted));
+
+    [Function(nameof(DashboardInsights))]
+    public Task<IActionResult> DashboardInsights([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/dashboard/insights")] HttpRequest request) =>
+        auth.RunAsync(request, Role.Viewer, caller => insights.InsightsAsync(caller, request, request.HttpContext.RequestAborted));
 
     [Function(nameof(DashboardConnections))]
     public Task<IActionResult> DashboardConnections([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/dashboard/connections")] HttpRequest request) =>

@@ -32,7 +32,7 @@ public sealed class DashboardTests : IAsyncLifetime
     [Fact]
     public async Task A_person_logs_in_and_sees_the_request_count_change_when_events_are_posted()
     {
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewPageAsync(new() { ReducedMotion = ReducedMotion.Reduce });
         await page.GotoAsync(new Uri(_host.BaseUrl, "dashboard/").ToString());
         await page.FillAsync("#login-email", _host.Demo.Email);
         await page.FillAsync("#login-password", _host.Demo.Password);
@@ -71,7 +71,7 @@ public sealed class DashboardTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, accept.StatusCode);
         var memberId = invited.GetProperty("id").GetString();
 
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewPageAsync(new() { ReducedMotion = ReducedMotion.Reduce });
         var negotiations = 0;
         page.Request += (_, request) => { if (request.Url.EndsWith("/api/negotiate", StringComparison.Ordinal)) Interlocked.Increment(ref negotiations); };
         await page.GotoAsync(new Uri(_host.BaseUrl, "dashboard/").ToString());
@@ -102,7 +102,7 @@ public sealed class DashboardTests : IAsyncLifetime
     [Fact]
     public async Task A_wrong_password_shows_an_error_and_keeps_the_dashboard_hidden()
     {
-        var page = await _browser.NewPageAsync();
+        var page = await _browser.NewPageAsync(new() { ReducedMotion = ReducedMotion.Reduce });
         await page.GotoAsync(new Uri(_host.BaseUrl, "dashboard/").ToString());
         await page.FillAsync("#login-email", _host.Demo.Email);
         await page.FillAsync("#login-password", "not the password");

@@ -98,4 +98,34 @@ public sealed class OverviewViewTests(TrafficViewsHost fixture)
         await Accessibility.AssertEveryInputIsLabelledAsync(page, "#view", "overview");
         await Accessibility.AssertEveryControlIsReachableByTabAsync(page, "#view", "overview");
     }
+    [Fact]
+    public async Task The_insights_panel_names_what_changed_against_the_previous_days_and_links_to_each_route_and_consumer()
+    {
+        var tenant = await fixture.TenantAsync("Insights UI");
+        await Host.StoreEventsAsync(tenant.ApiKey, tenant.TenantId, InsightsScenario.Traffic(InsightsScenario.MinuteOf(DateTimeOffset.UtcNow)));
+        var page = await fixture.SignInAsync(tenant, "#/overview?window=1h");
+
+        await Assertions.Expect(page.Locator("#insights-compared")).ToHaveTextAsync("last hour against the same hour on the 3 previous days with traffic");
+        await Assertions.Expect(page.Locator("#insights-error_rate .insight-total")).ToHaveTextAsync("API error rate (5xx): 0.00 % → 33.33 % (+33.33 %)");
+        var bob = page.Locator("#insights-error_rate li[data-dimension='consumerId'][data-value='bob']");
+        await Assertions.Expect(bob).ToContainTextAsync("0.00 % → 100.00 %");
+        await Assertions.Expect(bob).ToContainTextAsync("+33.33 % on the API (100.00 % of the change)");
+        await Assertions.Expect(page.Locator("#insights-error_rate li[data-dimension='route'][data-value='/b']")).ToContainTextAsync("0.00 % → 100.00 %");
+        var slow = page.Locator("#insights-latency_avg li[data-dimension='route'][data-value='/a']");
+        await Assertions.Expect(slow).ToContainTextAsync("20 ms → 80 ms");
+        await Assertions.Expect(slow).ToContainTextAsync("+16.67 ms on the API");
+        // /c is new traffic, and new latency; /b's latency held, so it is no change of its own.
+        await Assertions.Expect(page.Locator("#insights-request_count li[data-dimension='route'][data-value='/c']")).ToContainTextAsync("0 → ");
+        await Assertions.Expect(page.Locator("#insights-latency_avg li[data-dimension='route'][data-value='/c']")).ToContainTextAsync("new → 20 ms");
+        await Assertions.Expect(page.Locator("#insights-latency_avg li[data-value='/b']")).ToHaveCountAsync(0);
+        await Accessibility.AssertNoSeriousViolationsAsync(page, "overview insights");
+
+        await slow.Locator("a").ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"#/routes\?route=%2Fa&method=GET&window=1h$"));
+        await Assertions.Expect(page.Locator("#route-title")).ToContainTextAsync("/a");
+        await page.GoBackAsync();
+        await bob.Locator("a").ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"#/consumers\?consumer=bob&window=1h$"));
+        await Assertions.Expect(page.Locator("#consumer-title")).ToContainTextAsync("bob");
+    }
 }

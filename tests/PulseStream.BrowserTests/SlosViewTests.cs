@@ -156,5 +156,18 @@ public sealed class SlosViewTests(TrafficViewsHost fixture)
         await Assertions.Expect(contributor).ToContainTextAsync("requests without a consumer");
         await Assertions.Expect(contributor).ToContainTextAsync("100.00 %");
         await Accessibility.AssertNoSeriousViolationsAsync(page, "anomaly alert detail");
+
+        // The rule's page shows its one group's warm-up: judged by the hour of the day now, by the hour of the week
+        // from a date (its 21st day of history).
+        await page.GotoAsync(new Uri(Host.BaseUrl, "dashboard/#/rules").ToString());
+        await page.Locator("#rules-table tbody tr").First.ClickAsync();
+        var baseline = page.Locator("#rule-baselines-table tbody tr");
+        await Assertions.Expect(baseline).ToHaveCountAsync(1);
+        await Assertions.Expect(baseline).ToHaveAttributeAsync("data-status", "daily");
+        await Assertions.Expect(baseline).ToContainTextAsync("all traffic");
+        await Assertions.Expect(baseline).ToContainTextAsync("daily baseline (hour of the day)");
+        await Assertions.Expect(baseline.Locator("td").Nth(3)).ToHaveTextAsync("ready");
+        await Assertions.Expect(baseline.Locator("td").Nth(4)).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d{4}-\d{2}-\d{2} "));
+        await Assertions.Expect(page.Locator("#rule-baselines-note")).ToContainTextAsync("after 3 weeks");
     }
 }

@@ -36,14 +36,7 @@ public class AnomalyRuleTests(HostFixture fixture) : IClassFixture<HostFixture>
         }
     }
 
-    /// <summary>Posts the events and waits until every one is stored.</summary>
-    private async Task StoreAsync(ProvisionedTenant tenant, List<object> events)
-    {
-        foreach (var batch in events.Chunk(1000))
-            using (var post = await Host.Http.SendAsync(Host.Ingest("api/v1/events/batch", Payloads.Batch(batch), tenant.ApiKey)))
-                Assert.Equal(HttpStatusCode.Accepted, post.StatusCode);
-        Assert.True(await LocalHostProcess.EventuallyAsync(async () => await Host.StoredEventCountAsync(tenant.TenantId) == events.Count, TimeSpan.FromSeconds(90)));
-    }
+    private Task StoreAsync(ProvisionedTenant tenant, List<object> events) => Host.StoreEventsAsync(tenant.ApiKey, tenant.TenantId, events);
 
     private static object Rule(string name, object condition) => new { name, enabled = true, severity = "warning", condition };
 

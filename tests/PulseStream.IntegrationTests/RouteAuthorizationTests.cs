@@ -43,6 +43,7 @@ public class RouteAuthorizationTests(HostFixture fixture) : IClassFixture<HostFi
         ["POST /api/negotiate"] = "viewer",
         ["POST /api/signalr/upstream/{hub}/{category}/{event}"] = ServiceSignature,
         ["GET /api/v1/dashboard/overview"] = "viewer",
+        ["GET /api/v1/dashboard/insights"] = "viewer",
         ["GET /api/v1/metrics/timeseries"] = "viewer",
         ["GET /api/v1/events"] = "viewer",
         ["GET /api/v1/routes"] = "viewer",

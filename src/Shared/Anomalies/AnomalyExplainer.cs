@@ -148,7 +148,7 @@ public static class AnomalyExplainer
                 await restore.ExecuteNonQueryAsync(ct);
             }
             await transaction.ReleaseAsync(Savepoint, ct);
-            return band with { Comparison = comparison, Contributors = contributors.Select(WithMethod).ToList() };
+            return band with { Comparison = comparison, Contributors = contributors.Select(AnomalyContributions.WithMethod).ToList() };
         }
         catch (Exception e) when (e is TimeoutException or PostgresException or NpgsqlException { InnerException: PostgresException })
         {
@@ -164,12 +164,6 @@ public static class AnomalyExplainer
             };
         }
     }
-
-    /// <summary>A route's "METHOD /path" key split back into its method and route.</summary>
-    private static AnomalyContributor WithMethod(AnomalyContributor c) =>
-        c is { Dimension: "route", Value: { } key } && key.IndexOf(' ', StringComparison.Ordinal) is var space and > 0
-            ? c with { Method = key[..space], Value = key[(space + 1)..] }
-            : c;
 
     /// <summary>The rule's filters narrowed to one group (its parts win over the filters, as in <see cref="AlertLabels"/>).</summary>
     private static RollupFilter FilterOf(RuleCondition condition, string group)

@@ -112,6 +112,12 @@ public static class AnomalyContributions
         return (comparison, contributors);
     }
 
+    /// <summary>A route's "METHOD /path" key (as the parts are keyed) split back into its method and route.</summary>
+    public static AnomalyContributor WithMethod(AnomalyContributor c) =>
+        c is { Dimension: "route", Value: { } key } && key.IndexOf(' ', StringComparison.Ordinal) is var space and > 0
+            ? c with { Method = key[..space], Value = key[(space + 1)..] }
+            : c;
+
     private static Tally Sum(IEnumerable<Tally> tallies) => tallies.Aggregate(default(Tally), (a, b) => a + b);
 
     private static double Round(double value) => Math.Round(value, 6);

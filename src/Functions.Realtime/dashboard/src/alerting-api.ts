@@ -224,6 +224,29 @@ export const deleteRule = (ruleId: string) => send<void>("DELETE", `/api/v1/aler
 export const setRuleEnabled = (ruleId: string, enabled: boolean) =>
   send<Rule>("POST", `/api/v1/alert-rules/${id(ruleId)}/${enabled ? "enable" : "disable"}`);
 
+/** One group's baseline (GET /api/v1/alert-rules/{id}/baselines): how much history it has and what it is judged by. */
+export interface GroupBaseline {
+  group: string;
+  status: "warming-up" | "daily" | "weekly";
+  historyFrom: string;
+  dailyFrom: string;
+  weeklyFrom: string;
+  computedAt: string;
+  samples: number;
+}
+
+export interface RuleBaselines {
+  ruleId: string;
+  metric: string;
+  dailyWarmUp: string;
+  weeklyWarmUp: string;
+  refreshed: string;
+  maxGroups: number;
+  groups: GroupBaseline[];
+}
+
+export const getRuleBaselines = (ruleId: string) => get<RuleBaselines>(`/api/v1/alert-rules/${id(ruleId)}/baselines`);
+
 export interface PreviewInterval {
   state: "pending" | "firing";
   from: string;

@@ -183,3 +183,43 @@ export interface EventFilters {
 
 export const getEvents = (f: EventFilters, limit: number, cursor?: string) =>
   api<{ items: StoredEvent[]; next: string | null }>(`/api/v1/events${query({ ...f, limit, cursor })}`);
+
+/** GET /api/v1/dashboard/insights: the window's largest changes against the same window on the previous days. */
+export type InsightMetric = "request_count" | "error_rate" | "latency_avg";
+
+export interface InsightTotal {
+  metric: InsightMetric;
+  before: number;
+  now: number;
+  change: number;
+}
+
+export interface InsightChange {
+  metric: InsightMetric;
+  dimension: "route" | "consumerId";
+  value: string | null;
+  method?: string;
+  before: number | null;
+  now: number | null;
+  contribution: number;
+  share: number | null;
+  requests: number;
+  requestsBefore: number;
+}
+
+export interface Insights {
+  window: string;
+  from: string;
+  to: string;
+  environment: string | null;
+  references: string[];
+  totals: InsightTotal[];
+  changes: InsightChange[];
+  note: string | null;
+}
+
+/** The windows insights compare (at most a day); a longer overview window is compared over its last day. */
+export const INSIGHT_WINDOWS = ["5m", "15m", "1h", "6h", "24h"];
+
+export const getInsights = (s: TrafficScope) =>
+  api<Insights>(`/api/v1/dashboard/insights${query({ window: s.window, to: s.to, environment: s.environment })}`);

@@ -10,14 +10,15 @@ import { formatMetric, formatTime } from "../ui/format";
 import { html } from "../ui/html";
 import { MethodBadge } from "./traffic/TopRoutes";
 
-const BASIS_LABELS: Record<string, string> = {
+export const BASIS_LABELS: Record<string, string> = {
   request_count: "requests",
   error_rate: "error rate (5xx)",
   client_error_rate: "client error rate (4xx)",
   latency_avg: "mean latency",
 };
 
-function signed(metric: string, v: number): string {
+/** A change with its sign, in the metric's unit: "+25.00 %", "−3 ms". */
+export function signed(metric: string, v: number): string {
   return `${v > 0 ? "+" : v < 0 ? "−" : ""}${formatMetric(metric, Math.abs(v))}`;
 }
 
@@ -45,11 +46,12 @@ function describeComparison(x: AnomalyExplanation, c: NonNullable<AnomalyExplana
   return `Compared with the same ${minutes} minutes ${when}: ${BASIS_LABELS[c.basis] ?? c.basis} ${formatMetric(c.basis, c.before)} → ${formatMetric(c.basis, c.now)} (${signed(c.basis, c.change)})${proxy}.`;
 }
 
-function ContributorValue({ c }: { c: AnomalyContributor }) {
+/** A route (with its method) or consumer of a split, linking to its page; a null value is the requests without a consumer. */
+export function ContributorValue({ c, window, env }: { c: Pick<AnomalyContributor, "dimension" | "value" | "method">; window?: string; env?: string }) {
   if (c.value == null) return html`<span class="muted">requests without a consumer</span>`;
   if (c.dimension === "route")
-    return html`<${MethodBadge} method=${c.method ?? ""} /> <a class="mono" href=${hrefFor("routes", { route: c.value, method: c.method })}>${c.value}</a>`;
-  return html`<a class="mono" href=${hrefFor("consumers", { consumer: c.value })}>${c.value}</a>`;
+    return html`<${MethodBadge} method=${c.method ?? ""} /> <a class="mono" href=${hrefFor("routes", { route: c.value, method: c.method, window, env })}>${c.value}</a>`;
+  return html`<a class="mono" href=${hrefFor("consumers", { consumer: c.value, window, env })}>${c.value}</a>`;
 }
 
 export function AnomalyExplanationPanel({ explanation: x }: { explanation: AnomalyExplanation }) {

@@ -16,6 +16,7 @@ import { EnvironmentPicker, WindowPicker, windowParam } from "../ui/pickers";
 import { SeriesChart } from "../ui/SeriesChart";
 import { ErrorState, Loading } from "../ui/states";
 import { FiringPanel } from "./traffic/FiringPanel";
+import { InsightsPanel } from "./traffic/InsightsPanel";
 import { EventTable, useLiveEvents } from "./traffic/live-events";
 import { RetentionPanel } from "./traffic/RetentionPanel";
 import { useTrafficSnapshot } from "./traffic/snapshot";
@@ -91,6 +92,7 @@ export function OverviewView({ params }: { params: Params }) {
           <${SeriesChart} id="chart-latency" title="Latency" note="p95" points=${snapshot!.series["latency_p95"]!.points}
             format=${formatMs} axis=${formatMsAxis} color="#c58bff" minTop=${10} />
         </section>`}
+    <${InsightsPanel} scope=${scope} />
     <div class="columns">
       <section class="card events-card" aria-label="Live events">
         <div class="card-head">

@@ -36,6 +36,7 @@ import { html } from "../ui/html";
 import { useRole } from "../ui/role";
 import { ErrorState, Loading } from "../ui/states";
 import { PreviewChart } from "./PreviewChart";
+import { RuleBaselinesPanel } from "./RuleBaselines";
 
 interface Form {
   name: string;
@@ -531,5 +532,6 @@ export function RuleEditor({ id, range, onSaved, onDeleted }: { id: string; rang
         : null}
       ${preview.data ? html`<${PreviewChart} preview=${preview.data} metric=${form.type === "burn_rate" ? "burn_rate" : form.metric} />` : null}
     </div>
+    ${loaded.data?.condition.type === "anomaly" ? html`<${RuleBaselinesPanel} rule=${loaded.data} />` : null}
   </section>`;
 }
