@@ -58,6 +58,9 @@ public static class QueryLoad
             ("routes, 24 h", "api/v1/routes?window=24h", 20),
             ("consumers, 24 h", "api/v1/consumers?window=24h", 50),
             ("events page, route + 5xx", "api/v1/events?route=/v1/resource-0/{id}&status=5xx&limit=100", 50),
+            // Eight windows (now and the same window on each of 7 days before), routes and consumers each: reloaded once a minute.
+            ("insights, 1 h", "api/v1/dashboard/insights?window=1h", 250),
+            ("insights, 24 h", "api/v1/dashboard/insights?window=24h", 500),
         };
         // Idle first (what the query itself costs), then as the issue measures it: while ingest runs at 10,000 events/s.
         var idle = new Dictionary<string, (double P50, double P95)>();

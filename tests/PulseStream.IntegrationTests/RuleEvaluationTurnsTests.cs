@@ -45,7 +45,9 @@ public class RuleEvaluationTurnsTests(SmallBudgetFixture fixture) : IClassFixtur
         long firing = 0;
         await using var connection = new NpgsqlConnection(Host.ConnectionString);
         await connection.OpenAsync();
-        var giveUp = DateTime.UtcNow.AddSeconds(60);
+        // Generous: the property is that every rule fires in turns and the tenant is never backed off, not how fast
+        // (turns come every few seconds, slower when the suite's other hosts and the browser share the two cores).
+        var giveUp = DateTime.UtcNow.AddSeconds(180);
         while (firing < Rules && DateTime.UtcNow < giveUp)
         {
             await using var command = new NpgsqlCommand("""
@@ -62,7 +64,7 @@ public class RuleEvaluationTurnsTests(SmallBudgetFixture fixture) : IClassFixtur
         }
         var allFired = firing == Rules;
 
-        Assert.True(allFired, $"{firing} of {Rules} rules fired within 60 s; outcomes seen: {string.Join(", ", outcomes)}\n" + Host.Output);
+        Assert.True(allFired, $"{firing} of {Rules} rules fired within 180 s; outcomes seen: {string.Join(", ", outcomes)}\n" + Host.Output);
         Assert.Contains("partial", outcomes); // the rules did take more than one turn
         Assert.Equal(0, await Host.ScalarAsync("SELECT overruns FROM rule_evaluation_schedule WHERE tenant_id = $1", tenant.TenantId));
         Assert.DoesNotContain($"Evaluating the rules of tenant {tenant.TenantId} ran out of its time budget", Host.Output);

@@ -150,4 +150,20 @@ public class NotificationGroupingTests
         Assert.Equal(action, PagerDutyChannelSender.GroupAction(facts.Grouped!));
         Assert.Equal($"pulsestream-rule-{RuleId}", facts.Grouped!.DedupKey);
     }
+    [Fact]
+    public void A_grouped_anomaly_notification_lists_each_alert_against_its_band_not_a_threshold()
+    {
+        Anomalies.AnomalyExplanation Band(double observed) => new("request_count", "daily", T0.AddMinutes(-10), T0, 10, 2, 25, observed, 14.2, "above", null, [], null);
+        var alerts = new[] { View("firing", 1) with { Value = 3.1, Explanation = Band(150) }, View("firing", 2) with { Value = 2.0, Explanation = Band(90) } };
+        var notice = GroupNotice.Of(RuleId, alerts.ToList(), 2);
+        var (alert, group) = GroupListing.Split(JsonSerializer.SerializeToElement(notice.Payload, Http.Json.Options));
+        // The rule's own condition is the derived score threshold, which means nothing to the reader.
+        var facts = ChannelNotifications.Facts(new Notification(Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), notice.Lead.Id, notice.EventType, alert, 1, group),
+            new Notifications.Channels.RuleCondition("anomaly_score", ">=", 1), null);
+
+        Assert.True(facts.IsList);
+        Assert.Equal("firing · route=/v1/1 · observed 150, expected 10 (band 2–25), 14.2σ above", facts.Line(facts.Grouped!.Shown[0]));
+        Assert.Equal("firing · route=/v1/2 · observed 90, expected 10 (band 2–25), 14.2σ above", facts.Line(facts.Grouped.Shown[1]));
+        Assert.DoesNotContain("threshold", JsonSerializer.Serialize(SlackChannelSender.Message(facts)));
+    }
 }

@@ -1,5 +1,8 @@
 using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using PulseStream.Hosting;
 using PulseStream.Identity;
 using PulseStream.Notifications;
 using PulseStream.Realtime;
@@ -30,6 +33,26 @@ public class SecurityPrimitivesTests
         Assert.True(hasher.Verify("correct horse battery staple", hash));
         Assert.False(hasher.Verify("correct horse battery stapler", hash));
         Assert.NotEqual(hash, hasher.Hash("correct horse battery staple"));
+    }
+
+    private static PasswordHasher HasherOf(params (string Key, string Value)[] settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))
+            .Append(KeyValuePair.Create("Auth:SigningKey", (string?)Convert.ToBase64String(new byte[32])))).Build();
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();
+        services.AddPersonAuth();
+        return services.BuildServiceProvider().GetRequiredService<PasswordHasher>();
+    }
+
+    [Fact]
+    public void Apps_hash_passwords_with_600000_iterations_unless_a_test_host_asks_for_fewer_which_azure_refuses()
+    {
+        Assert.StartsWith("pbkdf2-sha256$600000$", HasherOf().Hash("correct horse battery staple"));
+        Assert.StartsWith("pbkdf2-sha256$1000$", HasherOf(("Auth:InsecureTestPasswordIterations", "1000")).Hash("correct horse battery staple"));
+        Assert.Throws<OptionsValidationException>(() => HasherOf(("Auth:InsecureTestPasswordIterations", "700000")));
+        Assert.False(new AuthOptions { InsecureTestPasswordIterations = 1000 }.IsAllowedHere("func-pulse-alerts"));
+        Assert.True(new AuthOptions { InsecureTestPasswordIterations = 1000 }.IsAllowedHere(null));
+        Assert.True(new AuthOptions().IsAllowedHere("func-pulse-alerts"));
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using PulseStream.Alerting;
@@ -57,8 +58,18 @@ public static class PulseStreamDefaults
     /// <summary>Person authentication and roles, shared by the apps that serve people (Alerts, Realtime).</summary>
     public static IServiceCollection AddPersonAuth(this IServiceCollection services)
     {
-        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.TryAddSingleton(new PasswordHasher());
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.IsAllowedHere(Environment.GetEnvironmentVariable("WEBSITE_SITE_NAME")),
+                "Auth:InsecureTestPasswordIterations is for test hosts only and is refused on Azure.")
+            .ValidateOnStart();
+        services.TryAddSingleton(sp =>
+        {
+            var iterations = sp.GetRequiredService<IOptions<AuthOptions>>().Value.InsecureTestPasswordIterations;
+            if (iterations is { } n)
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<PasswordHasher>()
+                    .LogWarning("Passwords are hashed with {Iterations} PBKDF2 iterations (Auth:InsecureTestPasswordIterations): for test hosts only", n);
+            return new PasswordHasher(iterations ?? PasswordHasher.DefaultIterations);
+        });
         services.TryAddSingleton<TokenService>();
         services.TryAddSingleton(sp => new MembershipCache(sp.GetRequiredService<Database>(), sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<CallerAuthenticator>();

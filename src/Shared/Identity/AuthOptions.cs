@@ -28,4 +28,15 @@ public sealed class AuthOptions
     /// together and a slow network; a thief replaying a copy later than that still revokes the family.
     /// </summary>
     [Range(0, 60)] public int RefreshGraceSeconds { get; set; } = 10;
+
+    /// <summary>
+    /// Test hosts only: the PBKDF2 iterations of the passwords this host hashes, fewer than the
+    /// <see cref="PasswordHasher.DefaultIterations"/> it uses when unset. The test suite signs up and signs in many
+    /// hundreds of times, each 0.34 s of CPU at the full count on its two cores. Refused on Azure (<see cref="IsAllowedHere"/>),
+    /// and logged as a warning wherever it is set; a stored hash records its own count, so it always verifies as what it is.
+    /// </summary>
+    [Range(1, PasswordHasher.DefaultIterations)] public int? InsecureTestPasswordIterations { get; set; }
+
+    /// <summary>Whether the options may be used where <paramref name="azureSiteName"/> (<c>WEBSITE_SITE_NAME</c>, set by Azure Functions) is what it is.</summary>
+    public bool IsAllowedHere(string? azureSiteName) => InsecureTestPasswordIterations is null || string.IsNullOrEmpty(azureSiteName);
 }

@@ -28,9 +28,15 @@ public sealed record AlertFacts(string EventType, Guid? AlertId, string RuleName
     /// <summary>Whether to render a list: a group notification of more than one alert (one alert reads as before).</summary>
     public bool IsList => Grouped is { Listed: > 1 };
 
-    /// <summary>One listed alert in a line: "firing · route=/v1/a · 12.5% (threshold > 5%)".</summary>
+    /// <summary>
+    /// One listed alert in a line: "firing · route=/v1/a · 12.5% (threshold > 5%)"; an anomaly alert against its own
+    /// band, without its drivers: "firing · route=/v1/a · observed 150, expected 10 (band 2–25), 14.2σ above".
+    /// </summary>
     public string Line(GroupMember member) =>
-        $"{member.State} · {member.Group ?? "all requests"} · {(member.Value is null ? "n/a" : Threshold is null ? Format(member.Value.Value) : $"{Format(member.Value.Value)} (threshold {Operator ?? ">"} {Format(Threshold.Value)})")}";
+        $"{member.State} · {member.Group ?? "all requests"} · {(member.Anomaly is { } anomaly ? Band(anomaly)
+            : member.Value is null ? "n/a"
+            : Threshold is null || Anomaly is not null ? Format(member.Value.Value)
+            : $"{Format(member.Value.Value)} (threshold {Operator ?? ">"} {Format(Threshold.Value)})")}";
 
     /// <summary>
     /// "12.5% (threshold > 5%)", in the metric's unit; for an anomaly, "observed 150, expected 10 (band 2–25), 14.2σ
@@ -40,11 +46,13 @@ public sealed record AlertFacts(string EventType, Guid? AlertId, string RuleName
         Anomaly is { } anomaly ? Explained(anomaly)
         : Value is null ? "n/a" : Threshold is null ? Format(Value.Value) : $"{Format(Value.Value)} (threshold {Operator ?? ">"} {Format(Threshold.Value)})";
 
+    private string Band(AnomalyFacts a) => a is { Expected: { } expected, Lower: { } lower, Upper: { } upper, Sigmas: { } sigmas }
+        ? $"observed {Format(a.Observed)}, expected {Format(expected)} (band {Format(Math.Max(0, lower))}–{Format(upper)}), {Math.Abs(sigmas).ToString("0.#", CultureInfo.InvariantCulture)}σ {a.Direction}"
+        : $"observed {Format(a.Observed)}, fired by its fallback threshold while the group warms up";
+
     private string Explained(AnomalyFacts a)
     {
-        var band = a is { Expected: { } expected, Lower: { } lower, Upper: { } upper, Sigmas: { } sigmas }
-            ? $"observed {Format(a.Observed)}, expected {Format(expected)} (band {Format(Math.Max(0, lower))}–{Format(upper)}), {Math.Abs(sigmas).ToString("0.#", CultureInfo.InvariantCulture)}σ {a.Direction}"
-            : $"observed {Format(a.Observed)}, fired by its fallback threshold while the group warms up";
+        var band = Band(a);
         if (a.Drivers.Count == 0) return band;
         var basis = this with { Metric = a.Basis ?? Metric };
         return $"{band}; most of the change: " + string.Join(", ", a.Drivers.Select(d =>
@@ -121,7 +129,8 @@ public sealed record GroupFacts(Guid? RuleId, string? DedupKey, int Firing, int 
             if (listed++ >= MaxShown || alert.ValueKind != JsonValueKind.Object) continue;
             string? Text(string name) => alert.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
             shown.Add(new GroupMember(Text("state") ?? "firing", Text("group") is { Length: > 0 } g ? g : null,
-                alert.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null));
+                alert.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.Number ? value.GetDouble() : null,
+                alert.TryGetProperty("explanation", out var e) && e.ValueKind == JsonValueKind.Object ? AnomalyFacts.Of(e) : null));
         }
         var ruleId = summary.TryGetProperty("ruleId", out var r) && r.ValueKind == JsonValueKind.String && Guid.TryParse(r.GetString(), out var id) ? id : (Guid?)null;
         var key = summary.TryGetProperty("dedupKey", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
@@ -155,8 +164,8 @@ public sealed record AnomalyFacts(string? Metric, string? Basis, double Observed
 /// <summary>A route or consumer that moved an anomaly's metric most: by how much (in the basis' units) and which share of the change.</summary>
 public sealed record AnomalyDriver(string Dimension, string? Value, string? Method, double Contribution, double? Share);
 
-/// <summary>One alert of a group notification: its state, group and value.</summary>
-public sealed record GroupMember(string State, string? Group, double? Value);
+/// <summary>A listed alert: its state, group and value, and, for an anomaly alert, its explanation's band.</summary>
+public sealed record GroupMember(string State, string? Group, double? Value, AnomalyFacts? Anomaly = null);
 
 /// <summary>The part of a rule's condition the messages quote.</summary>
 public sealed record RuleCondition(string? Metric, string? Operator, double? Threshold);
