@@ -2,6 +2,7 @@
 // tail): the shapes it answers and one query builder, so every view passes
 // the same window, end and filters the same way.
 
+import type { AnomalyContributor } from "./alerting-api";
 import { api, type Alert } from "./api";
 
 /** The scope every traffic read takes: a window ending at `to` (default now) and optional filters. */
@@ -194,17 +195,10 @@ export interface InsightTotal {
   change: number;
 }
 
-export interface InsightChange {
+/** A route or consumer and its part in the API's change: the same split as an anomaly's contributors. */
+export interface InsightChange extends AnomalyContributor {
   metric: InsightMetric;
   dimension: "route" | "consumerId";
-  value: string | null;
-  method?: string;
-  before: number | null;
-  now: number | null;
-  contribution: number;
-  share: number | null;
-  requests: number;
-  requestsBefore: number;
 }
 
 export interface Insights {
