@@ -59,11 +59,11 @@ public sealed class InsightQueries(QueryBudget budget, TimeProvider time)
     private static async Task<InsightWindow> WindowAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid tenantId,
         DateTimeOffset from, DateTimeOffset to, RollupFilter filter, CancellationToken ct)
     {
-        var routes = (await RollupReader.ReadAsync(connection, transaction, tenantId, new RollupRead(RollupSet.Routes, from, to, filter, ["route", "method"]), ct))
+        var routes = (await RollupReader.ReadAsync(connection, transaction, tenantId, new RollupRead(RollupSet.Routes, from, to, filter, ["route", "method"], SplitOnly: true), ct))
             .ToDictionary(g => $"{g.Key[1]} {g.Key[0]}", g => g.Cell, StringComparer.Ordinal);
         if (routes.Count == 0) return new InsightWindow(routes, new Dictionary<string, RollupCell>());
         // The consumers' rollups leave out requests without a consumer: they are the part without a value.
-        var consumers = (await RollupReader.ReadAsync(connection, transaction, tenantId, new RollupRead(RollupSet.Consumers, from, to, filter, ["consumer_id"]), ct))
+        var consumers = (await RollupReader.ReadAsync(connection, transaction, tenantId, new RollupRead(RollupSet.Consumers, from, to, filter, ["consumer_id"], SplitOnly: true), ct))
             .Where(g => g.Key[0].Length > 0)
             .ToDictionary(g => g.Key[0], g => g.Cell, StringComparer.Ordinal);
         return new InsightWindow(routes, consumers);

@@ -23,8 +23,9 @@ public sealed record RollupGroup(IReadOnlyList<string> Key, DateTimeOffset? Poin
 /// <param name="OnlyFirst">When set, only groups whose first column has one of these values.</param>
 /// <param name="RankOnly">Only the counts a ranking needs (requests, 4xx, 5xx); the other figures read as zero.</param>
 /// <param name="Limit">At most this many rows (groups, without a step): a caller that only needs to know whether there are more than N reads N + 1.</param>
+/// <param name="SplitOnly">Only what a split of counts, error rates and mean latency needs (requests, 4xx, 5xx and the summed latency); the other figures read as zero.</param>
 public sealed record RollupRead(RollupSet Set, DateTimeOffset From, DateTimeOffset To, RollupFilter Filter, string[] GroupBy,
-    TimeSpan? Step = null, bool Sketches = false, IReadOnlyCollection<string>? OnlyFirst = null, bool RankOnly = false, int? Limit = null);
+    TimeSpan? Step = null, bool Sketches = false, IReadOnlyCollection<string>? OnlyFirst = null, bool RankOnly = false, int? Limit = null, bool SplitOnly = false);
 
 /// <summary>
 /// Reads rollups: one SQL statement over the tier tables a range needs, sums counts in SQL (clamped to bigint:
@@ -97,8 +98,8 @@ public static class RollupReader
         var groupColumns = string.Concat(read.GroupBy.Select(c => c + ", "));
         // Rows past the end only mark their group (bool_or(beyond)); every figure is of the rows within the range.
         const string within = "FILTER (WHERE NOT beyond)";
-        var figures = read.RankOnly
-            ? $"clamp_bigint(sum(requests) {within}), 0::bigint, 0::bigint, 0::bigint, clamp_bigint(sum(status_4xx) {within}), clamp_bigint(sum(status_5xx) {within}), 0::float8, 0::float8, 0::bigint, 0::bigint, timestamptz '2000-01-01 00:00:00+00',"
+        var figures = read.RankOnly || read.SplitOnly
+            ? $"clamp_bigint(sum(requests) {within}), 0::bigint, 0::bigint, 0::bigint, clamp_bigint(sum(status_4xx) {within}), clamp_bigint(sum(status_5xx) {within}), {(read.SplitOnly ? $"sum(latency_sum) {within}" : "0::float8")}, 0::float8, 0::bigint, 0::bigint, timestamptz '2000-01-01 00:00:00+00',"
             : $"""
               clamp_bigint(sum(requests) {within}), clamp_bigint(sum(status_1xx) {within}), clamp_bigint(sum(status_2xx) {within}), clamp_bigint(sum(status_3xx) {within}),
               clamp_bigint(sum(status_4xx) {within}), clamp_bigint(sum(status_5xx) {within}), sum(latency_sum) {within}, max(latency_max) {within},
